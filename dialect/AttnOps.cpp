@@ -1,0 +1,121 @@
+//===- AttnOps.cpp - attn operations ---------------------------------------===//
+//
+// Verifiers and helpers of the attn ops. Verifier messages name the operand
+// and the values involved so that an error on an op built from a model file
+// reads well at that file's line and column.
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/AttnOps.h"
+
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+#define GET_OP_CLASSES
+#include "dialect/AttnOps.cpp.inc"
+
+static std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  llvm::raw_string_ostream os(s);
+  llvm::interleaveComma(shape, os, [&](int64_t d) {
+    if (ShapedType::isDynamic(d))
+      os << "?";
+    else
+      os << d;
+  });
+  return s + "]";
+}
+
+SdpaOp::Shape SdpaOp::getShape() {
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  ArrayRef<int64_t> k = getKey().getType().getShape();
+  ArrayRef<int64_t> v = getValue().getType().getShape();
+  return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
+}
+
+MaskAttr SdpaOp::getMaskOrDefault() {
+  if (MaskAttr mask = getMaskAttr())
+    return mask;
+  return MaskAttr::get(getContext(), MaskKind::none);
+}
+
+float SdpaOp::getScaleOrDefault() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToFloat();
+  return 1.0f / std::sqrt(static_cast<float>(getShape().headDim));
+}
+
+int64_t SdpaOp::getFlops() {
+  Shape s = getShape();
+  int64_t pairs = getMaskOrDefault().countVisiblePairs(s.querySeq, s.kvSeq);
+  return 2 * s.batch * s.queryHeads * pairs * (s.headDim + s.valueDim);
+}
+
+LogicalResult SdpaOp::verify() {
+  std::pair<StringRef, RankedTensorType> operands[] = {
+      {"query", getQuery().getType()},
+      {"key", getKey().getType()},
+      {"value", getValue().getType()},
+      {"result", getResult().getType()}};
+  for (auto [name, type] : operands) {
+    if (type.getRank() != 4)
+      return emitOpError() << "expected " << name
+                           << " to have rank 4 [batch, heads, seq, head_dim], "
+                              "got rank "
+                           << type.getRank();
+    if (!type.hasStaticShape())
+      return emitOpError() << "expected " << name
+                           << " to have a static shape, got "
+                           << formatShape(type.getShape());
+  }
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  ArrayRef<int64_t> k = getKey().getType().getShape();
+  ArrayRef<int64_t> v = getValue().getType().getShape();
+
+  // Each check: (what, found, expected, description of expected).
+  struct Check {
+    const char *what;
+    int64_t found;
+    int64_t expected;
+    const char *against;
+  };
+  Check checks[] = {
+      {"key batch", k[0], q[0], "query batch"},
+      {"value batch", v[0], q[0], "query batch"},
+      {"value heads", v[1], k[1], "key heads"},
+      {"key head dim", k[3], q[3], "query head dim"},
+      {"value seq len", v[2], k[2], "key seq len"},
+  };
+  for (const Check &c : checks)
+    if (c.found != c.expected)
+      return emitOpError() << "expected " << c.what << " (" << c.found
+                           << ") to equal " << c.against << " (" << c.expected
+                           << ")";
+  if (q[1] % k[1] != 0)
+    return emitOpError() << "expected query heads (" << q[1]
+                         << ") to be a multiple of key/value heads (" << k[1]
+                         << ")";
+  SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
+  ArrayRef<int64_t> result = getResult().getType().getShape();
+  if (result != ArrayRef<int64_t>(expected))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " ([batch, query heads, query seq, value head "
+                            "dim]), got "
+                         << formatShape(result);
+  if (std::optional<APFloat> scale = getScale())
+    if (!scale->isFinite() || scale->isZero())
+      return emitOpError() << "expected a finite, non-zero scale, got "
+                           << scale->convertToFloat();
+
+  if (ScheduleAttr schedule = getScheduleAttr()) {
+    int64_t block = schedule.getPvVecs() * schedule.getVectorWidth();
+    if (v[3] % block != 0)
+      return emitOpError() << "schedule expects the value head dim (" << v[3]
+                           << ") to be a multiple of pv_vecs * vector_width ("
+                           << block << ")";
+  }
+  return success();
+}

@@ -1,0 +1,34 @@
+//===- Passes.h - attn passes -----------------------------------*- C++ -*-===//
+#ifndef ATTN_PASSES_PASSES_H
+#define ATTN_PASSES_PASSES_H
+
+#include "dialect/AttnDialect.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+/// Name of the module attribute holding the runtime signature text.
+inline constexpr llvm::StringLiteral kSignatureAttrName = "attn.signature";
+/// Name of the module attribute naming the entry function.
+inline constexpr llvm::StringLiteral kEntryAttrName = "attn.entry";
+/// Name of the argument/result attribute giving a tensor's user-facing name.
+inline constexpr llvm::StringLiteral kNameAttrName = "attn.name";
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_PASSES_H

@@ -1,0 +1,111 @@
+//===- Passes.td - attn passes -----------------------------*- tablegen -*-===//
+//
+// Every pass of the attn compiler, grouped by pipeline stage (see
+// passes/README.md for the invariants that hold between stages).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_PASSES_TD
+#define ATTN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+//===----------------------------------------------------------------------===//
+// Stage 1: model level (attn ops on tensors)
+//===----------------------------------------------------------------------===//
+
+def ExportSignaturePass : Pass<"attn-export-signature", "::mlir::ModuleOp"> {
+  let summary = "record the entry function's tensors and FLOPs for the runtime";
+  let description = [{
+    Finds the entry function (the one marked `attn.entry`, else the only
+    public function) and stores a textual description of its inputs,
+    outputs and useful FLOPs in the module attribute `attn.signature`. The
+    runtime's generic `main` reads this text (emitted into the object by
+    `--attn-emit-entry-point`) to allocate, fill, time and save tensors.
+    Names come from `attn.name` argument/result attributes (default `argN`,
+    `resultN`).
+
+    ```mlir
+    module attributes {attn.signature = "attnc-model 1\nname m\n..."} { ... }
+    ```
+  }];
+}
+
+def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
+  let summary = "attach an #attn.schedule to every attn.sdpa without one";
+  let description = [{
+    The only pass that chooses tile sizes and register blocking. The choice
+    is a pure function of the problem shape and the target description
+    (`passes/ScheduleHeuristics.h`); ops that already carry a schedule (set
+    by hand) are left alone.
+
+    ```mlir
+    %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, ...>} : ...
+    ```
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register of the target">,
+    Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
+           "number of architectural vector registers of the target">,
+  ];
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
+}
+
+//===----------------------------------------------------------------------===//
+// Stage 2: flash lowering (attn -> scf + vector on buffers)
+//===----------------------------------------------------------------------===//
+
+def LowerAttentionToLoopsPass
+    : Pass<"attn-lower-attention-to-loops", "::mlir::func::FuncOp"> {
+  let summary = "lower attn.sdpa to a tiled online-softmax loop nest";
+  let description = [{
+    Rewrites each scheduled `attn.sdpa` into FlashAttention-2 style loops on
+    buffers: a `scf.parallel` over (batch, query head, query tile) whose body
+    packs the scaled query tile, then walks only the live key/value tiles of
+    the mask (tiles fully hidden by a causal mask are never visited) with a
+    running max, running sum and output accumulator, and normalizes at the
+    end. Tiles that the mask shows completely run without mask arithmetic;
+    only boundary tiles select `-inf` per element. Scores exist only as one
+    `tile_kv × tile_q` scratch tile: nothing of size `Sq × Skv` is created.
+
+    Inputs enter through `bufferization.to_buffer` and the result leaves
+    through `bufferization.to_tensor`, so one-shot bufferization finishes the
+    job. Requires a schedule on every op (run `--attn-select-schedule`).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+//===----------------------------------------------------------------------===//
+// Stage 3: to LLVM
+//===----------------------------------------------------------------------===//
+
+def ApproximateMathPass : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "replace math.exp (and friends) by polynomial approximations";
+  let description = [{
+    Runs MLIR's polynomial approximation patterns so that `math.exp` on
+    vectors becomes FMAs and bit manipulation instead of one `expf` libm call
+    per lane (max relative error ~1e-7 for f32). MLIR 22 exposes these
+    patterns only through C++, hence this pass.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def EmitEntryPointPass : Pass<"attn-emit-entry-point", "::mlir::ModuleOp"> {
+  let summary = "emit the runtime ABI: attn_model_run and attn_model_signature";
+  let description = [{
+    Runs on LLVM dialect (after `convert-func-to-llvm` with the bare-pointer
+    memref convention). Emits `attn_model_signature`, a NUL-terminated string
+    global holding the module's `attn.signature`, and
+    `void attn_model_run(void **buffers)`, which calls the entry function with
+    one pointer per input and output. This is the whole contract between
+    generated code and `runtime/HarnessMain.cpp`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // ATTN_PASSES_TD

@@ -1,0 +1,73 @@
+//===- Pipelines.cpp - attn pass pipelines --------------------------------===//
+//
+// The only place where pass lists are written down. Upstream passes are
+// spelled textually (their registered names and options are the stable
+// interface); attn passes use their generated constructors.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/Pipelines.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+namespace mlir::attn {
+
+/// Adds a textual pipeline of upstream passes; they are all registered, so a
+/// failure here is a bug in this file.
+static void addUpstream(OpPassManager &pm, StringRef pipeline) {
+  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
+    llvm::report_fatal_error(llvm::Twine("invalid pipeline: ") + pipeline);
+}
+
+void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
+  // Stage 1: the model level.
+  pm.addPass(createExportSignaturePass());
+  pm.addNestedPass<func::FuncOp>(createSelectSchedulePass(
+      {opts.vectorWidth.getValue(), opts.vectorRegisters.getValue()}));
+  // Stage 2: flash loops, then buffers with outputs as out-parameters and the
+  // scratch/intermediate buffers freed.
+  pm.addNestedPass<func::FuncOp>(createLowerAttentionToLoopsPass());
+  addUpstream(pm, "canonicalize,cse,"
+                  "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map},"
+                  "buffer-results-to-out-params{hoist-static-allocs modify-public-functions},"
+                  "buffer-deallocation-pipeline,"
+                  "canonicalize,cse");
+}
+
+void buildCpuToLLVMPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
+  addUpstream(pm, "expand-strided-metadata,lower-affine,"
+                  "convert-scf-to-cf,"
+                  "finalize-memref-to-llvm,"
+                  "convert-vector-to-llvm,"
+                  "convert-math-to-llvm,convert-arith-to-llvm,"
+                  "convert-index-to-llvm,convert-ub-to-llvm,"
+                  "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
+                  "convert-cf-to-llvm,reconcile-unrealized-casts");
+  pm.addPass(createEmitEntryPointPass());
+  addUpstream(pm, "canonicalize,cse");
+}
+
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
+  buildCpuLoopsPipeline(pm, opts);
+  buildCpuToLLVMPipeline(pm);
+}
+
+void registerAttnPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "attn-cpu-pipeline",
+      "lower attn ops on tensors to LLVM dialect for the host CPU",
+      buildCpuPipeline);
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "attn-cpu-loops-pipeline",
+      "lower attn ops on tensors to flash loop nests on buffers",
+      buildCpuLoopsPipeline);
+  PassPipelineRegistration<>(
+      "attn-cpu-to-llvm-pipeline",
+      "lower flash loop nests on buffers to LLVM dialect",
+      [](OpPassManager &pm) { buildCpuToLLVMPipeline(pm); });
+}
+
+} // namespace mlir::attn

@@ -1,0 +1,39 @@
+//===- Pipelines.h - attn pass pipelines ------------------------*- C++ -*-===//
+//
+// The pass pipelines of the compiler, as C++ builders. `attnc` and
+// `attn-opt --attn-cpu-pipeline` run exactly these pass lists.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_PASSES_PIPELINES_H
+#define ATTN_PASSES_PIPELINES_H
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir::attn {
+
+struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
+  Option<int64_t> vectorWidth{*this, "vector-width",
+                              llvm::cl::desc("f32 lanes per vector register"),
+                              llvm::cl::init(16)};
+  Option<int64_t> vectorRegisters{
+      *this, "vector-registers",
+      llvm::cl::desc("number of architectural vector registers"),
+      llvm::cl::init(32)};
+};
+
+/// Stage 1+2: attn ops on tensors -> flash loop nests on buffers (the IR that
+/// `attnc --emit=loops` prints).
+void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
+/// Stage 3: loops on buffers -> LLVM dialect with the runtime entry point.
+void buildCpuToLLVMPipeline(OpPassManager &pm);
+/// Both stages: attn on tensors -> LLVM dialect.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
+
+/// Registers `--attn-cpu-pipeline`, `--attn-cpu-loops-pipeline` and
+/// `--attn-cpu-to-llvm-pipeline`.
+void registerAttnPipelines();
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_PIPELINES_H

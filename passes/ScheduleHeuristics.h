@@ -1,0 +1,35 @@
+//===- ScheduleHeuristics.h - choose flash-attention schedules --*- C++ -*-===//
+//
+// Pure functions from (problem shape, target description) to the parameters
+// of an #attn.schedule. No MLIR types, so they are unit-tested directly
+// (tests/unit/ScheduleHeuristicsTest.cpp).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_PASSES_SCHEDULEHEURISTICS_H
+#define ATTN_PASSES_SCHEDULEHEURISTICS_H
+
+#include <cstdint>
+
+namespace mlir::attn {
+
+struct AttentionProblem {
+  int64_t querySeq, kvSeq, headDim, valueDim;
+};
+
+struct CpuTarget {
+  int64_t vectorWidth = 16;     // f32 lanes per vector register
+  int64_t vectorRegisters = 32; // architectural vector registers
+};
+
+struct ScheduleParams {
+  int64_t tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows, pvVecs;
+};
+
+/// Chooses tile sizes and register blocking. The result always satisfies the
+/// #attn.schedule constraints for this problem.
+ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
+                                 const CpuTarget &target);
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_SCHEDULEHEURISTICS_H

@@ -1,0 +1,144 @@
+// RUN: attn-opt %s --split-input-file --verify-diagnostics
+
+func.func @wrong_rank(%q: tensor<8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<8x128x64xf32> {
+  // expected-error @+1 {{expected query to have rank 4 [batch, heads, seq, head_dim], got rank 3}}
+  %o = attn.sdpa %q, %k, %v : tensor<8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<8x128x64xf32>
+  return %o : tensor<8x128x64xf32>
+}
+
+// -----
+
+func.func @dynamic_shape(%q: tensor<1x8x?x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x?x64xf32> {
+  // expected-error @+1 {{expected query to have a static shape, got [1, 8, ?, 64]}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x?x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x?x64xf32>
+  return %o : tensor<1x8x?x64xf32>
+}
+
+// -----
+
+func.func @batch_mismatch(%q: tensor<2x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<2x8x128x64xf32> {
+  // expected-error @+1 {{expected key batch (1) to equal query batch (2)}}
+  %o = attn.sdpa %q, %k, %v : tensor<2x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<2x8x128x64xf32>
+  return %o : tensor<2x8x128x64xf32>
+}
+
+// -----
+
+func.func @value_batch_mismatch(%q: tensor<2x8x128x64xf32>, %k: tensor<2x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<2x8x128x64xf32> {
+  // expected-error @+1 {{expected value batch (1) to equal query batch (2)}}
+  %o = attn.sdpa %q, %k, %v : tensor<2x8x128x64xf32>, tensor<2x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<2x8x128x64xf32>
+  return %o : tensor<2x8x128x64xf32>
+}
+
+// -----
+
+func.func @kv_heads_mismatch(%q: tensor<1x8x128x64xf32>, %k: tensor<1x4x128x64xf32>, %v: tensor<1x2x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected value heads (2) to equal key heads (4)}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x4x128x64xf32>, tensor<1x2x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @head_dim_mismatch(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x128xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected key head dim (128) to equal query head dim (64)}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x128xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @kv_seq_mismatch(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x100x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected value seq len (100) to equal key seq len (128)}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x100x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @gqa_not_divisible(%q: tensor<1x8x128x64xf32>, %k: tensor<1x3x128x64xf32>, %v: tensor<1x3x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected query heads (8) to be a multiple of key/value heads (3)}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x3x128x64xf32>, tensor<1x3x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @wrong_result(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x32xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected result shape [1, 8, 128, 32] ([batch, query heads, query seq, value head dim]), got [1, 8, 128, 64]}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x32xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @zero_scale(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected a finite, non-zero scale, got 0}}
+  %o = attn.sdpa %q, %k, %v {scale = 0.0 : f32} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @f16_operand(%q: tensor<1x8x128x64xf16>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf16>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @unknown_mask(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+2 {{expected ::mlir::attn::MaskKind to be one of: none, causal}}
+  // expected-error @+1 {{failed to parse Attn_MaskAttr parameter 'kind'}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<upper>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @schedule_not_dividing_value_dim(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x40xf32>) -> tensor<1x8x128x40xf32> {
+  // expected-error @+1 {{schedule expects the value head dim (40) to be a multiple of pv_vecs * vector_width (16)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 1>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x40xf32> -> tensor<1x8x128x40xf32>
+  return %o : tensor<1x8x128x40xf32>
+}
+
+// -----
+
+func.func @schedule_tile_q(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected tile_q (48) to be a multiple of qk_qvecs * vector_width (64)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @schedule_pv_rows(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected tile_q (64) to be a multiple of pv_rows (6)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 6, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @schedule_tile_kv(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected tile_kv (30) to be a multiple of qk_keys (4)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, tile_kv = 30, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @schedule_vector_width(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected vector_width to be a power of two <= 64, got 12}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 12, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @schedule_non_positive(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected tile_kv to be positive, got 0}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, tile_kv = 0, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}

@@ -1,0 +1,38 @@
+// RUN: attn-opt %s --split-input-file | attn-opt --split-input-file | FileCheck %s
+
+// Plain self-attention: no mask, default scale.
+// CHECK-LABEL: func.func @self_attention
+//       CHECK:   attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+func.func @self_attention(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>,
+                          %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+// GQA, causal, explicit scale and schedule survive a round trip.
+// CHECK-LABEL: func.func @gqa_causal_scheduled
+//       CHECK:   attn.sdpa
+//  CHECK-SAME:     mask = #attn.mask<causal>
+//  CHECK-SAME:     scale = 1.250000e-01 : f32
+//  CHECK-SAME:     schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+func.func @gqa_causal_scheduled(%q: tensor<2x8x100x64xf32>, %k: tensor<2x2x100x64xf32>,
+                                %v: tensor<2x2x100x64xf32>) -> tensor<2x8x100x64xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>, scale = 0.125 : f32,
+      schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16,
+                                qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>}
+      : tensor<2x8x100x64xf32>, tensor<2x2x100x64xf32>, tensor<2x2x100x64xf32> -> tensor<2x8x100x64xf32>
+  return %o : tensor<2x8x100x64xf32>
+}
+
+// -----
+
+// Cross-attention (Sq != Skv), MQA, value head dim != query head dim.
+// CHECK-LABEL: func.func @cross_mqa
+//       CHECK:   attn.sdpa {{.*}} {mask = #attn.mask<none>} : tensor<1x4x7x32xf32>, tensor<1x1x300x32xf32>, tensor<1x1x300x16xf32> -> tensor<1x4x7x16xf32>
+func.func @cross_mqa(%q: tensor<1x4x7x32xf32>, %k: tensor<1x1x300x32xf32>,
+                     %v: tensor<1x1x300x16xf32>) -> tensor<1x4x7x16xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none>} : tensor<1x4x7x32xf32>, tensor<1x1x300x32xf32>, tensor<1x1x300x16xf32> -> tensor<1x4x7x16xf32>
+  return %o : tensor<1x4x7x16xf32>
+}

@@ -1,0 +1,24 @@
+# -*- Python -*-
+import os
+import sys
+
+import lit.formats
+from lit.llvm import llvm_config
+
+config.name = "attn"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.attn_obj_root, "tests")
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "reference", "unit",
+                   "lit.cfg.py", "lit.site.cfg.py"]
+
+llvm_config.use_default_substitutions()
+llvm_config.add_tool_substitutions(
+    ["attn-opt", "attnc", "attn-ref", "attn-unit-tests"],
+    [config.attn_tools_dir, config.llvm_tools_dir])
+config.substitutions.append(("%python", sys.executable))
+config.substitutions.append(
+    ("%examples", os.path.join(config.attn_src_root, "examples")))
+# Generated executables must not depend on the environment's thread count.
+config.environment["OMP_NUM_THREADS"] = "1"

@@ -1,0 +1,60 @@
+// RUN: attn-opt %s --split-input-file --attn-lower-attention-to-loops | FileCheck %s
+
+// Causal GQA self-attention, Sq = Skv = 100 (not a multiple of the tiles).
+// One parallel loop over batch × heads × query tiles (1 × 2 × 4); the kv
+// tile loop runs from the first to the last live tile of the query tile and
+// branches between a full tile (no mask arithmetic) and a boundary tile.
+// Scratch buffers are tile-sized: nothing is Sq × Skv.
+// CHECK-LABEL: func.func @causal_gqa
+//   CHECK-DAG:   %[[Q:.+]] = bufferization.to_buffer %arg0 read_only : tensor<1x2x100x32xf32> to memref<1x2x100x32xf32>
+//   CHECK-DAG:   %[[K:.+]] = bufferization.to_buffer %arg1 read_only
+//   CHECK-DAG:   %[[V:.+]] = bufferization.to_buffer %arg2 read_only
+//       CHECK:   %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x100x32xf32>
+//       CHECK:   scf.parallel (%[[I:.+]]) = (%{{.+}}) to (%[[N:.+]]) step
+//   CHECK-DAG:     memref.alloc() {alignment = 64 : i64} : memref<32x32xf32>
+//   CHECK-DAG:     memref.alloc() {alignment = 64 : i64} : memref<16x32xf32>
+//   CHECK-NOT:     memref<100x100xf32>
+//       CHECK:     %[[LIVE_END:.+]] = arith.ceildivui %{{.+}}, %{{.+}} : index
+//       CHECK:     %[[FULL_END:.+]] = arith.divui %{{.+}}, %{{.+}} : index
+//       CHECK:     scf.for %[[T:.+]] = %{{.+}} to %[[LIVE_END]] step
+//       CHECK:       %[[IS_FULL_HI:.+]] = arith.cmpi ult, %[[T]], %[[FULL_END]]
+//       CHECK:       scf.if
+// Full tile: kernel 1 keeps 4 keys × 2 query vectors in registers over d.
+//       CHECK:         scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+//       CHECK:           memref.load %[[K]]
+//       CHECK:           vector.fma
+//   CHECK-NOT:         vector.step
+//       CHECK:         arith.maximumf
+//       CHECK:         math.exp
+//       CHECK:         math.exp
+// Kernel 2: 4 rows × 2 value vectors, V read in place.
+//       CHECK:         vector.load %[[V]]
+//       CHECK:         vector.fma
+//       CHECK:       } else {
+// Boundary tile: key index clamped, then an element mask.
+//       CHECK:         arith.minsi
+//       CHECK:         vector.step : vector<16xindex>
+//       CHECK:         arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+//       CHECK:     vector.store %{{.+}}, %[[OUT]]
+//       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
+func.func @causal_gqa(%q: tensor<1x2x100x32xf32>, %k: tensor<1x1x100x32xf32>,
+                      %v: tensor<1x1x100x32xf32>) -> tensor<1x2x100x32xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>, schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>} : tensor<1x2x100x32xf32>, tensor<1x1x100x32xf32>, tensor<1x1x100x32xf32> -> tensor<1x2x100x32xf32>
+  return %o : tensor<1x2x100x32xf32>
+}
+
+// -----
+
+// Without a mask every tile but the partial last one is full; the query
+// is scaled while it is packed (default scale 1/sqrt(64) = 0.125).
+// CHECK-LABEL: func.func @no_mask
+//       CHECK:   scf.parallel
+//       CHECK:     %[[SCALE:.+]] = arith.constant 1.250000e-01 : f32
+//       CHECK:     arith.mulf %{{.+}}, %[[SCALE]] : f32
+//       CHECK:     scf.for
+//       CHECK:       scf.if
+func.func @no_mask(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x40x64xf32>,
+                   %v: tensor<1x1x40x64xf32>) -> tensor<1x1x16x64xf32> {
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4>} : tensor<1x1x16x64xf32>, tensor<1x1x40x64xf32>, tensor<1x1x40x64xf32> -> tensor<1x1x16x64xf32>
+  return %o : tensor<1x1x16x64xf32>
+}

@@ -1,0 +1,46 @@
+// RUN: attn-opt %s --split-input-file --attn-select-schedule | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-select-schedule="vector-width=8 vector-registers=16" | FileCheck %s --check-prefix=AVX2
+
+// Long sequences on AVX-512: 4 query vectors × 4 keys, 64-key tiles.
+// CHECK-LABEL: func.func @long_sequence
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+// AVX2-LABEL: func.func @long_sequence
+//       AVX2:   schedule = #attn.schedule<tile_q = 32, tile_kv = 64, vector_width = 8, qk_keys = 2, qk_qvecs = 4, pv_rows = 2, pv_vecs = 4>
+func.func @long_sequence(%q: tensor<1x8x2048x64xf32>, %k: tensor<1x8x2048x64xf32>,
+                         %v: tensor<1x8x2048x64xf32>) -> tensor<1x8x2048x64xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x2048x64xf32>, tensor<1x8x2048x64xf32>, tensor<1x8x2048x64xf32> -> tensor<1x8x2048x64xf32>
+  return %o : tensor<1x8x2048x64xf32>
+}
+
+// -----
+
+// A short query sequence gets a one-vector query tile and more keys per block.
+// CHECK-LABEL: func.func @short_queries
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 8, pv_vecs = 2>
+func.func @short_queries(%q: tensor<1x2x5x32xf32>, %k: tensor<1x2x500x32xf32>,
+                         %v: tensor<1x2x500x32xf32>) -> tensor<1x2x5x32xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x2x5x32xf32>, tensor<1x2x500x32xf32>, tensor<1x2x500x32xf32> -> tensor<1x2x5x32xf32>
+  return %o : tensor<1x2x5x32xf32>
+}
+
+// -----
+
+// A value head dim of 40 narrows the vectors to 8 lanes (the widest dividing 40).
+// CHECK-LABEL: func.func @odd_value_dim
+//       CHECK:   vector_width = 8
+func.func @odd_value_dim(%q: tensor<1x1x64x40xf32>, %k: tensor<1x1x64x40xf32>,
+                         %v: tensor<1x1x64x40xf32>) -> tensor<1x1x64x40xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x1x64x40xf32>, tensor<1x1x64x40xf32>, tensor<1x1x64x40xf32> -> tensor<1x1x64x40xf32>
+  return %o : tensor<1x1x64x40xf32>
+}
+
+// -----
+
+// A hand-written schedule is kept as is.
+// CHECK-LABEL: func.func @keeps_given_schedule
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 2, qk_qvecs = 1, pv_rows = 2, pv_vecs = 1>
+func.func @keeps_given_schedule(%q: tensor<1x1x64x16xf32>, %k: tensor<1x1x64x16xf32>,
+                                %v: tensor<1x1x64x16xf32>) -> tensor<1x1x64x16xf32> {
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 2, qk_qvecs = 1, pv_rows = 2, pv_vecs = 1>} : tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32> -> tensor<1x1x64x16xf32>
+  return %o : tensor<1x1x64x16xf32>
+}

@@ -1,0 +1,68 @@
+//===- ScheduleHeuristicsTest.cpp - schedule choice unit tests ------------===//
+#include "passes/ScheduleHeuristics.h"
+
+#include <catch2/catch.hpp>
+
+using namespace mlir::attn;
+
+namespace {
+/// The #attn.schedule constraints, as the op verifier checks them.
+void requireValid(const AttentionProblem &p, const ScheduleParams &s) {
+  REQUIRE(s.vectorWidth >= 1);
+  REQUIRE((s.vectorWidth & (s.vectorWidth - 1)) == 0);
+  REQUIRE(s.tileQ % (s.qkQvecs * s.vectorWidth) == 0);
+  REQUIRE(s.tileQ % s.pvRows == 0);
+  REQUIRE(s.tileKv % s.qkKeys == 0);
+  REQUIRE(p.valueDim % (s.pvVecs * s.vectorWidth) == 0);
+}
+} // namespace
+
+TEST_CASE("AVX-512 long sequences use 64x64 tiles and 16 accumulators") {
+  AttentionProblem p{4096, 4096, 128, 128};
+  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+  requireValid(p, s);
+  CHECK(s.vectorWidth == 16);
+  CHECK(s.tileQ == 64);
+  CHECK(s.tileKv == 64);
+  CHECK(s.qkKeys * s.qkQvecs == 16);
+  CHECK(s.pvRows * s.pvVecs == 16);
+}
+
+TEST_CASE("AVX2 halves the vector width and the accumulators") {
+  AttentionProblem p{2048, 2048, 64, 64};
+  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{8, 16});
+  requireValid(p, s);
+  CHECK(s.vectorWidth == 8);
+  CHECK(s.qkKeys * s.qkQvecs == 8);
+  CHECK(s.pvRows * s.pvVecs == 8);
+}
+
+TEST_CASE("short sequences get small tiles") {
+  AttentionProblem p{1, 7, 32, 32};
+  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+  requireValid(p, s);
+  CHECK(s.tileQ == 16);
+  CHECK(s.tileKv >= 7);
+  CHECK(s.tileKv < 7 + s.qkKeys);
+}
+
+TEST_CASE("the vector width divides the value head dim") {
+  for (int64_t dv : {8, 24, 40, 48, 72, 96, 100, 33}) {
+    AttentionProblem p{300, 300, 64, dv};
+    ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+    INFO("dv = " << dv);
+    requireValid(p, s);
+    CHECK(dv % s.vectorWidth == 0);
+  }
+}
+
+TEST_CASE("every schedule satisfies the constraints over a sweep") {
+  for (int64_t width : {4, 8, 16})
+    for (int64_t regs : {16, 32})
+      for (int64_t sq : {1, 5, 16, 17, 100, 1000})
+        for (int64_t skv : {1, 3, 64, 65, 999})
+          for (int64_t dv : {16, 32, 64, 80, 128}) {
+            AttentionProblem p{sq, skv, 64, dv};
+            requireValid(p, chooseCpuSchedule(p, CpuTarget{width, regs}));
+          }
+}

@@ -1,0 +1,12 @@
+//===- attn-opt.cpp - MLIR optimizer driver with attn registered ----------===//
+#include "tools/InitAttn.h"
+
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  mlir::attn::registerAttnDialects(registry);
+  mlir::attn::registerAttnPassesAndPipelines();
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "attn optimizer driver\n", registry));
+}

@@ -1,0 +1,314 @@
+//===- Compiler.cpp - the attnc compilation driver ------------------------===//
+//
+// load (model description or .mlir) -> attn IR -> loops pipeline -> LLVM
+// pipeline -> LLVM IR -> LLVM -O3 -> asm/object -> link with the runtime.
+// Each arrow can be the last one (`--emit=`). No pass list is written here:
+// the pipelines come from passes/Pipelines.h, shared with attn-opt.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/Compiler.h"
+
+#include "passes/Pipelines.h"
+#include "tools/InitAttn.h"
+#include "tools/attnc/IRGen.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+#include <chrono>
+
+namespace mlir::attn {
+namespace {
+
+/// Prints `attnc: error: ...` for problems that have no source location.
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "attnc: error: " << message << "\n";
+  return 1;
+}
+
+/// Phase timings for `-v`.
+class PhaseTimer {
+public:
+  explicit PhaseTimer(bool enabled) : enabled(enabled) {}
+  void done(llvm::StringRef phase) {
+    auto now = std::chrono::steady_clock::now();
+    if (enabled)
+      llvm::errs() << llvm::format("attnc: %-8s %8.1f ms\n",
+                                   phase.str().c_str(),
+                                   std::chrono::duration<double, std::milli>(
+                                       now - last)
+                                       .count());
+    last = now;
+  }
+
+private:
+  bool enabled;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+};
+
+/// The host (or --mcpu) target machine and the vector shape it implies.
+struct Target {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  int64_t vectorWidth = 4;
+  int64_t vectorRegisters = 16;
+};
+
+FailureOr<Target> createTarget(const CompileOptions &options) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target) {
+    fail("no LLVM target for " + triple.str() + ": " + error);
+    return failure();
+  }
+  std::string cpu = options.mcpu;
+  llvm::SubtargetFeatures features;
+  if (cpu == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      features.AddFeature(feature.getKey(), feature.getValue());
+  }
+  Target result;
+  result.machine.reset(target->createTargetMachine(
+      triple, cpu, features.getString(), llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt,
+      options.optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : options.optLevel == 0 ? llvm::CodeGenOptLevel::None
+                              : llvm::CodeGenOptLevel::Default));
+  const llvm::MCSubtargetInfo *sti = result.machine->getMCSubtargetInfo();
+  if (!sti->isCPUStringValid(cpu)) {
+    fail("unknown CPU '" + cpu + "' for " + triple.str() +
+         " (try --mcpu=native)");
+    return failure();
+  }
+  if (triple.isX86()) {
+    bool avx512 = sti->checkFeatures("+avx512f");
+    result.vectorWidth = avx512 ? 16 : sti->checkFeatures("+avx") ? 8 : 4;
+    result.vectorRegisters = avx512 ? 32 : 16;
+  } else if (triple.isAArch64()) {
+    result.vectorRegisters = 32;
+  }
+  if (options.vectorWidth > 0)
+    result.vectorWidth = options.vectorWidth;
+  if (options.vectorRegisters > 0)
+    result.vectorRegisters = options.vectorRegisters;
+  return result;
+}
+
+/// Opens the output for a text phase: the -o file, or stdout.
+std::unique_ptr<llvm::ToolOutputFile> openOutput(const CompileOptions &options) {
+  std::string path = options.outputPath.empty() ? "-" : options.outputPath;
+  std::string error;
+  auto file = openOutputFile(path, &error);
+  if (!file)
+    fail(error);
+  return file;
+}
+
+/// Loads the input as attn IR: a `.mlir` file is parsed, anything else is a
+/// model description.
+OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
+                                llvm::SourceMgr &sourceMgr,
+                                const CompileOptions &options) {
+  if (llvm::StringRef(options.inputPath).ends_with(".mlir"))
+    return parseSourceFile<ModuleOp>(sourceMgr, &context);
+  std::optional<model::Model> model = model::parseModel(
+      sourceMgr, llvm::sys::path::stem(options.inputPath));
+  if (!model)
+    return nullptr;
+  return buildModelIR(context, sourceMgr, *model);
+}
+
+std::string findRuntimeLibrary(const CompileOptions &options) {
+  if (!options.runtimeLib.empty())
+    return options.runtimeLib;
+  // An installed layout first (bin/attnc next to lib/), then the build tree.
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable("attnc", &anchor);
+  llvm::SmallString<256> path(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(path, "..", "lib", "libAttnRuntime.a");
+  if (llvm::sys::fs::exists(path))
+    return std::string(path);
+  return ATTNC_RUNTIME_LIBRARY;
+}
+
+int link(const CompileOptions &options, llvm::StringRef objectPath,
+         llvm::StringRef outputPath) {
+  std::string linker = options.linker.empty() ? ATTNC_DEFAULT_LINKER
+                                              : options.linker;
+  if (!llvm::sys::path::is_absolute(linker)) {
+    auto found = llvm::sys::findProgramByName(linker);
+    if (!found)
+      return fail("linker '" + linker + "' not found in PATH");
+    linker = *found;
+  }
+  std::string runtime = findRuntimeLibrary(options);
+  if (!llvm::sys::fs::exists(runtime))
+    return fail("runtime library '" + runtime +
+                "' not found (use --runtime-lib)");
+  llvm::SmallVector<llvm::StringRef> args = {
+      linker, objectPath, runtime, "-o", outputPath, "-lpthread", "-lm"};
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0)
+    return fail("linking with '" + linker + "' failed" +
+                (error.empty() ? "" : ": " + error));
+  return 0;
+}
+
+/// Runs a pipeline stage; the passes report their own errors.
+LogicalResult runStage(ModuleOp module, const CompileOptions &options,
+                       llvm::function_ref<void(OpPassManager &)> build) {
+  PassManager pm(module.getContext());
+  if (options.printIRAfterAll)
+    pm.enableIRPrinting(/*shouldPrintBeforePass=*/nullptr,
+                        /*shouldPrintAfterPass=*/
+                        [](Pass *, Operation *) { return true; },
+                        /*printModuleScope=*/true);
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  build(pm);
+  return pm.run(module);
+}
+
+} // namespace
+
+int compile(const CompileOptions &options) {
+  DialectRegistry registry;
+  registerAttnDialects(registry);
+  registerAllToLLVMIRTranslations(registry);
+  MLIRContext context(registry, MLIRContext::Threading::DISABLED);
+  context.loadAllAvailableDialects();
+
+  std::string error;
+  auto buffer = openInputFile(options.inputPath, &error);
+  if (!buffer)
+    return fail(error);
+  llvm::SourceMgr sourceMgr;
+  sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  PhaseTimer timer(options.verbose);
+
+  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr, options);
+  if (!module || failed(verify(*module)))
+    return 1;
+  timer.done("parse");
+  if (options.emit == EmitPhase::Attn) {
+    auto out = openOutput(options);
+    if (!out)
+      return 1;
+    module->print(out->os());
+    out->keep();
+    return 0;
+  }
+
+  FailureOr<Target> target = createTarget(options);
+  if (failed(target))
+    return 1;
+  CpuPipelineOptions pipelineOptions;
+  pipelineOptions.vectorWidth = target->vectorWidth;
+  pipelineOptions.vectorRegisters = target->vectorRegisters;
+  if (failed(runStage(*module, options, [&](OpPassManager &pm) {
+        buildCpuLoopsPipeline(pm, pipelineOptions);
+      })))
+    return 1;
+  timer.done("loops");
+  if (options.emit != EmitPhase::Loops &&
+      failed(runStage(*module, options, [&](OpPassManager &pm) {
+        buildCpuToLLVMPipeline(pm);
+      })))
+    return 1;
+  if (options.emit == EmitPhase::Loops || options.emit == EmitPhase::LLVM) {
+    auto out = openOutput(options);
+    if (!out)
+      return 1;
+    module->print(out->os());
+    out->keep();
+    return 0;
+  }
+  timer.done("to-llvm");
+
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(*module, llvmContext);
+  if (!llvmModule)
+    return fail("translation to LLVM IR failed");
+  llvm::TargetMachine &machine = *target->machine;
+  llvmModule->setDataLayout(machine.createDataLayout());
+  llvmModule->setTargetTriple(machine.getTargetTriple());
+  if (llvm::Error err = makeOptimizingTransformer(options.optLevel,
+                                                  /*sizeLevel=*/0, &machine)(
+          llvmModule.get()))
+    return fail("LLVM optimization failed: " + toString(std::move(err)));
+  timer.done("llvm-opt");
+  if (options.emit == EmitPhase::LL) {
+    auto out = openOutput(options);
+    if (!out)
+      return 1;
+    llvmModule->print(out->os(), nullptr);
+    out->keep();
+    return 0;
+  }
+
+  // Asm and Obj go to the output; Exe goes through a temporary object.
+  std::string outputPath = options.outputPath;
+  llvm::SmallString<128> objectPath;
+  if (options.emit == EmitPhase::Exe) {
+    if (outputPath.empty())
+      outputPath = llvm::sys::path::stem(options.inputPath).str();
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("attnc", "o", objectPath))
+      return fail("cannot create a temporary object file: " + ec.message());
+  } else if (options.emit == EmitPhase::Obj) {
+    if (outputPath.empty())
+      outputPath = llvm::sys::path::stem(options.inputPath).str() + ".o";
+    objectPath = outputPath;
+  } else {
+    objectPath = outputPath.empty() ? "-" : outputPath;
+  }
+  {
+    auto out = openOutputFile(objectPath, &error);
+    if (!out)
+      return fail(error);
+    llvm::legacy::PassManager codegen;
+    auto fileType = options.emit == EmitPhase::Asm
+                        ? llvm::CodeGenFileType::AssemblyFile
+                        : llvm::CodeGenFileType::ObjectFile;
+    if (machine.addPassesToEmitFile(codegen, out->os(), nullptr, fileType))
+      return fail("the target cannot emit this file type");
+    codegen.run(*llvmModule);
+    out->keep();
+  }
+  timer.done("codegen");
+  if (options.emit != EmitPhase::Exe)
+    return 0;
+  int rc = link(options, objectPath, outputPath);
+  llvm::sys::fs::remove(objectPath);
+  timer.done("link");
+  return rc;
+}
+
+} // namespace mlir::attn

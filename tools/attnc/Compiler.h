@@ -1,0 +1,39 @@
+//===- Compiler.h - the attnc compilation driver ----------------*- C++ -*-===//
+//
+// The library behind `attnc`: load a model description (or `.mlir` file),
+// run the pipelines from passes/Pipelines.h, and emit the requested phase.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_TOOLS_ATTNC_COMPILER_H
+#define ATTN_TOOLS_ATTNC_COMPILER_H
+
+#include <cstdint>
+#include <string>
+
+namespace mlir::attn {
+
+/// Where compilation stops. Every phase but `Exe` prints to stdout (or to
+/// the output file when one is given); `Obj` needs an output file.
+enum class EmitPhase { Attn, Loops, LLVM, LL, Asm, Obj, Exe };
+
+struct CompileOptions {
+  std::string inputPath;
+  std::string outputPath; // empty: stdout for text phases, the stem for Exe
+  EmitPhase emit = EmitPhase::Exe;
+  std::string mcpu = "native";
+  unsigned optLevel = 3;
+  int64_t vectorWidth = 0;     // 0: from the target's features
+  int64_t vectorRegisters = 0; // 0: from the target's features
+  bool printIRAfterAll = false;
+  bool verbose = false;
+  std::string linker;      // empty: the C++ compiler attnc was built with
+  std::string runtimeLib;  // empty: next to attnc, else the build tree's
+};
+
+/// Runs the compilation. Errors are printed (located in the input file when
+/// they come from it); returns the process exit code.
+int compile(const CompileOptions &options);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TOOLS_ATTNC_COMPILER_H

@@ -1,0 +1,86 @@
+//===- ModelAST.h - Parsed model description --------------------*- C++ -*-===//
+//
+// The syntax tree of a `.model` file (format documented in examples/README.md).
+// The parser (ModelParser.cpp) only checks syntax and names; what an op's
+// arguments mean is checked when the tree is turned into `attn` IR
+// (IRGen.cpp). Every node keeps the SMLoc of its first character so that
+// errors point at file:line:col.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_TOOLS_ATTNC_MODELAST_H
+#define ATTN_TOOLS_ATTNC_MODELAST_H
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llvm {
+class SourceMgr;
+} // namespace llvm
+
+namespace mlir::attn::model {
+
+/// An argument value: a name (`causal`, `q`), a number (`0.125`, `64`), or a
+/// list of numbers (`[1, 8, 128, 64]`).
+struct Expr {
+  enum class Kind { Name, Number, List };
+  Kind kind = Kind::Name;
+  llvm::SMLoc loc;
+  std::string name;              // Kind::Name
+  double number = 0;             // Kind::Number
+  bool isInteger = false;        // Kind::Number written without '.'/exponent
+  std::vector<Expr> elements;    // Kind::List
+};
+
+/// `keyword = value` or a positional `value` (keyword empty).
+struct Arg {
+  llvm::SMLoc loc;
+  std::string keyword;
+  Expr value;
+};
+
+/// `input q: [1, 8, 128, 64]` (also `input q: f32[1, 8, 128, 64]`).
+struct Input {
+  llvm::SMLoc loc;
+  std::string name;
+  std::string elementType = "f32";
+  std::vector<int64_t> shape;
+};
+
+/// `o = attention(q, k, v, mask = causal)`.
+struct Assign {
+  llvm::SMLoc loc;       // location of the result name
+  std::string result;
+  llvm::SMLoc calleeLoc; // location of the op name
+  std::string callee;
+  std::vector<Arg> args;
+};
+
+/// `output o` (one statement may list several: `output a, b`).
+struct Output {
+  llvm::SMLoc loc;
+  std::string name;
+};
+
+struct Model {
+  std::string name; // from `model NAME`, else the file's stem
+  llvm::SMLoc nameLoc;
+  std::vector<Input> inputs;
+  std::vector<Assign> assigns; // in source order; each uses only earlier names
+  std::vector<Output> outputs;
+};
+
+/// Parses the main buffer of `sourceMgr`. On error prints
+/// `file:line:col: error: ...` through the SourceMgr and returns nullopt.
+/// `defaultName` is used when the file has no `model` statement.
+std::optional<Model> parseModel(llvm::SourceMgr &sourceMgr,
+                                llvm::StringRef defaultName);
+
+} // namespace mlir::attn::model
+
+#endif // ATTN_TOOLS_ATTNC_MODELAST_H

@@ -1,0 +1,94 @@
+//===- attnc.cpp - the attention compiler's command line ------------------===//
+//
+// Parses flags into CompileOptions and calls attn::compile(); nothing else.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/Compiler.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+
+using namespace mlir::attn;
+namespace cl = llvm::cl;
+
+static cl::OptionCategory category("attnc options");
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model file (.model or .mlir)>"),
+                                      cl::cat(category));
+static cl::opt<std::string>
+    outputPath("o", cl::desc("output file (default: the input's stem for an "
+                             "executable, <stem>.o for --emit=obj, stdout "
+                             "for text phases)"),
+               cl::value_desc("path"), cl::cat(category));
+static cl::opt<EmitPhase> emit(
+    "emit", cl::desc("stop after this phase and write its output"),
+    cl::values(
+        clEnumValN(EmitPhase::Attn, "attn", "attn dialect IR from the model"),
+        clEnumValN(EmitPhase::Loops, "loops",
+                   "flash loop nests on buffers (scf + vector + memref)"),
+        clEnumValN(EmitPhase::LLVM, "llvm", "LLVM dialect IR"),
+        clEnumValN(EmitPhase::LL, "ll", "optimized LLVM IR"),
+        clEnumValN(EmitPhase::Asm, "asm", "target assembly"),
+        clEnumValN(EmitPhase::Obj, "obj", "object file"),
+        clEnumValN(EmitPhase::Exe, "exe",
+                   "executable linked with the runtime (default)")),
+    cl::init(EmitPhase::Exe), cl::cat(category));
+static cl::opt<std::string>
+    mcpu("mcpu", cl::desc("target CPU ('native' = this machine's CPU and "
+                          "features)"),
+         cl::init("native"), cl::cat(category));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level (0-3)"),
+                                  cl::Prefix, cl::init(3), cl::cat(category));
+static cl::opt<int64_t> vectorWidth(
+    "vector-width",
+    cl::desc("f32 lanes per vector register (default: from the target)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<int64_t> vectorRegisters(
+    "vector-registers",
+    cl::desc("number of vector registers (default: from the target)"),
+    cl::init(0), cl::cat(category));
+static cl::opt<bool>
+    printIRAfterAll("print-ir-after-all",
+                    cl::desc("print the IR after every pass (to stderr)"),
+                    cl::cat(category));
+static cl::opt<bool> verbose("v", cl::desc("print the time of each phase"),
+                             cl::cat(category));
+static cl::opt<std::string>
+    linker("linker", cl::desc("C++ compiler driver used to link executables"),
+           cl::value_desc("program"), cl::cat(category));
+static cl::opt<std::string>
+    runtimeLib("runtime-lib", cl::desc("path to libAttnRuntime.a"),
+               cl::value_desc("path"), cl::cat(category));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  mlir::registerMLIRContextCLOptions();
+  mlir::registerPassManagerCLOptions();
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "attnc - ahead-of-time compiler for attention\n\n"
+      "  attnc model.model -o model      compile to an executable\n"
+      "  ./model --bench 10              run it on random inputs\n"
+      "  attnc model.model --emit=loops  inspect the flash loop nest\n");
+  if (optLevel > 3) {
+    llvm::errs() << "attnc: error: -O" << optLevel
+                 << " is not an optimization level (0-3)\n";
+    return 2;
+  }
+  CompileOptions options;
+  options.inputPath = inputPath;
+  options.outputPath = outputPath;
+  options.emit = emit;
+  options.mcpu = mcpu;
+  options.optLevel = optLevel;
+  options.vectorWidth = vectorWidth;
+  options.vectorRegisters = vectorRegisters;
+  options.printIRAfterAll = printIRAfterAll;
+  options.verbose = verbose;
+  options.linker = linker;
+  options.runtimeLib = runtimeLib;
+  return compile(options);
+}
