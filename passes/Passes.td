@@ -95,6 +95,26 @@ def ApproximateMathPass : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> 
                            "::mlir::vector::VectorDialect"];
 }
 
+def OutlineParallelLoopsPass
+    : Pass<"attn-outline-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "run outermost scf.parallel loops through the runtime's thread pool";
+  let description = [{
+    Moves the body of each outermost 1-D `scf.parallel` into a private
+    function `void(i64 begin, i64 end, ptr ctx)` that runs iterations
+    `[begin, end)`, and replaces the loop by a call to
+    `attnrt_parallel_for(n, fn, ctx)` with the captured buffers packed into a
+    stack context. No OpenMP: the runtime decides how iterations are split
+    over threads.
+
+    ```mlir
+    func.call @attnrt_parallel_for(%n, %fn, %ctx) : (i64, !llvm.ptr, !llvm.ptr) -> ()
+    ```
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def EmitEntryPointPass : Pass<"attn-emit-entry-point", "::mlir::ModuleOp"> {
   let summary = "emit the runtime ABI: attn_model_run and attn_model_signature";
   let description = [{

@@ -37,6 +37,7 @@ void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
 }
 
 void buildCpuToLLVMPipeline(OpPassManager &pm) {
+  pm.addPass(createOutlineParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   addUpstream(pm, "expand-strided-metadata,lower-affine,"
                   "convert-scf-to-cf,"
