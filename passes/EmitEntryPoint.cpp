@@ -77,8 +77,13 @@ void EmitEntryPointPass::runOnOperation() {
   }
   LLVM::CallOp::create(b, loc, entry, args);
   LLVM::ReturnOp::create(b, loc, ValueRange{});
+  // attn.* attributes have no LLVM meaning: drop them before translation.
   module->removeAttr(kSignatureAttrName);
   module->removeAttr(kEntryAttrName);
+  entry->removeAttr(kEntryAttrName);
+  entry->removeAttr(kNameAttrName);
+  for (unsigned i = 0; i < tensors; ++i)
+    entry.removeArgAttr(i, kNameAttrName);
 }
 
 } // namespace mlir::attn

@@ -15,7 +15,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "reference", "unit",
 
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "attnc", "attn-ref", "attn-unit-tests"],
+    ["attn-opt", "attnc", "attn-ref", "not", "split-file"],
     [config.attn_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(

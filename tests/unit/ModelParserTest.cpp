@@ -222,8 +222,8 @@ TEST_CASE("numbers: integers, floats and negatives", "[parser]") {
   const std::vector<Arg> &args = model.assigns.at(0).args;
   REQUIRE(args.size() == 8);
   const double values[] = {64, 0.125, 1e-3, .5, 1., 2e2, -3, -0.5};
-  const bool integers[] = {true, false, false, false, false, false, true,
-                           false};
+  const bool integers[] = {true,  false, false, false,
+                           false, false, true,  false};
   for (size_t i = 0; i < args.size(); ++i) {
     INFO("argument " << i);
     CHECK(args[i].value.kind == Expr::Kind::Number);
@@ -341,8 +341,7 @@ TEST_CASE("name errors", "[parser][errors]") {
           "1:1: model has no output; add 'output NAME'");
   }
   SECTION("model named twice") {
-    CHECK(errorOf("model a\nmodel b") ==
-          "2:1: a model may only be named once");
+    CHECK(errorOf("model a\nmodel b") == "2:1: a model may only be named once");
   }
   SECTION("model without a name") {
     CHECK(errorOf("model\n") ==
@@ -378,8 +377,7 @@ TEST_CASE("call errors", "[parser][errors]") {
           "1:10: expected a value (name, number or list), got ','");
     CHECK(errorOf("o = f(mask = )") ==
           "1:14: expected a value (name, number or list), got ')'");
-    CHECK(errorOf("o = f(- x)") ==
-          "1:9: expected a number after '-', got 'x'");
+    CHECK(errorOf("o = f(- x)") == "1:9: expected a number after '-', got 'x'");
   }
   SECTION("bad separator") {
     CHECK(errorOf("o = f(q k)") ==
@@ -395,7 +393,8 @@ TEST_CASE("call errors", "[parser][errors]") {
     CHECK(parsed.diags[1].getColumnNo() + 1 == 14);
   }
   SECTION("bad list") {
-    CHECK(errorOf("o = f([1 2])") == "1:10: expected ',' or ']' in list, got '2'");
+    CHECK(errorOf("o = f([1 2])") ==
+          "1:10: expected ',' or ']' in list, got '2'");
     CHECK(errorOf("o = f([1,])") ==
           "1:10: expected a value (name, number or list), got ']'");
   }
@@ -448,8 +447,7 @@ TEST_CASE("lexical errors", "[parser][errors]") {
   SECTION("long tokens are shortened in messages") {
     std::string longName(100000, 'n');
     CHECK(errorOf("x " + longName) ==
-          "1:3: expected '=' after 'x', got '" + std::string(32, 'n') +
-              "...'");
+          "1:3: expected '=' after 'x', got '" + std::string(32, 'n') + "...'");
   }
 }
 
@@ -462,7 +460,8 @@ TEST_CASE("no input crashes or stays silent on failure", "[parser][fuzz]") {
   for (size_t i = 0; i <= example.size(); ++i)
     inputs.push_back(example.substr(0, i));
   for (size_t i = 0; i < example.size(); ++i) {
-    for (char c : llvm::StringRef("()[],=:-#\n\r x9.\0\xff", 19)) {
+    static const char kBytes[] = "()[],=:-#\n\r x9.\0\xff";
+    for (char c : llvm::StringRef(kBytes, sizeof(kBytes) - 1)) {
       std::string mutated = example;
       mutated[i] = c;
       inputs.push_back(mutated);

@@ -124,8 +124,13 @@ OwningOpRef<ModuleOp> IRGen::build(const model::Model &model) {
   for (const model::Input &input : model.inputs)
     inputTypes.push_back(
         RankedTensorType::get(input.shape, builder.getF32Type()));
-  auto func = func::FuncOp::create(builder, loc(model.nameLoc),
-                                   "attn_" + model.name,
+  // The symbol must be a C identifier; the model's own name is kept in
+  // `attn.name` for the runtime.
+  std::string symbol = "attn_" + model.name;
+  for (char &c : symbol)
+    if (!llvm::isAlnum(c))
+      c = '_';
+  auto func = func::FuncOp::create(builder, loc(model.nameLoc), symbol,
                                    builder.getFunctionType(inputTypes, {}));
   func->setAttr(kEntryAttrName, builder.getUnitAttr());
   func->setAttr(kNameAttrName, builder.getStringAttr(model.name));

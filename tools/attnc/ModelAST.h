@@ -68,8 +68,8 @@ struct Output {
 };
 
 struct Model {
-  std::string name; // from `model NAME`, else the file's stem
-  llvm::SMLoc nameLoc;
+  std::string name;    // from `model NAME`, else the file's stem
+  llvm::SMLoc nameLoc; // of NAME in `model NAME`, else the start of the file
   std::vector<Input> inputs;
   std::vector<Assign> assigns; // in source order; each uses only earlier names
   std::vector<Output> outputs;

@@ -16,6 +16,7 @@
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/LogicalResult.h"
 #include "llvm/Support/SourceMgr.h"
@@ -120,10 +121,9 @@ Token Lexer::lex() {
     if (openBrackets.empty())
       return make(TokKind::Eof, start);
     char open = *openBrackets.back();
-    return error(openBrackets.back(), Twine("unterminated '") + Twine(open) +
-                                          "': expected '" +
-                                          Twine(open == '(' ? ')' : ']') +
-                                          "' before end of file");
+    return error(openBrackets.back(),
+                 Twine("unterminated '") + Twine(open) + "': expected '" +
+                     Twine(open == '(' ? ')' : ']') + "' before end of file");
   }
 
   char c = *cur++;
@@ -166,8 +166,8 @@ class Parser {
 public:
   Parser(llvm::SourceMgr &sourceMgr, StringRef defaultName)
       : sourceMgr(sourceMgr),
-        buffer(sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())
-                   ->getBuffer()),
+        buffer(
+            sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBuffer()),
         lexer(buffer) {
     model.name = defaultName.str();
     model.nameLoc = SMLoc::getFromPointer(buffer.data());
@@ -209,6 +209,7 @@ private:
   Model model;
   bool named = false;
   llvm::StringMap<SMLoc> definitions;
+  llvm::StringSet<> outputNames;
 };
 
 LogicalResult Parser::unexpected(const Twine &expected, SMLoc open) {
@@ -223,8 +224,8 @@ LogicalResult Parser::unexpected(const Twine &expected, SMLoc open) {
   if (open.isValid() &&
       sourceMgr.FindLineNumber(open) != sourceMgr.FindLineNumber(tok.loc()))
     sourceMgr.PrintMessage(open, llvm::SourceMgr::DK_Note,
-                           Twine("to match this '") + Twine(*open.getPointer()) +
-                               "'");
+                           Twine("to match this '") +
+                               Twine(*open.getPointer()) + "'");
   return failure();
 }
 
@@ -314,8 +315,7 @@ LogicalResult Parser::parseInput() {
     return unexpected("']' or ',' in shape", open);
   if (input.shape.size() > kMaxRank)
     return emitError(typeLoc, "tensor rank " + Twine(input.shape.size()) +
-                                  " exceeds the maximum of " +
-                                  Twine(kMaxRank));
+                                  " exceeds the maximum of " + Twine(kMaxRank));
   if (failed(define(input.name, input.loc)))
     return failure();
   model.inputs.push_back(std::move(input));
@@ -343,7 +343,8 @@ LogicalResult Parser::parseDimension(std::vector<int64_t> &shape) {
   return success();
 }
 
-/// IDENT '=' IDENT '(' [ arg {',' arg} [','] ] ')', arg := expr | IDENT '=' expr
+/// IDENT '=' IDENT '(' [ arg {',' arg} [','] ] ')'
+/// arg := expr | IDENT '=' expr
 LogicalResult Parser::parseAssign() {
   Assign assign;
   assign.loc = tok.loc();
@@ -362,6 +363,7 @@ LogicalResult Parser::parseAssign() {
   if (!consumeIf('('))
     return unexpected("'(' after op name '" + assign.callee + "'");
 
+  llvm::StringSet<> keywords;
   bool sawKeyword = false;
   while (!tok.is(')')) {
     Arg arg;
@@ -370,9 +372,7 @@ LogicalResult Parser::parseAssign() {
       return failure();
     if (arg.value.kind == Expr::Kind::Name && consumeIf('=')) {
       arg.keyword = std::move(arg.value.name);
-      if (llvm::any_of(assign.args, [&](const Arg &other) {
-            return other.keyword == arg.keyword;
-          }))
+      if (!keywords.insert(arg.keyword).second)
         return emitError(arg.loc,
                          "duplicate keyword argument '" + arg.keyword + "'");
       sawKeyword = true;
@@ -402,11 +402,9 @@ LogicalResult Parser::parseOutputs() {
     output.loc = tok.loc();
     output.name = tok.text.str();
     if (!definitions.count(output.name))
-      return emitError(output.loc, "output '" + output.name +
-                                       "' is not defined");
-    if (llvm::any_of(model.outputs, [&](const Output &other) {
-          return other.name == output.name;
-        }))
+      return emitError(output.loc,
+                       "output '" + output.name + "' is not defined");
+    if (!outputNames.insert(output.name).second)
       return emitError(output.loc,
                        "output '" + output.name + "' is listed twice");
     model.outputs.push_back(std::move(output));

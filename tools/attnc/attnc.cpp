@@ -3,8 +3,10 @@
 // Parses flags into CompileOptions and calls attn::compile(); nothing else.
 //
 //===----------------------------------------------------------------------===//
+#include "tools/InitAttn.h"
 #include "tools/attnc/Compiler.h"
 
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
@@ -65,6 +67,9 @@ static cl::opt<std::string>
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // The pipelines name upstream passes textually: they must be registered.
+  registerAttnPassesAndPipelines();
+  mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
   cl::ParseCommandLineOptions(

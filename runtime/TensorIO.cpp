@@ -1,0 +1,383 @@
+//===- TensorIO.cpp - Runtime tensors and .npy files ----------------------===//
+//
+// Allocation of runtime tensors and reading/writing them as NumPy .npy files.
+// The loader accepts format versions 1.0, 2.0 and 3.0 holding a C-order
+// '<f4' array and rejects everything else with a message naming the file and
+// the problem; it checks the file size before allocating, so a corrupt header
+// cannot trigger a huge allocation. The writer emits version 1.0 with the
+// header padded so that the data starts at a multiple of 64 bytes.
+//
+// Format reference: numpy/lib/format.py ("NEP 1").
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/AttnRuntime.h"
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the .npy reader/writer assumes a little-endian host"
+#endif
+
+namespace {
+
+constexpr char kMagic[] = "\x93NUMPY";
+constexpr size_t kMagicSize = 6;
+constexpr size_t kAlignment = 64;
+/// Headers longer than this are rejected (numpy's own limit is 10000).
+constexpr uint32_t kMaxHeaderSize = 1 << 16;
+
+/// Formats "path: message" into `err` and returns `status`.
+attnrt_status fail(char *err, size_t errlen, attnrt_status status,
+                   const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+attnrt_status fail(char *err, size_t errlen, attnrt_status status,
+                   const char *path, const char *fmt, ...) {
+  if (!err || errlen == 0)
+    return status;
+  int n = snprintf(err, errlen, "%s: ", path);
+  if (n >= 0 && size_t(n) < errlen) {
+    va_list args;
+    va_start(args, fmt);
+    vsnprintf(err + n, errlen - size_t(n), fmt, args);
+    va_end(args);
+  }
+  return status;
+}
+
+/// The element count of a shape and its size in bytes; false if a dimension
+/// is negative or the size overflows.
+bool checkedSize(int64_t rank, const int64_t *shape, int64_t &numel,
+                 size_t &bytes) {
+  numel = 1;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (shape[i] < 0 || (shape[i] > 0 && numel > INT64_MAX / shape[i]))
+      return false;
+    numel *= shape[i];
+  }
+  if (uint64_t(numel) > (SIZE_MAX - kAlignment) / sizeof(float))
+    return false;
+  bytes = size_t(numel) * sizeof(float);
+  return true;
+}
+
+/// A cursor over the header, a Python dict literal such as
+/// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+/// Every parse method returns false on a syntax error.
+struct HeaderParser {
+  const char *pos;
+  const char *end;
+
+  void skipSpace() {
+    while (pos < end && (*pos == ' ' || *pos == '\t' || *pos == '\n' ||
+                         *pos == '\r'))
+      ++pos;
+  }
+  bool consume(char c) {
+    skipSpace();
+    if (pos == end || *pos != c)
+      return false;
+    ++pos;
+    return true;
+  }
+  bool peek(char c) {
+    skipSpace();
+    return pos < end && *pos == c;
+  }
+  bool parseString(std::string &out) {
+    skipSpace();
+    if (pos == end || (*pos != '\'' && *pos != '"'))
+      return false;
+    const char quote = *pos++;
+    const char *start = pos;
+    while (pos < end && *pos != quote)
+      ++pos;
+    if (pos == end)
+      return false;
+    out.assign(start, pos);
+    ++pos;
+    return true;
+  }
+  bool parseBool(bool &out) {
+    skipSpace();
+    for (bool value : {false, true}) {
+      const char *word = value ? "True" : "False";
+      size_t len = strlen(word);
+      if (size_t(end - pos) >= len && memcmp(pos, word, len) == 0) {
+        pos += len;
+        out = value;
+        return true;
+      }
+    }
+    return false;
+  }
+  bool parseInt(int64_t &out) {
+    skipSpace();
+    if (pos == end || *pos < '0' || *pos > '9')
+      return false;
+    out = 0;
+    while (pos < end && *pos >= '0' && *pos <= '9') {
+      if (out > (INT64_MAX - 9) / 10)
+        return false;
+      out = out * 10 + (*pos++ - '0');
+    }
+    if (pos < end && *pos == 'L') // Python 2 longs
+      ++pos;
+    return true;
+  }
+  /// `()`, `(5,)`, `(2, 3)`, `(2, 3,)`; any rank, reported by the caller.
+  bool parseShape(int64_t *shape, int64_t &rank) {
+    if (!consume('('))
+      return false;
+    rank = 0;
+    while (!peek(')')) {
+      int64_t dim;
+      if (!parseInt(dim))
+        return false;
+      if (rank < ATTNRT_MAX_RANK)
+        shape[rank] = dim;
+      ++rank;
+      if (!consume(',') && !peek(')'))
+        return false;
+    }
+    return consume(')');
+  }
+};
+
+} // namespace
+
+int64_t attnrt_tensor_numel(const attnrt_tensor *t) {
+  int64_t numel = 1;
+  for (int64_t i = 0; i < t->rank; ++i)
+    numel *= t->shape[i];
+  return numel;
+}
+
+/// Fails with ATTNRT_ERROR_INVALID_ARG for a bad rank or shape, a size that
+/// overflows, or an allocation that cannot be satisfied.
+attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int64_t rank,
+                                  const int64_t *shape) {
+  t->data = nullptr;
+  t->rank = 0;
+  int64_t numel;
+  size_t bytes;
+  if (rank < 0 || rank > ATTNRT_MAX_RANK ||
+      !checkedSize(rank, shape, numel, bytes))
+    return ATTNRT_ERROR_INVALID_ARG;
+  // aligned_alloc needs a non-zero multiple of the alignment.
+  size_t padded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+  void *data = aligned_alloc(kAlignment, padded ? padded : kAlignment);
+  if (!data)
+    return ATTNRT_ERROR_INVALID_ARG;
+  memset(data, 0, bytes);
+  t->data = static_cast<float *>(data);
+  t->rank = rank;
+  for (int64_t i = 0; i < rank; ++i)
+    t->shape[i] = shape[i];
+  return ATTNRT_OK;
+}
+
+void attnrt_tensor_free(attnrt_tensor *t) {
+  free(t->data);
+  t->data = nullptr;
+  t->rank = 0;
+}
+
+namespace {
+
+/// The body of attnrt_npy_load once the file is open; `out` is untouched on
+/// failure.
+attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
+                           char *err, size_t errlen) {
+  unsigned char prefix[kMagicSize + 2];
+  const size_t got = fread(prefix, 1, sizeof(prefix), file);
+  if (ferror(file)) // e.g. a directory
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot read: %s",
+                strerror(errno));
+  if (got != sizeof(prefix) || memcmp(prefix, kMagic, kMagicSize) != 0)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "not a .npy file (bad magic string)");
+  const unsigned major = prefix[kMagicSize], minor = prefix[kMagicSize + 1];
+  if (major < 1 || major > 3 || minor != 0)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "unsupported .npy format version %u.%u (expected 1.0, 2.0 "
+                "or 3.0)",
+                major, minor);
+
+  // Version 1.0 stores the header length in 2 bytes, later versions in 4.
+  unsigned char lenBytes[4] = {0, 0, 0, 0};
+  const size_t lenSize = major == 1 ? 2 : 4;
+  if (fread(lenBytes, 1, lenSize, file) != lenSize)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path, "truncated header");
+  const uint32_t headerLen = uint32_t(lenBytes[0]) |
+                             uint32_t(lenBytes[1]) << 8 |
+                             uint32_t(lenBytes[2]) << 16 |
+                             uint32_t(lenBytes[3]) << 24;
+  if (headerLen > kMaxHeaderSize)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "header of %u bytes is too large (limit %u)", headerLen,
+                kMaxHeaderSize);
+  std::string header(headerLen, '\0');
+  if (fread(&header[0], 1, headerLen, file) != headerLen)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path, "truncated header");
+
+  HeaderParser parser{header.data(), header.data() + header.size()};
+  std::string descr;
+  bool fortranOrder = false;
+  int64_t rank = -1;
+  int64_t shape[ATTNRT_MAX_RANK] = {};
+  bool hasDescr = false, hasOrder = false;
+  if (!parser.consume('{'))
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "malformed header (expected a dict)");
+  while (!parser.peek('}')) {
+    std::string key;
+    if (!parser.parseString(key) || !parser.consume(':'))
+      return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                  "malformed header (expected 'key': value)");
+    bool ok;
+    if (key == "descr") {
+      if (parser.peek('['))
+        return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                    "unsupported structured dtype (expected '<f4', float32)");
+      ok = parser.parseString(descr);
+      hasDescr = true;
+    } else if (key == "fortran_order") {
+      ok = parser.parseBool(fortranOrder);
+      hasOrder = true;
+    } else if (key == "shape") {
+      ok = parser.parseShape(shape, rank);
+    } else {
+      return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                  "unexpected header key '%s'", key.c_str());
+    }
+    if (!ok)
+      return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                  "malformed value of '%s' in the header", key.c_str());
+    if (!parser.consume(',') && !parser.peek('}'))
+      return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                  "malformed header (expected ',' or '}')");
+  }
+  parser.consume('}');
+  if (!hasDescr || !hasOrder || rank < 0)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "header lacks one of 'descr', 'fortran_order', 'shape'");
+  if (descr != "<f4")
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "unsupported dtype '%s' (expected '<f4', float32)",
+                descr.c_str());
+  if (fortranOrder)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "Fortran-order arrays are not supported (expected "
+                "fortran_order False)");
+  if (rank > ATTNRT_MAX_RANK)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "rank %lld exceeds the maximum of %d", (long long)rank,
+                ATTNRT_MAX_RANK);
+
+  // Compare the announced size with what the file holds before allocating.
+  int64_t numel;
+  size_t bytes;
+  if (!checkedSize(rank, shape, numel, bytes))
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "the shape in the header is too large");
+  const long dataStart = ftell(file);
+  if (dataStart < 0 || fseek(file, 0, SEEK_END) != 0)
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: %s",
+                strerror(errno));
+  const long fileEnd = ftell(file);
+  if (fileEnd < 0 || fseek(file, dataStart, SEEK_SET) != 0)
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: %s",
+                strerror(errno));
+  const uint64_t available = uint64_t(fileEnd - dataStart);
+  if (available < bytes)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "truncated data: expected %zu bytes, found %llu", bytes,
+                (unsigned long long)available);
+  if (available > bytes)
+    return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
+                "%llu unexpected bytes after the data",
+                (unsigned long long)(available - bytes));
+
+  attnrt_tensor tensor;
+  if (attnrt_tensor_alloc(&tensor, rank, shape) != ATTNRT_OK)
+    return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
+                "cannot allocate %zu bytes", bytes);
+  if (fread(tensor.data, 1, bytes, file) != bytes) {
+    attnrt_tensor_free(&tensor);
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "read failed: %s",
+                strerror(errno));
+  }
+  *out = tensor;
+  return ATTNRT_OK;
+}
+
+} // namespace
+
+attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
+                              size_t errlen) {
+  out->data = nullptr;
+  out->rank = 0;
+  if (err && errlen)
+    err[0] = '\0';
+  FILE *file = fopen(path, "rb");
+  if (!file)
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot open: %s",
+                strerror(errno));
+  attnrt_status status = loadFromFile(file, path, out, err, errlen);
+  fclose(file);
+  return status;
+}
+
+attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
+                              char *err, size_t errlen) {
+  if (err && errlen)
+    err[0] = '\0';
+  if (t->rank < 0 || t->rank > ATTNRT_MAX_RANK)
+    return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
+                "invalid tensor rank %lld", (long long)t->rank);
+  int64_t numel;
+  size_t bytes;
+  if (!checkedSize(t->rank, t->shape, numel, bytes) || (bytes && !t->data))
+    return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
+                "invalid tensor shape or data");
+
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (int64_t i = 0; i < t->rank; ++i) {
+    if (i > 0)
+      header += ", ";
+    header += std::to_string(t->shape[i]);
+  }
+  header += t->rank == 1 ? ",), }" : "), }";
+  // Pad with spaces and a final newline so that the data is aligned.
+  const size_t prefixSize = kMagicSize + 2 + 2;
+  size_t total = prefixSize + header.size() + 1;
+  header.append((kAlignment - total % kAlignment) % kAlignment, ' ');
+  header += '\n';
+
+  FILE *file = fopen(path, "wb");
+  if (!file)
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot create: %s",
+                strerror(errno));
+  const unsigned char prefix[prefixSize] = {
+      0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+      (unsigned char)(header.size() & 0xff), (unsigned char)(header.size() >> 8)};
+  bool ok = fwrite(prefix, 1, prefixSize, file) == prefixSize &&
+            fwrite(header.data(), 1, header.size(), file) == header.size() &&
+            fwrite(t->data, 1, bytes, file) == bytes;
+  int savedErrno = errno;
+  if (fclose(file) != 0 && ok) {
+    ok = false;
+    savedErrno = errno;
+  }
+  if (!ok)
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "write failed: %s",
+                strerror(savedErrno));
+  return ATTNRT_OK;
+}

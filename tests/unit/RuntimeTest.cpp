@@ -1,0 +1,403 @@
+//===- RuntimeTest.cpp - Unit tests of the attnc runtime ------------------===//
+//
+// Tests of the runtime's C ABI: .npy round trips and every load error,
+// tensor allocation, the seeded random fill, the thread pool, timing, memory
+// and status strings. Files go to a fresh temporary directory per run.
+//
+//===----------------------------------------------------------------------===//
+
+#include "runtime/AttnRuntime.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+/// A temporary directory shared by the tests of this process, removed at
+/// exit.
+const std::string &tempDir() {
+  static const struct TempDir {
+    std::string path;
+    TempDir() {
+      char pattern[] = "/tmp/attnrt-test-XXXXXX";
+      REQUIRE(mkdtemp(pattern) != nullptr);
+      path = pattern;
+    }
+    ~TempDir() { std::filesystem::remove_all(path); }
+  } dir;
+  return dir.path;
+}
+
+std::string tempPath(const std::string &name) { return tempDir() + "/" + name; }
+
+void writeFile(const std::string &path, const std::string &bytes) {
+  FILE *file = fopen(path.c_str(), "wb");
+  REQUIRE(file);
+  REQUIRE(fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size());
+  fclose(file);
+}
+
+std::string readFile(const std::string &path) {
+  FILE *file = fopen(path.c_str(), "rb");
+  REQUIRE(file);
+  std::string bytes;
+  char buffer[4096];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), file)) > 0;)
+    bytes.append(buffer, n);
+  fclose(file);
+  return bytes;
+}
+
+/// A .npy file with the given version, header dict and data bytes.
+std::string npyBytes(int major, const std::string &dict,
+                     const std::string &data) {
+  std::string header = dict + "\n";
+  std::string bytes = std::string("\x93NUMPY", 6) + char(major) + '\0';
+  const size_t len = header.size();
+  bytes += char(len & 0xff);
+  bytes += char((len >> 8) & 0xff);
+  if (major > 1)
+    bytes += std::string(2, '\0');
+  return bytes + header + data;
+}
+
+struct LoadResult {
+  attnrt_status status;
+  std::string message;
+};
+
+/// Loads `path`, expecting failure, and returns the status and message.
+LoadResult loadError(const std::string &path) {
+  attnrt_tensor t;
+  char err[256];
+  attnrt_status status = attnrt_npy_load(path.c_str(), &t, err, sizeof(err));
+  CHECK(t.data == nullptr);
+  return {status, err};
+}
+
+const char *kF32Dict =
+    "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
+
+std::string floatBytes(size_t count) { return std::string(count * 4, '\0'); }
+
+} // namespace
+
+TEST_CASE("status strings name every code", "[runtime]") {
+  const attnrt_status codes[] = {
+      ATTNRT_OK,          ATTNRT_ERROR_IO,          ATTNRT_ERROR_FORMAT,
+      ATTNRT_ERROR_SHAPE, ATTNRT_ERROR_INVALID_ARG, ATTNRT_ERROR_UNSUPPORTED};
+  std::vector<std::string> names;
+  for (attnrt_status code : codes) {
+    std::string name = attnrt_status_string(code);
+    CHECK(!name.empty());
+    CHECK(std::find(names.begin(), names.end(), name) == names.end());
+    names.push_back(name);
+  }
+  CHECK(std::string(attnrt_status_string(attnrt_status(99))) ==
+        "unknown status");
+}
+
+TEST_CASE("tensor alloc is aligned, zeroed and validated", "[runtime]") {
+  attnrt_tensor t;
+  const int64_t shape[] = {3, 5, 7};
+  REQUIRE(attnrt_tensor_alloc(&t, 3, shape) == ATTNRT_OK);
+  CHECK(reinterpret_cast<uintptr_t>(t.data) % 64 == 0);
+  CHECK(attnrt_tensor_numel(&t) == 105);
+  for (int64_t i = 0; i < 105; ++i)
+    CHECK(t.data[i] == 0.0f);
+  attnrt_tensor_free(&t);
+  CHECK(t.data == nullptr);
+
+  REQUIRE(attnrt_tensor_alloc(&t, 0, nullptr) == ATTNRT_OK);
+  CHECK(attnrt_tensor_numel(&t) == 1);
+  attnrt_tensor_free(&t);
+
+  const int64_t negative[] = {2, -1};
+  CHECK(attnrt_tensor_alloc(&t, 2, negative) == ATTNRT_ERROR_INVALID_ARG);
+  CHECK(attnrt_tensor_alloc(&t, ATTNRT_MAX_RANK + 1, shape) ==
+        ATTNRT_ERROR_INVALID_ARG);
+  const int64_t huge[] = {INT64_MAX / 2, 4};
+  CHECK(attnrt_tensor_alloc(&t, 2, huge) == ATTNRT_ERROR_INVALID_ARG);
+  CHECK(t.data == nullptr);
+}
+
+TEST_CASE("npy save/load round trip", "[runtime][npy]") {
+  const std::vector<std::vector<int64_t>> shapes = {
+      {}, {5}, {1}, {2, 3}, {0, 4}, {2, 3, 4, 5}, {1, 1, 1, 1, 1, 1, 1, 2}};
+  for (const std::vector<int64_t> &shape : shapes) {
+    CAPTURE(shape);
+    attnrt_tensor t;
+    REQUIRE(attnrt_tensor_alloc(&t, int64_t(shape.size()), shape.data()) ==
+            ATTNRT_OK);
+    const int64_t numel = attnrt_tensor_numel(&t);
+    attnrt_fill_random(t.data, numel, 42);
+    const std::string path = tempPath("roundtrip.npy");
+    char err[256];
+    REQUIRE(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK);
+
+    // Version 1.0, data aligned to 64 bytes, header ending in a newline.
+    const std::string bytes = readFile(path);
+    REQUIRE(bytes.size() > 10);
+    CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
+    const size_t headerLen =
+        size_t((unsigned char)bytes[8]) | size_t((unsigned char)bytes[9]) << 8;
+    CHECK((10 + headerLen) % 64 == 0);
+    CHECK(bytes[10 + headerLen - 1] == '\n');
+    CHECK(bytes.size() == 10 + headerLen + size_t(numel) * 4);
+
+    attnrt_tensor loaded;
+    REQUIRE(attnrt_npy_load(path.c_str(), &loaded, err, sizeof(err)) ==
+            ATTNRT_OK);
+    REQUIRE(loaded.rank == t.rank);
+    for (int64_t i = 0; i < t.rank; ++i)
+      CHECK(loaded.shape[i] == t.shape[i]);
+    CHECK(std::memcmp(loaded.data, t.data, size_t(numel) * 4) == 0);
+    attnrt_tensor_free(&loaded);
+    attnrt_tensor_free(&t);
+  }
+}
+
+TEST_CASE("npy load accepts versions 2.0 and 3.0", "[runtime][npy]") {
+  for (int major : {2, 3}) {
+    const std::string path = tempPath("version.npy");
+    std::string data = floatBytes(6);
+    const float two = 2.0f;
+    std::memcpy(&data[4], &two, 4);
+    writeFile(path, npyBytes(major, kF32Dict, data));
+    attnrt_tensor t;
+    REQUIRE(attnrt_npy_load(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
+    CHECK(t.rank == 2);
+    CHECK(t.shape[0] == 2);
+    CHECK(t.shape[1] == 3);
+    CHECK(t.data[1] == 2.0f);
+    attnrt_tensor_free(&t);
+  }
+}
+
+TEST_CASE("npy load reports each error with the file name",
+          "[runtime][npy]") {
+  struct Case {
+    const char *name;
+    std::string bytes;
+    attnrt_status status;
+    const char *message;
+  };
+  const Case cases[] = {
+      {"f8.npy",
+       npyBytes(1,
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
+                floatBytes(12)),
+       ATTNRT_ERROR_FORMAT,
+       "f8.npy: unsupported dtype '<f8' (expected '<f4', float32)"},
+      {"fortran.npy",
+       npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
+                floatBytes(6)),
+       ATTNRT_ERROR_FORMAT, "fortran.npy: Fortran-order arrays are not"},
+      {"truncated.npy", npyBytes(1, kF32Dict, floatBytes(5)),
+       ATTNRT_ERROR_FORMAT,
+       "truncated.npy: truncated data: expected 24 bytes, found 20"},
+      {"trailing.npy", npyBytes(1, kF32Dict, floatBytes(7)),
+       ATTNRT_ERROR_FORMAT, "trailing.npy: 4 unexpected bytes after the data"},
+      {"header.npy", npyBytes(1, kF32Dict, "").substr(0, 20),
+       ATTNRT_ERROR_FORMAT, "header.npy: truncated header"},
+      {"magic.npy", "PK\x03\x04 not numpy at all", ATTNRT_ERROR_FORMAT,
+       "magic.npy: not a .npy file (bad magic string)"},
+      {"empty.npy", "", ATTNRT_ERROR_FORMAT, "empty.npy: not a .npy file"},
+      {"version.npy", std::string("\x93NUMPY\x04\x00", 8), ATTNRT_ERROR_FORMAT,
+       "version.npy: unsupported .npy format version 4.0"},
+      {"dict.npy", npyBytes(1, "{'descr': '<f4', 'shape': (2, 3}", ""),
+       ATTNRT_ERROR_FORMAT, "dict.npy: malformed"},
+      {"keys.npy", npyBytes(1, "{'descr': '<f4', 'shape': (2,), }", ""),
+       ATTNRT_ERROR_FORMAT, "keys.npy: header lacks"},
+      {"rank.npy",
+       npyBytes(1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                "(1, 1, 1, 1, 1, 1, 1, 1, 1), }",
+                floatBytes(1)),
+       ATTNRT_ERROR_FORMAT, "rank.npy: rank 9 exceeds the maximum of 8"},
+      {"big.npy",
+       npyBytes(1,
+                "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                "(1000000000, 1000000000, 1000000000), }",
+                ""),
+       ATTNRT_ERROR_FORMAT, "big.npy: the shape in the header is too large"},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.name);
+    const std::string path = tempPath(c.name);
+    writeFile(path, c.bytes);
+    LoadResult result = loadError(path);
+    CHECK(result.status == c.status);
+    CHECK_THAT(result.message,
+               Catch::Matchers::StartsWith(tempDir() + "/" + c.message));
+  }
+
+  LoadResult missing = loadError(tempPath("missing.npy"));
+  CHECK(missing.status == ATTNRT_ERROR_IO);
+  CHECK(missing.message ==
+        tempPath("missing.npy") + ": cannot open: No such file or directory");
+}
+
+TEST_CASE("npy errors fit small buffers and tolerate none", "[runtime][npy]") {
+  attnrt_tensor t;
+  char err[8];
+  CHECK(attnrt_npy_load("/nonexistent/x.npy", &t, err, sizeof(err)) ==
+        ATTNRT_ERROR_IO);
+  CHECK(std::strlen(err) == sizeof(err) - 1);
+  CHECK(attnrt_npy_load("/nonexistent/x.npy", &t, nullptr, 0) ==
+        ATTNRT_ERROR_IO);
+}
+
+TEST_CASE("npy save reports unwritable paths", "[runtime][npy]") {
+  attnrt_tensor t;
+  const int64_t shape[] = {4};
+  REQUIRE(attnrt_tensor_alloc(&t, 1, shape) == ATTNRT_OK);
+  char err[256];
+  CHECK(attnrt_npy_save("/nonexistent/dir/x.npy", &t, err, sizeof(err)) ==
+        ATTNRT_ERROR_IO);
+  CHECK(std::string(err).find("/nonexistent/dir/x.npy: cannot create") == 0);
+  attnrt_tensor_free(&t);
+}
+
+TEST_CASE("random fill is deterministic and in [-1, 1)", "[runtime]") {
+  const int64_t n = 100000;
+  std::vector<float> a(n), b(n), c(n), prefix(10);
+  attnrt_fill_random(a.data(), n, 7);
+  attnrt_fill_random(b.data(), n, 7);
+  attnrt_fill_random(c.data(), n, 8);
+  attnrt_fill_random(prefix.data(), 10, 7);
+  CHECK(a == b);
+  CHECK(a != c);
+  CHECK(std::equal(prefix.begin(), prefix.end(), a.begin()));
+  double sum = 0;
+  float lo = 1, hi = -1;
+  for (float x : a) {
+    sum += x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  CHECK(lo >= -1.0f);
+  CHECK(hi < 1.0f);
+  CHECK(lo < -0.999f);
+  CHECK(hi > 0.999f);
+  CHECK(std::abs(sum / n) < 0.01);
+  // The same seed gives the same data everywhere: pin the first values.
+  float first[3];
+  attnrt_fill_random(first, 3, 0);
+  CHECK(first[0] == 0.304896951f);
+  CHECK(first[1] == 0.402424216f);
+  CHECK(first[2] == -0.225751758f);
+}
+
+TEST_CASE("parallel_for covers every index exactly once", "[runtime][pool]") {
+  const int64_t sizes[] = {0, 1, 2, 3, 5, 7, 8, 16, 63, 100, 1000, 12345};
+  const int32_t threadCounts[] = {1, 2, 3, 4, 8, 17};
+  for (int32_t threads : threadCounts) {
+    attnrt_set_num_threads(threads);
+    REQUIRE(attnrt_get_num_threads() == threads);
+    for (int64_t n : sizes) {
+      CAPTURE(threads, n);
+      std::vector<std::atomic<int>> hits(size_t(n) + 1);
+      struct Ctx {
+        std::vector<std::atomic<int>> *hits;
+        int64_t n;
+        std::atomic<bool> bad{false};
+      } ctx{&hits, n};
+      attnrt_parallel_for(
+          n,
+          [](int64_t begin, int64_t end, void *p) {
+            Ctx *c = static_cast<Ctx *>(p);
+            if (begin < 0 || begin >= end || end > c->n)
+              c->bad = true;
+            for (int64_t i = begin; i < end; ++i)
+              (*c->hits)[size_t(i)].fetch_add(1);
+          },
+          &ctx);
+      CHECK(!ctx.bad);
+      int wrong = 0;
+      for (int64_t i = 0; i < n; ++i)
+        wrong += hits[size_t(i)].load() != 1;
+      CHECK(wrong == 0);
+    }
+  }
+}
+
+namespace {
+
+/// Sums the indices of [begin, end) into an atomic counter.
+void addIndices(int64_t begin, int64_t end, void *ctx) {
+  int64_t sum = 0;
+  for (int64_t i = begin; i < end; ++i)
+    sum += i;
+  static_cast<std::atomic<int64_t> *>(ctx)->fetch_add(sum);
+}
+
+int64_t triangle(int64_t n) { return n * (n - 1) / 2; }
+
+} // namespace
+
+TEST_CASE("parallel_for survives many calls, nesting and concurrency",
+          "[runtime][pool]") {
+  attnrt_set_num_threads(4);
+  std::atomic<int64_t> total{0};
+  for (int i = 0; i < 20000; ++i)
+    attnrt_parallel_for(8 + i % 5, addIndices, &total);
+  int64_t expected = 0;
+  for (int i = 0; i < 20000; ++i)
+    expected += triangle(8 + i % 5);
+  CHECK(total == expected);
+
+  // A loop inside a loop body runs inline.
+  total = 0;
+  attnrt_parallel_for(
+      16,
+      [](int64_t begin, int64_t end, void *ctx) {
+        for (int64_t i = begin; i < end; ++i)
+          attnrt_parallel_for(100, addIndices, ctx);
+      },
+      &total);
+  CHECK(total == 16 * triangle(100));
+
+  // Loops from several threads at once each complete.
+  std::vector<std::atomic<int64_t>> sums(4);
+  std::vector<std::thread> threads;
+  for (auto &sum : sums)
+    threads.emplace_back([&sum] {
+      for (int i = 0; i < 500; ++i)
+        attnrt_parallel_for(1000, addIndices, &sum);
+    });
+  for (std::thread &thread : threads)
+    thread.join();
+  for (auto &sum : sums)
+    CHECK(sum == 500 * triangle(1000));
+}
+
+TEST_CASE("thread count defaults to the CPUs and clamps", "[runtime][pool]") {
+  attnrt_set_num_threads(3);
+  CHECK(attnrt_get_num_threads() == 3);
+  attnrt_set_num_threads(0);
+  CHECK(attnrt_get_num_threads() == 1);
+  attnrt_set_num_threads(-5);
+  CHECK(attnrt_get_num_threads() == 1);
+  attnrt_set_num_threads(1 << 20);
+  CHECK(attnrt_get_num_threads() == 1024);
+  attnrt_set_num_threads(int32_t(std::thread::hardware_concurrency()));
+  CHECK(attnrt_get_num_threads() >= 1);
+}
+
+TEST_CASE("clock is monotonic and peak RSS is positive", "[runtime]") {
+  const double a = attnrt_now_seconds();
+  const double b = attnrt_now_seconds();
+  CHECK(b >= a);
+  CHECK(attnrt_peak_rss_bytes() > 0);
+}
