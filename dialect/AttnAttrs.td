@@ -54,6 +54,12 @@ def Attn_MaskAttr : Attn_Attr<"Mask", "mask"> {
                   ::mlir::Value row, int64_t sq, int64_t skv) const;
     /// Number of visible (query, key) pairs of one head.
     int64_t countVisiblePairs(int64_t sq, int64_t skv) const;
+    /// How the (query tile, kv tile) pairs of one head split between tiles
+    /// computed without mask arithmetic, boundary tiles computed with an
+    /// element mask, and tiles never visited. Mirrors the lowering.
+    struct TileCounts { int64_t full = 0, boundary = 0, skipped = 0; };
+    TileCounts countTiles(int64_t sq, int64_t skv, int64_t tileQ,
+                          int64_t tileKv) const;
   }];
 }
 

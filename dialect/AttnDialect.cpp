@@ -79,6 +79,26 @@ int64_t MaskAttr::countVisiblePairs(int64_t sq, int64_t skv) const {
   return pairs;
 }
 
+MaskAttr::TileCounts MaskAttr::countTiles(int64_t sq, int64_t skv,
+                                          int64_t tileQ, int64_t tileKv) const {
+  // The same interval reasoning as the lowering (see buildQueryTile in
+  // passes/LowerAttentionToLoops.cpp): ranges of the first and last row.
+  TileCounts counts;
+  int64_t kvTiles = llvm::divideCeil(skv, tileKv);
+  for (int64_t q0 = 0; q0 < sq; q0 += tileQ) {
+    int64_t last = std::min(q0 + tileQ, sq) - 1;
+    auto [firstBegin, firstEnd] = getKeyRange(q0, sq, skv);
+    auto [lastBegin, lastEnd] = getKeyRange(last, sq, skv);
+    int64_t live = llvm::divideCeil(lastEnd, tileKv) - firstBegin / tileKv;
+    int64_t full = std::max<int64_t>(
+        0, firstEnd / tileKv - llvm::divideCeil(lastBegin, tileKv));
+    counts.full += full;
+    counts.boundary += live - full;
+    counts.skipped += kvTiles - live;
+  }
+  return counts;
+}
+
 //===----------------------------------------------------------------------===//
 // ScheduleAttr
 //===----------------------------------------------------------------------===//

@@ -36,7 +36,11 @@ def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
     The only pass that chooses tile sizes and register blocking. The choice
     is a pure function of the problem shape and the target description
     (`passes/ScheduleHeuristics.h`); ops that already carry a schedule (set
-    by hand) are left alone.
+    by hand) are left alone. The `schedule` option overrides fields of the
+    heuristic's choice; an override that does not fit an op is an error at
+    that op. With `report`, each op gets a remark describing its schedule,
+    FLOPs, how many kv tiles run full / with a mask / not at all, and its
+    working set.
 
     ```mlir
     %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, ...>} : ...
@@ -47,6 +51,12 @@ def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
            "f32 lanes per vector register of the target">,
     Option<"vectorRegisters", "vector-registers", "int64_t", /*default=*/"32",
            "number of architectural vector registers of the target">,
+    Option<"scheduleOverride", "schedule", "std::string", /*default=*/"",
+           "fields that replace the heuristic's choice, e.g. "
+           "'tile_q=64,tile_kv=128' (#attn.schedule field names)">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "emit a remark per op with its schedule, FLOPs, visited and "
+           "skipped kv tiles and working-set bytes">,
   ];
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }

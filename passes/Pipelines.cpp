@@ -24,7 +24,8 @@ void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // Stage 1: the model level.
   pm.addPass(createExportSignaturePass());
   pm.addNestedPass<func::FuncOp>(createSelectSchedulePass(
-      {opts.vectorWidth.getValue(), opts.vectorRegisters.getValue()}));
+      {opts.vectorWidth.getValue(), opts.vectorRegisters.getValue(),
+       opts.schedule.getValue(), opts.report.getValue()}));
   // Stage 2: flash loops, then buffers with outputs as out-parameters and the
   // scratch/intermediate buffers freed.
   pm.addNestedPass<func::FuncOp>(createLowerAttentionToLoopsPass());

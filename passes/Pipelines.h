@@ -20,6 +20,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "vector-registers",
       llvm::cl::desc("number of architectural vector registers"),
       llvm::cl::init(32)};
+  Option<std::string> schedule{
+      *this, "schedule",
+      llvm::cl::desc("schedule fields overriding the heuristic, e.g. "
+                     "'tile_q=64,tile_kv=128'")};
+  Option<bool> report{
+      *this, "report",
+      llvm::cl::desc("emit a remark per attention op describing its schedule"),
+      llvm::cl::init(false)};
 };
 
 /// Stage 1+2: attn ops on tensors -> flash loop nests on buffers (the IR that

@@ -8,6 +8,9 @@
 #include "passes/ScheduleHeuristics.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <sstream>
 
 namespace mlir::attn {
 
@@ -45,6 +48,60 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   s.pvRows = largestDivisorAtMost(
       s.tileQ, std::max<int64_t>(1, accumulators / s.pvVecs));
   return s;
+}
+
+bool ScheduleOverride::empty() const {
+  return !tileQ && !tileKv && !vectorWidth && !qkKeys && !qkQvecs && !pvRows &&
+         !pvVecs;
+}
+
+void ScheduleOverride::applyTo(ScheduleParams &p) const {
+  p.tileQ = tileQ.value_or(p.tileQ);
+  p.tileKv = tileKv.value_or(p.tileKv);
+  p.vectorWidth = vectorWidth.value_or(p.vectorWidth);
+  p.qkKeys = qkKeys.value_or(p.qkKeys);
+  p.qkQvecs = qkQvecs.value_or(p.qkQvecs);
+  p.pvRows = pvRows.value_or(p.pvRows);
+  p.pvVecs = pvVecs.value_or(p.pvVecs);
+}
+
+std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
+                                                      std::string &error) {
+  ScheduleOverride result;
+  std::pair<const char *, std::optional<int64_t> *> fields[] = {
+      {"tile_q", &result.tileQ},     {"tile_kv", &result.tileKv},
+      {"vector_width", &result.vectorWidth}, {"qk_keys", &result.qkKeys},
+      {"qk_qvecs", &result.qkQvecs}, {"pv_rows", &result.pvRows},
+      {"pv_vecs", &result.pvVecs}};
+  std::stringstream items(text);
+  std::string item;
+  while (std::getline(items, item, ',')) {
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq);
+    auto field = std::find_if(std::begin(fields), std::end(fields),
+                              [&](const auto &f) { return key == f.first; });
+    if (eq == std::string::npos || field == std::end(fields)) {
+      error = "expected key=value with a key among tile_q, tile_kv, "
+              "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs; got '" +
+              item + "'";
+      return std::nullopt;
+    }
+    std::string value = item.substr(eq + 1);
+    char *end = nullptr;
+    errno = 0;
+    long long number = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || *end != '\0' || errno != 0 || number <= 0) {
+      error = "expected a positive integer for " + key + ", got '" + value +
+              "'";
+      return std::nullopt;
+    }
+    if (*field->second) {
+      error = key + " is given twice";
+      return std::nullopt;
+    }
+    *field->second = number;
+  }
+  return result;
 }
 
 } // namespace mlir::attn

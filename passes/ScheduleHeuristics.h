@@ -9,6 +9,8 @@
 #define ATTN_PASSES_SCHEDULEHEURISTICS_H
 
 #include <cstdint>
+#include <optional>
+#include <string>
 
 namespace mlir::attn {
 
@@ -29,6 +31,21 @@ struct ScheduleParams {
 /// #attn.schedule constraints for this problem.
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
                                  const CpuTarget &target);
+
+/// A partial schedule written by a user: fields left unset come from the
+/// heuristic.
+struct ScheduleOverride {
+  std::optional<int64_t> tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows,
+      pvVecs;
+  bool empty() const;
+  /// Overwrites the fields of `params` that this override sets.
+  void applyTo(ScheduleParams &params) const;
+};
+
+/// Parses `key=value[,key=value...]` with the #attn.schedule field names
+/// (`tile_q=64,tile_kv=128`). On error returns nullopt and sets `error`.
+std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
+                                                      std::string &error);
 
 } // namespace mlir::attn
 

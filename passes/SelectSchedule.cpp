@@ -2,7 +2,8 @@
 //
 // Input: attn.sdpa ops, some possibly carrying a hand-written schedule.
 // Output: every attn.sdpa carries an #attn.schedule valid for its shapes.
-// The decision itself is ScheduleHeuristics.cpp; this pass only applies it.
+// The decision itself is ScheduleHeuristics.cpp; this pass applies it (with
+// the user's overrides) and, on request, reports it as remarks.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
@@ -23,6 +24,29 @@ struct SelectSchedulePass final
 };
 } // namespace
 
+/// The report remark: schedule, FLOPs, tile classification, working set.
+static void emitReport(SdpaOp op) {
+  SdpaOp::Shape s = op.getShape();
+  ScheduleAttr schedule = op.getScheduleAttr();
+  MaskAttr mask = op.getMaskOrDefault();
+  MaskAttr::TileCounts tiles = mask.countTiles(
+      s.querySeq, s.kvSeq, schedule.getTileQ(), schedule.getTileKv());
+  int64_t tq = schedule.getTileQ(), tk = schedule.getTileKv();
+  // Per-thread scratch (packed Q, score tile, accumulator, m/l/α) and the
+  // K/V tile streamed per step, in bytes.
+  int64_t scratch = 4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq);
+  int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
+  InFlightDiagnostic remark = op.emitRemark();
+  remark << "attn.sdpa B=" << s.batch << " Hq=" << s.queryHeads
+         << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
+         << " D=" << s.headDim << " Dv=" << s.valueDim << " mask="
+         << stringifyMaskKind(mask.getKind()) << ": " << schedule << "; "
+         << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full << " full, "
+         << tiles.boundary << " boundary, " << tiles.skipped
+         << " skipped; working set " << scratch << " B scratch per thread + "
+         << kvTile << " B per K/V tile";
+}
+
 void SelectSchedulePass::runOnOperation() {
   if (vectorWidth <= 0 || vectorRegisters <= 0) {
     getOperation().emitError()
@@ -30,17 +54,39 @@ void SelectSchedulePass::runOnOperation() {
         << vectorWidth.getValue() << " and " << vectorRegisters.getValue();
     return signalPassFailure();
   }
+  std::string error;
+  std::optional<ScheduleOverride> overrides =
+      parseScheduleOverride(scheduleOverride, error);
+  if (!overrides) {
+    getOperation().emitError() << "invalid schedule override: " << error;
+    return signalPassFailure();
+  }
   CpuTarget target{vectorWidth, vectorRegisters};
-  getOperation().walk([&](SdpaOp op) {
-    if (op.getScheduleAttr())
-      return;
-    SdpaOp::Shape shape = op.getShape();
-    ScheduleParams p = chooseCpuSchedule(
-        {shape.querySeq, shape.kvSeq, shape.headDim, shape.valueDim}, target);
-    op.setScheduleAttr(ScheduleAttr::get(op.getContext(), p.tileQ, p.tileKv,
-                                         p.vectorWidth, p.qkKeys, p.qkQvecs,
-                                         p.pvRows, p.pvVecs));
+  WalkResult walk = getOperation().walk([&](SdpaOp op) {
+    if (!op.getScheduleAttr()) {
+      SdpaOp::Shape shape = op.getShape();
+      ScheduleParams p = chooseCpuSchedule(
+          {shape.querySeq, shape.kvSeq, shape.headDim, shape.valueDim},
+          target);
+      overrides->applyTo(p);
+      auto emitError = [&] {
+        return op.emitOpError("schedule override does not fit this op: ");
+      };
+      auto schedule = ScheduleAttr::getChecked(
+          emitError, op.getContext(), p.tileQ, p.tileKv, p.vectorWidth,
+          p.qkKeys, p.qkQvecs, p.pvRows, p.pvVecs);
+      if (!schedule)
+        return WalkResult::interrupt();
+      op.setScheduleAttr(schedule);
+      if (failed(op.verify()))
+        return WalkResult::interrupt();
+    }
+    if (report)
+      emitReport(op);
+    return WalkResult::advance();
   });
+  if (walk.wasInterrupted())
+    signalPassFailure();
 }
 
 } // namespace mlir::attn

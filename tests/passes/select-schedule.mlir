@@ -44,3 +44,15 @@ func.func @keeps_given_schedule(%q: tensor<1x1x64x16xf32>, %k: tensor<1x1x64x16x
   %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 2, qk_qvecs = 1, pv_rows = 2, pv_vecs = 1>} : tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32>, tensor<1x1x64x16xf32> -> tensor<1x1x64x16xf32>
   return %o : tensor<1x1x64x16xf32>
 }
+
+// -----
+
+// A user override replaces only the fields it names.
+// RUN: attn-opt %s --split-input-file --attn-select-schedule="schedule=tile_kv=32,qk_keys=8" | FileCheck %s --check-prefix=OVERRIDE
+// OVERRIDE-LABEL: func.func @overridden
+//       OVERRIDE:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32, vector_width = 16, qk_keys = 8, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+func.func @overridden(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32>,
+                      %v: tensor<1x1x256x64xf32>) -> tensor<1x1x256x64xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
+  return %o : tensor<1x1x256x64xf32>
+}

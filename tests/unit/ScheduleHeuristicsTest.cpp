@@ -66,3 +66,35 @@ TEST_CASE("every schedule satisfies the constraints over a sweep") {
             requireValid(p, chooseCpuSchedule(p, CpuTarget{width, regs}));
           }
 }
+
+TEST_CASE("schedule overrides parse and apply field by field") {
+  std::string error;
+  auto parsed = parseScheduleOverride("tile_kv=128,pv_rows=2", error);
+  REQUIRE(parsed);
+  CHECK(*parsed->tileKv == 128);
+  CHECK(*parsed->pvRows == 2);
+  CHECK(!parsed->tileQ);
+  ScheduleParams p = chooseCpuSchedule({4096, 4096, 64, 64}, CpuTarget{});
+  int64_t tileQ = p.tileQ;
+  parsed->applyTo(p);
+  CHECK(p.tileKv == 128);
+  CHECK(p.pvRows == 2);
+  CHECK(p.tileQ == tileQ);
+
+  auto empty = parseScheduleOverride("", error);
+  REQUIRE(empty);
+  CHECK(empty->empty());
+}
+
+TEST_CASE("bad schedule overrides are rejected with a reason") {
+  std::string error;
+  CHECK(!parseScheduleOverride("tile_x=4", error));
+  CHECK(error.find("got 'tile_x=4'") != std::string::npos);
+  CHECK(!parseScheduleOverride("tile_q", error));
+  CHECK(!parseScheduleOverride("tile_q=0", error));
+  CHECK(error == "expected a positive integer for tile_q, got '0'");
+  CHECK(!parseScheduleOverride("tile_q=12x", error));
+  CHECK(!parseScheduleOverride("tile_q=99999999999999999999999", error));
+  CHECK(!parseScheduleOverride("tile_q=16,tile_q=32", error));
+  CHECK(error == "tile_q is given twice");
+}

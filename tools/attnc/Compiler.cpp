@@ -9,6 +9,7 @@
 #include "tools/attnc/Compiler.h"
 
 #include "passes/Pipelines.h"
+#include "passes/ScheduleHeuristics.h"
 #include "tools/InitAttn.h"
 #include "tools/attnc/IRGen.h"
 
@@ -202,8 +203,13 @@ int compile(const CompileOptions &options) {
   registerAllToLLVMIRTranslations(registry);
   MLIRContext context(registry, MLIRContext::Threading::DISABLED);
   context.loadAllAvailableDialects();
+  // Diagnostics point into the user's file; the IR dump adds only noise.
+  context.printOpOnDiagnostic(false);
 
   std::string error;
+  if (!parseScheduleOverride(options.schedule, error))
+    return fail("invalid --schedule: " + error);
+
   auto buffer = openInputFile(options.inputPath, &error);
   if (!buffer)
     return fail(error);
@@ -231,6 +237,8 @@ int compile(const CompileOptions &options) {
   CpuPipelineOptions pipelineOptions;
   pipelineOptions.vectorWidth = target->vectorWidth;
   pipelineOptions.vectorRegisters = target->vectorRegisters;
+  pipelineOptions.schedule = options.schedule;
+  pipelineOptions.report = options.report;
   if (failed(runStage(*module, options, [&](OpPassManager &pm) {
         buildCpuLoopsPipeline(pm, pipelineOptions);
       })))

@@ -24,6 +24,8 @@ struct CompileOptions {
   unsigned optLevel = 3;
   int64_t vectorWidth = 0;     // 0: from the target's features
   int64_t vectorRegisters = 0; // 0: from the target's features
+  std::string schedule; // overrides of the heuristic's schedule fields
+  bool report = false;  // print each op's schedule, FLOPs and tiles
   bool printIRAfterAll = false;
   bool verbose = false;
   std::string linker;      // empty: the C++ compiler attnc was built with

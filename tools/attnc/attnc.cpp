@@ -52,6 +52,17 @@ static cl::opt<int64_t> vectorRegisters(
     "vector-registers",
     cl::desc("number of vector registers (default: from the target)"),
     cl::init(0), cl::cat(category));
+static cl::opt<std::string> schedule(
+    "schedule",
+    cl::desc("override fields of the chosen schedule of every attention op, "
+             "e.g. --schedule=tile_q=64,tile_kv=128 (fields: tile_q, tile_kv, "
+             "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs)"),
+    cl::value_desc("key=value,..."), cl::cat(category));
+static cl::opt<bool>
+    report("report",
+           cl::desc("print each attention op's schedule, FLOPs, visited and "
+                    "skipped kv tiles and working set (as remarks)"),
+           cl::cat(category));
 static cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
                     cl::desc("print the IR after every pass (to stderr)"),
@@ -91,6 +102,8 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.vectorWidth = vectorWidth;
   options.vectorRegisters = vectorRegisters;
+  options.schedule = schedule;
+  options.report = report;
   options.printIRAfterAll = printIRAfterAll;
   options.verbose = verbose;
   options.linker = linker;
