@@ -269,7 +269,7 @@ TEST_CASE("npy save reports unwritable paths", "[runtime][npy]") {
   attnrt_tensor_free(&t);
 }
 
-TEST_CASE("random fill is deterministic and in [-1, 1)", "[runtime]") {
+TEST_CASE("random fill is deterministic and within -1 to 1", "[runtime]") {
   const int64_t n = 100000;
   std::vector<float> a(n), b(n), c(n), prefix(10);
   attnrt_fill_random(a.data(), n, 7);
