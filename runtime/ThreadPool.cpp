@@ -7,10 +7,12 @@
 //
 // Dispatch is lock-free. One 64-bit atomic holds the loop's generation (high
 // 32 bits) and the index of the next unclaimed chunk (low 32 bits); a chunk is
-// claimed by a compare-and-swap that also checks the generation. A worker
-// that wakes up late therefore never runs a chunk of a loop that already
-// finished, and the caller only waits for the chunks, never for the workers
-// to wake up. Idle workers spin briefly (generated code issues many short
+// claimed by a compare-and-swap that also checks the generation. Before it
+// rewrites the job, the caller moves the state to a closed generation in
+// which no chunk can be claimed, so a worker that wakes up late never runs a
+// chunk of a loop that already finished, nor a chunk of the next loop with
+// the previous loop's state; the caller only waits for the chunks, never for
+// the workers to wake up. Idle workers spin briefly (generated code issues many short
 // loops back to back) and then sleep on a condition variable.
 //
 // Loops started from inside a loop body, or while another thread's loop is
@@ -72,6 +74,9 @@ int32_t defaultNumThreads() {
 std::atomic<int32_t> numThreads{0}; // 0 until first queried or set
 
 uint32_t generationOf(uint64_t state) { return uint32_t(state >> 32); }
+/// Chunk index of a state word while its job is being written: no chunk
+/// index reaches it, so nothing can be claimed.
+constexpr uint64_t kClosed = 0xffffffffu;
 
 class Pool {
 public:
@@ -101,7 +106,12 @@ public:
   void run(int64_t n, attnrt_task_fn fn, void *ctx, int32_t threads) {
     const int64_t chunk = std::max<int64_t>(1, n / (int64_t(threads) * 4));
     const int64_t chunks = (n + chunk - 1) / chunk;
-    const uint32_t generation = generationOf(state.load()) + 1;
+    // Close the previous loop before rewriting the job: a late worker that
+    // still holds the old state word must fail its claim instead of reading
+    // the new job's chunk count and running (and counting) a stale chunk.
+    const uint32_t closed = generationOf(state.load()) + 1;
+    state.store(uint64_t(closed) << 32 | kClosed);
+    const uint32_t generation = closed + 1;
     job.fn.store(fn, std::memory_order_relaxed);
     job.ctx.store(ctx, std::memory_order_relaxed);
     job.n.store(n, std::memory_order_relaxed);

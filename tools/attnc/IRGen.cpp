@@ -154,8 +154,16 @@ OwningOpRef<ModuleOp> IRGen::build(const model::Model &model) {
   }
 
   SmallVector<Value> results;
-  for (const model::Output &output : model.outputs)
-    results.push_back(values.lookup(output.name));
+  for (const model::Output &output : model.outputs) {
+    Value result = values.lookup(output.name);
+    if (isa<BlockArgument>(result)) {
+      emitError(loc(output.loc))
+          << "output '" << output.name
+          << "' is a model input; outputs must be results of ops";
+      return nullptr;
+    }
+    results.push_back(result);
+  }
   func::ReturnOp::create(builder, loc(model.outputs.back().loc), results);
   func.setFunctionType(builder.getFunctionType(
       inputTypes, ValueRange(results).getTypes()));
