@@ -124,8 +124,8 @@ bool parseSignature(const char *text, Signature &sig, std::string &error) {
     if (tokens.empty())
       continue;
     auto bad = [&](const std::string &what) {
-      error = "line " + std::to_string(lineNo) + ": " + what + " in '" + line +
-              "'";
+      error =
+          "line " + std::to_string(lineNo) + ": " + what + " in '" + line + "'";
       return false;
     };
     const std::string &key = tokens[0];
@@ -171,12 +171,13 @@ bool parseSignature(const char *text, Signature &sig, std::string &error) {
 //===----------------------------------------------------------------------===//
 
 void printHelp(const char *program, const Signature &sig) {
-  printf("usage: %s [options]\n\n"
-         "Runs the attention model '%s' compiled by attnc (%s GFLOP per run).\n",
-         program, sig.name.c_str(), formatNumber(double(sig.flops) * 1e-9).c_str());
-  for (const auto &[title, list] :
-       {std::make_pair("inputs", &sig.inputs),
-        std::make_pair("outputs", &sig.outputs)}) {
+  printf(
+      "usage: %s [options]\n\n"
+      "Runs the attention model '%s' compiled by attnc (%s GFLOP per run).\n",
+      program, sig.name.c_str(),
+      formatNumber(double(sig.flops) * 1e-9).c_str());
+  for (const auto &[title, list] : {std::make_pair("inputs", &sig.inputs),
+                                    std::make_pair("outputs", &sig.outputs)}) {
     printf("\n%s (f32):\n", title);
     for (const TensorSpec &spec : *list)
       printf("  %-12s %s\n", spec.name.c_str(), shapeString(spec).c_str());
@@ -190,7 +191,8 @@ void printHelp(const char *program, const Signature &sig) {
       "                         and the model has one output, else to\n"
       "                         PATH/<name>.npy (the directory is created)\n"
       "  --save-inputs DIR      write every input used to DIR/<name>.npy\n"
-      "  --seed N               seed of the random inputs (default 0); input i\n"
+      "  --seed N               seed of the random inputs (default 0); input "
+      "i\n"
       "                         (0-based) uses generator seed N*%llu+i\n"
       "  --threads N            threads, 1 to %d (default: all CPUs, here %d)\n"
       "  --bench N              after the first (warm-up) run, time N more\n"
@@ -266,8 +268,7 @@ bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
       opts.saveInputs = value;
     } else {
       const size_t split = value.find('=');
-      if (split == std::string::npos || split == 0 ||
-          split + 1 == value.size())
+      if (split == std::string::npos || split == 0 || split + 1 == value.size())
         return invalid("NAME=FILE.npy");
       std::string name = value.substr(0, split);
       bool known = false;
@@ -277,8 +278,8 @@ bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
         valid += (valid.empty() ? "" : ", ") + spec.name;
       }
       if (!known) {
-        error = "unknown input '" + name + "' (the model's inputs are: " +
-                valid + ")";
+        error = "unknown input '" + name +
+                "' (the model's inputs are: " + valid + ")";
         return false;
       }
       for (const auto &given : opts.inputFiles)
@@ -331,11 +332,11 @@ bool loadInput(const TensorSpec &spec, const std::string &path,
   if (std::equal(spec.shape.begin(), spec.shape.end(), t.shape,
                  t.shape + t.rank))
     return true;
-  fprintf(stderr,
-          "error: input '%s': %s has shape %s but the model expects %s\n",
-          spec.name.c_str(), path.c_str(),
-          shapeString(t.shape, size_t(t.rank)).c_str(),
-          shapeString(spec).c_str());
+  fprintf(
+      stderr, "error: input '%s': %s has shape %s but the model expects %s\n",
+      spec.name.c_str(), path.c_str(),
+      shapeString(t.shape, size_t(t.rank)).c_str(), shapeString(spec).c_str());
+  attnrt_tensor_free(&t);
   return false;
 }
 
@@ -362,8 +363,8 @@ std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
   const double mean = sum / double(finite);
   const double var = std::max(0.0, sumSq / double(finite) - mean * mean);
   return "mean " + formatNumber(mean) + "  std " +
-         formatNumber(std::sqrt(var)) + "  min " + formatNumber(lo) +
-         "  max " + formatNumber(hi);
+         formatNumber(std::sqrt(var)) + "  min " + formatNumber(lo) + "  max " +
+         formatNumber(hi);
 }
 
 double median(std::vector<double> values) {

@@ -75,8 +75,8 @@ struct HeaderParser {
   const char *end;
 
   void skipSpace() {
-    while (pos < end && (*pos == ' ' || *pos == '\t' || *pos == '\n' ||
-                         *pos == '\r'))
+    while (pos < end &&
+           (*pos == ' ' || *pos == '\t' || *pos == '\n' || *pos == '\r'))
       ++pos;
   }
   bool consume(char c) {
@@ -215,10 +215,9 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   const size_t lenSize = major == 1 ? 2 : 4;
   if (fread(lenBytes, 1, lenSize, file) != lenSize)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path, "truncated header");
-  const uint32_t headerLen = uint32_t(lenBytes[0]) |
-                             uint32_t(lenBytes[1]) << 8 |
-                             uint32_t(lenBytes[2]) << 16 |
-                             uint32_t(lenBytes[3]) << 24;
+  const uint32_t headerLen =
+      uint32_t(lenBytes[0]) | uint32_t(lenBytes[1]) << 8 |
+      uint32_t(lenBytes[2]) << 16 | uint32_t(lenBytes[3]) << 24;
   if (headerLen > kMaxHeaderSize)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "header of %u bytes is too large (limit %u)", headerLen,
@@ -360,16 +359,16 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
   size_t total = prefixSize + header.size() + 1;
   header.append((kAlignment - total % kAlignment) % kAlignment, ' ');
   header += '\n';
+  // Magic, version 1.0, little-endian 16-bit header length, header.
+  std::string head(kMagic, kMagicSize);
+  head += {'\x01', '\0', char(header.size() & 0xff), char(header.size() >> 8)};
+  head += header;
 
   FILE *file = fopen(path, "wb");
   if (!file)
     return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot create: %s",
                 strerror(errno));
-  const unsigned char prefix[prefixSize] = {
-      0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
-      (unsigned char)(header.size() & 0xff), (unsigned char)(header.size() >> 8)};
-  bool ok = fwrite(prefix, 1, prefixSize, file) == prefixSize &&
-            fwrite(header.data(), 1, header.size(), file) == header.size() &&
+  bool ok = fwrite(head.data(), 1, head.size(), file) == head.size() &&
             fwrite(t->data, 1, bytes, file) == bytes;
   int savedErrno = errno;
   if (fclose(file) != 0 && ok) {

@@ -12,8 +12,8 @@
 // which no chunk can be claimed, so a worker that wakes up late never runs a
 // chunk of a loop that already finished, nor a chunk of the next loop with
 // the previous loop's state; the caller only waits for the chunks, never for
-// the workers to wake up. Idle workers spin briefly (generated code issues many short
-// loops back to back) and then sleep on a condition variable.
+// the workers to wake up. Idle workers spin briefly (generated code issues
+// many short loops back to back) and then sleep on a condition variable.
 //
 // Loops started from inside a loop body, or while another thread's loop is
 // running, run inline on the calling thread. attnrt_set_num_threads must not
@@ -111,6 +111,8 @@ public:
     // the new job's chunk count and running (and counting) a stale chunk.
     const uint32_t closed = generationOf(state.load()) + 1;
     state.store(uint64_t(closed) << 32 | kClosed);
+    // Orders the close before the job writes (see the fence in runChunks).
+    std::atomic_thread_fence(std::memory_order_release);
     const uint32_t generation = closed + 1;
     job.fn.store(fn, std::memory_order_relaxed);
     job.ctx.store(ctx, std::memory_order_relaxed);
@@ -118,7 +120,8 @@ public:
     job.chunk.store(chunk, std::memory_order_relaxed);
     job.chunks.store(chunks, std::memory_order_relaxed);
     done.store(0, std::memory_order_relaxed);
-    // Sequentially consistent, pairing with the sleepers count (see sleep()).
+    // Sequentially consistent, pairing with the sleepers count (see
+    // waitForWork).
     state.store(uint64_t(generation) << 32);
     if (sleepers.load() > 0) {
       std::lock_guard<std::mutex> lock(sleepMutex);
@@ -164,6 +167,9 @@ private:
     const int64_t n = job.n.load(std::memory_order_relaxed);
     const int64_t chunk = job.chunk.load(std::memory_order_relaxed);
     const int64_t chunks = job.chunks.load(std::memory_order_relaxed);
+    // If any field above came from a newer job, the claim below sees the
+    // closed state that preceded it and fails.
+    std::atomic_thread_fence(std::memory_order_acquire);
     for (;;) {
       const int64_t index = int64_t(current & 0xffffffffu);
       if (generationOf(current) != generation || index >= chunks)

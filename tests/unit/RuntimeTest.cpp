@@ -184,8 +184,7 @@ TEST_CASE("npy load accepts versions 2.0 and 3.0", "[runtime][npy]") {
   }
 }
 
-TEST_CASE("npy load reports each error with the file name",
-          "[runtime][npy]") {
+TEST_CASE("npy load reports each error with the file name", "[runtime][npy]") {
   struct Case {
     const char *name;
     std::string bytes;

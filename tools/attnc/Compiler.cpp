@@ -118,14 +118,17 @@ FailureOr<Target> createTarget(const CompileOptions &options) {
   return result;
 }
 
-/// Opens the output for a text phase: the -o file, or stdout.
-std::unique_ptr<llvm::ToolOutputFile> openOutput(const CompileOptions &options) {
+/// Writes a text phase to the -o file, or stdout; returns the exit code.
+int emitText(const CompileOptions &options,
+             llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string path = options.outputPath.empty() ? "-" : options.outputPath;
   std::string error;
   auto file = openOutputFile(path, &error);
   if (!file)
-    fail(error);
-  return file;
+    return fail(error);
+  print(file->os());
+  file->keep();
+  return 0;
 }
 
 /// Loads the input as attn IR: a `.mlir` file is parsed, anything else is a
@@ -222,14 +225,9 @@ int compile(const CompileOptions &options) {
   if (!module || failed(verify(*module)))
     return 1;
   timer.done("parse");
-  if (options.emit == EmitPhase::Attn) {
-    auto out = openOutput(options);
-    if (!out)
-      return 1;
-    module->print(out->os());
-    out->keep();
-    return 0;
-  }
+  auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
+  if (options.emit == EmitPhase::Attn)
+    return emitText(options, printModule);
 
   FailureOr<Target> target = createTarget(options);
   if (failed(target))
@@ -249,14 +247,8 @@ int compile(const CompileOptions &options) {
         buildCpuToLLVMPipeline(pm);
       })))
     return 1;
-  if (options.emit == EmitPhase::Loops || options.emit == EmitPhase::LLVM) {
-    auto out = openOutput(options);
-    if (!out)
-      return 1;
-    module->print(out->os());
-    out->keep();
-    return 0;
-  }
+  if (options.emit == EmitPhase::Loops || options.emit == EmitPhase::LLVM)
+    return emitText(options, printModule);
   timer.done("to-llvm");
 
   llvm::LLVMContext llvmContext;
@@ -272,14 +264,10 @@ int compile(const CompileOptions &options) {
           llvmModule.get()))
     return fail("LLVM optimization failed: " + toString(std::move(err)));
   timer.done("llvm-opt");
-  if (options.emit == EmitPhase::LL) {
-    auto out = openOutput(options);
-    if (!out)
-      return 1;
-    llvmModule->print(out->os(), nullptr);
-    out->keep();
-    return 0;
-  }
+  if (options.emit == EmitPhase::LL)
+    return emitText(options, [&](llvm::raw_ostream &os) {
+      llvmModule->print(os, nullptr);
+    });
 
   // Asm and Obj go to the output; Exe goes through a temporary object.
   std::string outputPath = options.outputPath;
