@@ -145,17 +145,18 @@ OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
   return buildModelIR(context, sourceMgr, *model);
 }
 
-std::string findRuntimeLibrary(const CompileOptions &options) {
-  if (!options.runtimeLib.empty())
-    return options.runtimeLib;
-  // An installed layout first (bin/attnc next to lib/), then the build tree.
+/// The folder with the runtime archives: --runtime-dir, else ../lib next to
+/// attnc (installed and build-tree layouts alike), else the configured one.
+std::string findRuntimeDir(const CompileOptions &options) {
+  if (!options.runtimeDir.empty())
+    return options.runtimeDir;
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable("attnc", &anchor);
-  llvm::SmallString<256> path(llvm::sys::path::parent_path(exe));
-  llvm::sys::path::append(path, "..", "lib", "libAttnRuntime.a");
-  if (llvm::sys::fs::exists(path))
-    return std::string(path);
-  return ATTNC_RUNTIME_LIBRARY;
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(dir, "..", "lib");
+  llvm::SmallString<256> probe(dir);
+  llvm::sys::path::append(probe, "libAttnRuntime.a");
+  return llvm::sys::fs::exists(probe) ? std::string(dir) : ATTNC_RUNTIME_DIR;
 }
 
 int link(const CompileOptions &options, llvm::StringRef objectPath,
@@ -168,12 +169,14 @@ int link(const CompileOptions &options, llvm::StringRef objectPath,
       return fail("linker '" + linker + "' not found in PATH");
     linker = *found;
   }
-  std::string runtime = findRuntimeLibrary(options);
-  if (!llvm::sys::fs::exists(runtime))
-    return fail("runtime library '" + runtime +
-                "' not found (use --runtime-lib)");
+  std::string dir = findRuntimeDir(options);
+  std::string harness = dir + "/libAttnHarness.a";
+  std::string runtime = dir + "/libAttnRuntime.a";
+  for (const std::string &lib : {harness, runtime})
+    if (!llvm::sys::fs::exists(lib))
+      return fail("runtime library '" + lib + "' not found (use --runtime-dir)");
   llvm::SmallVector<llvm::StringRef> args = {
-      linker, objectPath, runtime, "-o", outputPath, "-lpthread", "-lm"};
+      linker, objectPath, harness, runtime, "-o", outputPath, "-lpthread"};
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &error);

@@ -29,7 +29,8 @@ struct CompileOptions {
   bool printIRAfterAll = false;
   bool verbose = false;
   std::string linker;      // empty: the C++ compiler attnc was built with
-  std::string runtimeLib;  // empty: next to attnc, else the build tree's
+  std::string runtimeDir;  // holds libAttnHarness.a and libAttnRuntime.a;
+                           // empty: ../lib next to attnc, else the build's
 };
 
 /// Runs the compilation. Errors are printed (located in the input file when

@@ -73,7 +73,9 @@ static cl::opt<std::string>
     linker("linker", cl::desc("C++ compiler driver used to link executables"),
            cl::value_desc("program"), cl::cat(category));
 static cl::opt<std::string>
-    runtimeLib("runtime-lib", cl::desc("path to libAttnRuntime.a"),
+    runtimeDir("runtime-dir",
+               cl::desc("folder holding libAttnHarness.a and libAttnRuntime.a "
+                        "(default: ../lib next to attnc)"),
                cl::value_desc("path"), cl::cat(category));
 
 int main(int argc, char **argv) {
@@ -107,6 +109,6 @@ int main(int argc, char **argv) {
   options.printIRAfterAll = printIRAfterAll;
   options.verbose = verbose;
   options.linker = linker;
-  options.runtimeLib = runtimeLib;
+  options.runtimeDir = runtimeDir;
   return compile(options);
 }
