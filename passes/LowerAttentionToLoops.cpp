@@ -331,12 +331,17 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
   // written over the scores, and the running sum.
   Value negInf = splat(-std::numeric_limits<float>::infinity());
   Value zeros = splat(0.0f);
+  // nnan/nsz let the max be one vmaxps instead of a NaN-propagating
+  // sequence; a NaN score (only from NaN inputs) still reaches the output
+  // through exp(S - m) below.
+  auto fastMax = arith::FastMathFlagsAttr::get(
+      b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
     Value oldMax = load(rowMax, r);
     Value newMax = loop(idx(0), idx(tileKv), 1, ValueRange{oldMax},
                         [&](Value c, ValueRange m) -> SmallVector<Value> {
                           return {arith::MaximumFOp::create(
-                              b, loc, m[0], load(scores, {c, r}))};
+                              b, loc, m[0], load(scores, {c, r}), fastMax)};
                         })[0];
     // A row that has seen no visible key yet keeps m = -inf; subtracting 0
     // instead makes every exp() below exactly 0 rather than NaN.
@@ -370,17 +375,19 @@ void FlashLoopBuilder::buildAccumulate(Value kv0, bool boundary) {
       boundary ? minIdx(idx(tileKv),
                         arith::SubIOp::create(b, loc, idx(shape.kvSeq), kv0))
                : idx(tileKv);
-  loop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
-    SmallVector<Value> rowIdx, alphas;
-    for (int64_t i = 0; i < blockRows; ++i) {
-      rowIdx.push_back(add(r0, idx(i)));
-      alphas.push_back(
-          bcast(memref::LoadOp::create(b, loc, rowScale, rowIdx.back())));
-    }
-    loop(idx(0), idx(shape.valueDim), vecs * vw, [&](Value d0) {
-      SmallVector<Value> colIdx, init;
-      for (int64_t j = 0; j < vecs; ++j)
-        colIdx.push_back(add(d0, idx(j * vw)));
+  // The value panel (tile_kv × pv_vecs vectors) is the outer loop so that it
+  // stays in L1 while every row block of the tile uses it.
+  loop(idx(0), idx(shape.valueDim), vecs * vw, [&](Value d0) {
+    SmallVector<Value> colIdx;
+    for (int64_t j = 0; j < vecs; ++j)
+      colIdx.push_back(add(d0, idx(j * vw)));
+    loop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
+      SmallVector<Value> rowIdx, alphas, init;
+      for (int64_t i = 0; i < blockRows; ++i) {
+        rowIdx.push_back(add(r0, idx(i)));
+        alphas.push_back(
+            bcast(memref::LoadOp::create(b, loc, rowScale, rowIdx.back())));
+      }
       for (int64_t i = 0; i < blockRows; ++i)
         for (int64_t j = 0; j < vecs; ++j)
           init.push_back(arith::MulFOp::create(
