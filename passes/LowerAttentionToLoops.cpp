@@ -4,12 +4,12 @@
 // Output: per op, FlashAttention-2 style loops on buffers:
 //
 //   scf.parallel over (batch, query head, query tile):        [tile_q rows]
-//     Qt   = scale · Q[tile]ᵀ                     (packed: head_dim × tile_q)
+//     Qt   = scale · log2(e) · Q[tile]ᵀ           (packed: head_dim × tile_q)
 //     m = -inf, l = 0, O = 0                      (per query row)
 //     for every live kv tile t of the mask:                    [tile_kv keys]
 //       Sᵀ  = K[t] · Qt                            kernel 1, register blocked
 //       Sᵀ  = select(visible, Sᵀ, -inf)            boundary tiles only
-//       m'  = max(m, colmax Sᵀ); α = exp(m - m'); Pᵀ = exp(Sᵀ - m')
+//       m'  = max(m, colmax Sᵀ); α = exp2(m - m'); Pᵀ = exp2(Sᵀ - m')
 //       l   = α·l + colsum Pᵀ
 //       O   = α·O + Pᵀᵀ · V[t]                     kernel 2, register blocked
 //     Out[tile] = O / l                            (0 where l == 0)
@@ -23,6 +23,8 @@
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
 #include "passes/Passes.h"
+
+#include "llvm/Support/MathExtras.h"
 
 #include <limits>
 
@@ -235,8 +237,10 @@ void FlashLoopBuilder::buildQueryTile(Value linear) {
 }
 
 void FlashLoopBuilder::buildPackQuery() {
-  // qPack[d, r] = scale · Q[batch, qHead, q0 + r, d], zero for rows past Sq.
-  Value scale = f32(op.getScaleOrDefault());
+  // qPack[d, r] = scale · log2(e) · Q[batch, qHead, q0 + r, d], zero for
+  // rows past Sq: scores come out in the log2 domain, so the softmax uses
+  // exp2 (exp(s) = exp2(s · log2 e)) and the factor costs nothing here.
+  Value scale = f32(op.getScaleOrDefault() * llvm::numbers::log2ef);
   Value zero = f32(0.0f);
   Value lastQuery = idx(shape.querySeq - 1);
   loop(idx(0), idx(tileQ), 1, [&](Value r) {
@@ -348,11 +352,11 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
     Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                          newMax, negInf);
     Value safeMax = arith::SelectOp::create(b, loc, unseen, zeros, newMax);
-    Value alpha = math::ExpOp::create(
+    Value alpha = math::Exp2Op::create(
         b, loc, arith::SubFOp::create(b, loc, oldMax, safeMax));
     Value tileSum = loop(idx(0), idx(tileKv), 1, ValueRange{zeros},
                          [&](Value c, ValueRange sum) -> SmallVector<Value> {
-                           Value p = math::ExpOp::create(
+                           Value p = math::Exp2Op::create(
                                b, loc,
                                arith::SubFOp::create(
                                    b, loc, load(scores, {c, r}), safeMax));
