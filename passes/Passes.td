@@ -94,12 +94,18 @@ def LowerAttentionToLoopsPass
 //===----------------------------------------------------------------------===//
 
 def ApproximateMathPass : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> {
-  let summary = "replace math.exp (and friends) by polynomial approximations";
+  let summary = "replace math.exp2, math.exp and friends by polynomial approximations";
   let description = [{
-    Runs MLIR's polynomial approximation patterns so that `math.exp` on
-    vectors becomes FMAs and bit manipulation instead of one `expf` libm call
-    per lane (max relative error ~1e-7 for f32). MLIR 22 exposes these
-    patterns only through C++, hence this pass.
+    Lowers `math.exp2` on f32 with a short sequence of our own (round, a
+    degree-6 polynomial in FMAs, exponent bits; exact 0 below -126, NaN
+    kept; relative error < 2e-7), which the flash softmax uses, and runs
+    MLIR's polynomial approximation patterns for the other math ops, so that
+    no libm call is left in vector loops. MLIR 22 exposes those patterns only
+    through C++, hence this pass.
+
+    ```mlir
+    %p = math.exp2 %s : vector<16xf32>   // becomes arith/math.fma ops
+    ```
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect"];
