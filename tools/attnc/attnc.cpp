@@ -85,12 +85,16 @@ int main(int argc, char **argv) {
   mlir::registerAsmPrinterCLOptions();
   mlir::registerMLIRContextCLOptions();
   mlir::registerPassManagerCLOptions();
+  // --help lists attnc's own options; the LLVM and MLIR ones linked in
+  // (e.g. --mlir-print-ir-after=<pass>) still work and show in --help-hidden.
+  cl::HideUnrelatedOptions(category);
   cl::ParseCommandLineOptions(
       argc, argv,
       "attnc - ahead-of-time compiler for attention\n\n"
       "  attnc model.model -o model      compile to an executable\n"
       "  ./model --bench 10              run it on random inputs\n"
-      "  attnc model.model --emit=loops  inspect the flash loop nest\n");
+      "  attnc model.model --emit=loops  inspect the flash loop nest\n\n"
+      "  LLVM/MLIR developer options: --help-hidden\n");
   if (optLevel > 3) {
     llvm::errs() << "attnc: error: -O" << optLevel
                  << " is not an optimization level (0-3)\n";
