@@ -12,8 +12,8 @@
 // with p a degree-6 polynomial (relative error < 2e-7 on the interval) and
 // 2^k built from exponent bits; x is clamped to [-126, 127.99], x < -126
 // (including -inf, the masked scores) gives exactly 0 and NaN stays NaN.
-// That is about 16 vector instructions against ~24 for MLIR's generic exp. Everything else
-// goes through MLIR's polynomial approximation patterns.
+// That is about 16 vector instructions against ~24 for MLIR's generic exp.
+// Everything else goes through MLIR's polynomial approximation patterns.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"

@@ -337,7 +337,7 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
   Value zeros = splat(0.0f);
   // nnan/nsz let the max be one vmaxps instead of a NaN-propagating
   // sequence; a NaN score (only from NaN inputs) still reaches the output
-  // through exp(S - m) below.
+  // through exp2(S - m) below.
   auto fastMax = arith::FastMathFlagsAttr::get(
       b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
@@ -348,7 +348,7 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
                               b, loc, m[0], load(scores, {c, r}), fastMax)};
                         })[0];
     // A row that has seen no visible key yet keeps m = -inf; subtracting 0
-    // instead makes every exp() below exactly 0 rather than NaN.
+    // instead makes every exp2() below exactly 0 rather than NaN.
     Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
                                          newMax, negInf);
     Value safeMax = arith::SelectOp::create(b, loc, unseen, zeros, newMax);

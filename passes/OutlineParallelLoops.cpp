@@ -58,6 +58,14 @@ static Type contextFieldType(Value value) {
   return LLVM::LLVMStructType::getLiteral(ctx, {ptr, ptr, i64, dims, dims});
 }
 
+/// Moves a captured value between its own type and its context field type:
+/// index <-> i64 by index_cast, memref <-> descriptor by an unrealized cast.
+static Value convertField(OpBuilder &b, Location loc, Value value, Type to) {
+  if (value.getType().isIndex() || to.isIndex())
+    return arith::IndexCastOp::create(b, loc, to, value);
+  return UnrealizedConversionCastOp::create(b, loc, to, value).getResult(0);
+}
+
 static bool isConstantInt(Value v, int64_t expected) {
   APInt value;
   return matchPattern(v, m_ConstantInt(&value)) && value == expected;
@@ -96,6 +104,11 @@ static LogicalResult outline(scf::ParallelOp loop, func::FuncOp parent,
   auto ptrType = LLVM::LLVMPointerType::get(ctx);
   auto i64 = IntegerType::get(ctx, 64);
   auto ctxType = LLVM::LLVMStructType::getLiteral(ctx, fields);
+  auto slotOf = [&](OpBuilder &b, Value context, unsigned i) -> Value {
+    return LLVM::GEPOp::create(
+        b, loc, ptrType, ctxType, context,
+        ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
+  };
 
   // The outlined body: void(i64 begin, i64 end, ptr ctx).
   OpBuilder b(parent);
@@ -110,24 +123,14 @@ static LogicalResult outline(scf::ParallelOp loop, func::FuncOp parent,
   for (Value c : constants)
     mapping.map(c, b.clone(*c.getDefiningOp())->getResult(0));
   for (auto [i, value] : llvm::enumerate(captures)) {
-    Value slot = LLVM::GEPOp::create(
-        b, loc, ptrType, ctxType, entry->getArgument(2),
-        ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
-    Value field = LLVM::LoadOp::create(b, loc, fields[i], slot);
-    Value unpacked =
-        value.getType().isIndex()
-            ? arith::IndexCastOp::create(b, loc, b.getIndexType(), field)
-                  .getResult()
-            : UnrealizedConversionCastOp::create(b, loc, value.getType(), field)
-                  .getResult(0);
-    mapping.map(value, unpacked);
+    Value field = LLVM::LoadOp::create(b, loc, fields[i],
+                                       slotOf(b, entry->getArgument(2), i));
+    mapping.map(value, convertField(b, loc, field, value.getType()));
   }
-  auto toIndex = [&](Value v) {
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  };
   Value one = arith::ConstantIndexOp::create(b, loc, 1);
-  auto forOp = scf::ForOp::create(b, loc, toIndex(entry->getArgument(0)),
-                                  toIndex(entry->getArgument(1)), one);
+  auto forOp = scf::ForOp::create(
+      b, loc, convertField(b, loc, entry->getArgument(0), b.getIndexType()),
+      convertField(b, loc, entry->getArgument(1), b.getIndexType()), one);
   mapping.map(loop.getInductionVars()[0], forOp.getInductionVar());
   b.setInsertionPoint(forOp.getBody()->getTerminator());
   for (Operation &op : loop.getBody()->without_terminator())
@@ -139,21 +142,13 @@ static LogicalResult outline(scf::ParallelOp loop, func::FuncOp parent,
   b.setInsertionPoint(loop);
   Value oneI64 = arith::ConstantIntOp::create(b, loc, i64, 1);
   Value context = LLVM::AllocaOp::create(b, loc, ptrType, ctxType, oneI64);
-  for (auto [i, value] : llvm::enumerate(captures)) {
-    Value packed =
-        value.getType().isIndex()
-            ? arith::IndexCastOp::create(b, loc, i64, value).getResult()
-            : UnrealizedConversionCastOp::create(b, loc, fields[i], value)
-                  .getResult(0);
-    Value slot = LLVM::GEPOp::create(
-        b, loc, ptrType, ctxType, context,
-        ArrayRef<LLVM::GEPArg>{0, static_cast<int32_t>(i)});
-    LLVM::StoreOp::create(b, loc, packed, slot);
-  }
+  for (auto [i, value] : llvm::enumerate(captures))
+    LLVM::StoreOp::create(b, loc, convertField(b, loc, value, fields[i]),
+                          slotOf(b, context, i));
   Value fn = func::ConstantOp::create(b, loc, bodyType, body.getSymName());
   Value fnPtr =
       UnrealizedConversionCastOp::create(b, loc, ptrType, fn).getResult(0);
-  Value count = arith::IndexCastOp::create(b, loc, i64, loop.getUpperBound()[0]);
+  Value count = convertField(b, loc, loop.getUpperBound()[0], i64);
   func::CallOp::create(b, loc, parallelFor, ValueRange{count, fnPtr, context});
   loop.erase();
   return success();
