@@ -7,9 +7,10 @@
 //     Qt   = scale · log2(e) · Q[tile]ᵀ           (packed: head_dim × tile_q)
 //     m = -inf, l = 0, O = 0                      (per query row)
 //     for every live kv tile t of the mask:                    [tile_kv keys]
-//       Sᵀ  = K[t] · Qt                            kernel 1, register blocked
-//       Sᵀ  = select(visible, Sᵀ, -inf)            boundary tiles only
-//       m'  = max(m, colmax Sᵀ); α = exp2(m - m'); Pᵀ = exp2(Sᵀ - m')
+//       Sᵀ  = K[t] · Qt                            kernel 1, register blocked;
+//             its epilogue masks (boundary tiles only: select(visible,
+//             Sᵀ, -inf)) and takes the column max M while Sᵀ is in registers
+//       m'  = max(m, M); α = exp2(m - m'); Pᵀ = exp2(Sᵀ - m')
 //       l   = α·l + colsum Pᵀ
 //       O   = α·O + Pᵀᵀ · V[t]                     kernel 2, register blocked
 //     Out[tile] = O / l                            (0 where l == 0)
@@ -27,6 +28,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
+#include <tuple>
 
 #define DEBUG_TYPE "attn-lower-attention-to-loops"
 
@@ -93,7 +95,6 @@ private:
   void buildPackQuery();
   void buildKvTile(Value kv0, bool boundary);
   void buildScores(Value kv0, bool boundary);
-  void buildMask(Value kv0);
   void buildSoftmaxUpdate();
   void buildAccumulate(Value kv0, bool boundary);
   void buildNormalize();
@@ -114,6 +115,7 @@ private:
   Value scores;   // tile_kv × tile_q: Sᵀ, then Pᵀ
   Value acc;      // tile_q × value_dim: unnormalized output
   Value rowMax;   // tile_q: running max m
+  Value tileMax;  // tile_q: column max of the current kv tile's scores
   Value rowSum;   // tile_q: running sum l
   Value rowScale; // tile_q: α of the current kv tile
 };
@@ -189,6 +191,7 @@ void FlashLoopBuilder::buildQueryTile(Value linear) {
   scores = alloc({tileKv, tileQ});
   acc = alloc({tileQ, shape.valueDim});
   rowMax = alloc({tileQ});
+  tileMax = alloc({tileQ});
   rowSum = alloc({tileQ});
   rowScale = alloc({tileQ});
 
@@ -258,9 +261,9 @@ void FlashLoopBuilder::buildPackQuery() {
 }
 
 void FlashLoopBuilder::buildKvTile(Value kv0, bool boundary) {
+  Value negInf = splat(-std::numeric_limits<float>::infinity());
+  loop(idx(0), idx(tileQ), vw, [&](Value r) { store(negInf, tileMax, r); });
   buildScores(kv0, boundary);
-  if (boundary)
-    buildMask(kv0);
   buildSoftmaxUpdate();
   buildAccumulate(kv0, boundary);
 }
@@ -268,14 +271,26 @@ void FlashLoopBuilder::buildKvTile(Value kv0, bool boundary) {
 void FlashLoopBuilder::buildScores(Value kv0, bool boundary) {
   // Kernel 1: scores[c, r] = Σ_d K[kv0 + c, d] · qPack[d, r], as blocks of
   // qk_keys keys × qk_qvecs query vectors held in registers across the d
-  // loop. In boundary tiles key indices are clamped to stay in bounds; the
-  // mask hides those scores afterwards.
+  // loop. In boundary tiles key indices are clamped to stay in bounds and
+  // the epilogue sets scores the mask hides to -inf. The epilogue also folds
+  // each block into the tile's column max, so no pass re-reads the scores
+  // for it.
   int64_t keys = schedule.getQkKeys(), qvecs = schedule.getQkQvecs();
+  auto indexVec = VectorType::get({vw}, b.getIndexType());
+  Value lanes =
+      boundary ? vector::StepOp::create(b, loc, indexVec).getResult() : Value();
+  Value negInf = splat(-std::numeric_limits<float>::infinity());
+  // nnan/nsz let the max be one vmaxps instead of a NaN-propagating
+  // sequence; a NaN score (only from NaN inputs) still reaches the output
+  // through exp2(S - m) in the softmax update.
+  auto fastMax = arith::FastMathFlagsAttr::get(
+      b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileKv), keys, [&](Value c0) {
-    SmallVector<Value> keyRows;
+    SmallVector<Value> keyIdx, keyRows;
     for (int64_t c = 0; c < keys; ++c) {
-      Value k = add(kv0, add(c0, idx(c)));
-      keyRows.push_back(boundary ? minIdx(k, idx(shape.kvSeq - 1)) : k);
+      keyIdx.push_back(add(kv0, add(c0, idx(c))));
+      keyRows.push_back(boundary ? minIdx(keyIdx.back(), idx(shape.kvSeq - 1))
+                                 : keyIdx.back());
     }
     loop(idx(0), idx(tileQ), qvecs * vw, [&](Value r0) {
       SmallVector<Value> init(keys * qvecs, splat(0.0f));
@@ -295,37 +310,35 @@ void FlashLoopBuilder::buildScores(Value kv0, bool boundary) {
             }
             return next;
           });
-      for (int64_t c = 0; c < keys; ++c)
-        for (int64_t j = 0; j < qvecs; ++j)
-          store(sums[c * qvecs + j], scores,
-                {add(c0, idx(c)), add(r0, idx(j * vw))});
-    });
-  });
-}
-
-void FlashLoopBuilder::buildMask(Value kv0) {
-  // scores[c, r] = -inf unless key kv0 + c is visible to query q0 + r.
-  auto indexVec = VectorType::get({vw}, b.getIndexType());
-  Value lanes = vector::StepOp::create(b, loc, indexVec);
-  Value negInf = splat(-std::numeric_limits<float>::infinity());
-  loop(idx(0), idx(tileKv), 1, [&](Value c) {
-    Value keyVec =
-        vector::BroadcastOp::create(b, loc, indexVec, add(kv0, c));
-    loop(idx(0), idx(tileQ), vw, [&](Value r) {
-      Value rowVec = arith::AddIOp::create(
-          b, loc, lanes,
-          vector::BroadcastOp::create(b, loc, indexVec, add(q0, r)));
-      auto [begin, end] =
-          mask.buildKeyRange(b, loc, rowVec, shape.querySeq, shape.kvSeq);
-      Value visible = arith::AndIOp::create(
-          b, loc,
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, begin,
-                                keyVec),
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, keyVec,
-                                end));
-      Value s = load(scores, {c, r});
-      store(arith::SelectOp::create(b, loc, visible, s, negInf), scores,
-            {c, r});
+      for (int64_t j = 0; j < qvecs; ++j) {
+        Value r = add(r0, idx(j * vw));
+        Value begin, end;
+        if (boundary) {
+          Value rowVec = arith::AddIOp::create(
+              b, loc, lanes,
+              vector::BroadcastOp::create(b, loc, indexVec, add(q0, r)));
+          std::tie(begin, end) =
+              mask.buildKeyRange(b, loc, rowVec, shape.querySeq, shape.kvSeq);
+        }
+        Value colMax = load(tileMax, r);
+        for (int64_t c = 0; c < keys; ++c) {
+          Value s = sums[c * qvecs + j];
+          if (boundary) {
+            Value keyVec =
+                vector::BroadcastOp::create(b, loc, indexVec, keyIdx[c]);
+            Value visible = arith::AndIOp::create(
+                b, loc,
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle,
+                                      begin, keyVec),
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt,
+                                      keyVec, end));
+            s = arith::SelectOp::create(b, loc, visible, s, negInf);
+          }
+          store(s, scores, {add(c0, idx(c)), r});
+          colMax = arith::MaximumFOp::create(b, loc, colMax, s, fastMax);
+        }
+        store(colMax, tileMax, r);
+      }
     });
   });
 }
@@ -335,18 +348,12 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
   // written over the scores, and the running sum.
   Value negInf = splat(-std::numeric_limits<float>::infinity());
   Value zeros = splat(0.0f);
-  // nnan/nsz let the max be one vmaxps instead of a NaN-propagating
-  // sequence; a NaN score (only from NaN inputs) still reaches the output
-  // through exp2(S - m) below.
   auto fastMax = arith::FastMathFlagsAttr::get(
       b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
     Value oldMax = load(rowMax, r);
-    Value newMax = loop(idx(0), idx(tileKv), 1, ValueRange{oldMax},
-                        [&](Value c, ValueRange m) -> SmallVector<Value> {
-                          return {arith::MaximumFOp::create(
-                              b, loc, m[0], load(scores, {c, r}), fastMax)};
-                        })[0];
+    Value newMax =
+        arith::MaximumFOp::create(b, loc, oldMax, load(tileMax, r), fastMax);
     // A row that has seen no visible key yet keeps m = -inf; subtracting 0
     // instead makes every exp2() below exactly 0 rather than NaN.
     Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,

@@ -1,18 +1,22 @@
 // RUN: attn-opt %s --split-input-file --attn-approximate-math | FileCheck %s
 
-// exp2 gets the short lowering: round, a degree-6 polynomial in FMAs, the
-// exponent bits, an exact 0 below -126 (masked scores are -inf), NaN kept.
+// exp2 gets the short lowering: NaN-keeping clamps to [-127, 127] (so -inf,
+// the masked scores, gives exactly 0), rounding by a magic-number add, a
+// degree-5 polynomial in FMAs and 2^k from the shifted bits of the sum.
 // CHECK-LABEL: func.func @vector_exp2
-//   CHECK-DAG:   %[[LO:.+]] = arith.constant dense<-1.260000e+02> : vector<16xf32>
-//   CHECK-DAG:   %[[ZERO:.+]] = arith.constant dense<0.000000e+00> : vector<16xf32>
-//       CHECK:   %[[K:.+]] = math.roundeven
-// CHECK-COUNT-6:   math.fma
-//       CHECK:   arith.fptosi %[[K]] : vector<16xf32> to vector<16xi32>
-//       CHECK:   arith.shli
-//       CHECK:   %[[UNDER:.+]] = arith.cmpf olt, %arg0, %[[LO]]
-//       CHECK:   %[[CLAMPED:.+]] = arith.select %[[UNDER]], %[[ZERO]], %{{.+}} : vector<16xi1>, vector<16xf32>
-//       CHECK:   %[[NAN:.+]] = arith.cmpf uno, %arg0, %arg0
-//       CHECK:   arith.select %[[NAN]], %arg0, %[[CLAMPED]]
+//   CHECK-DAG:   %[[LO:.+]] = arith.constant dense<-1.270000e+02> : vector<16xf32>
+//   CHECK-DAG:   %[[HI:.+]] = arith.constant dense<1.270000e+02> : vector<16xf32>
+//   CHECK-DAG:   %[[MAGIC:.+]] = arith.constant dense<0x4B40007F> : vector<16xf32>
+//       CHECK:   %[[MAX:.+]] = arith.maximumf %arg0, %[[LO]] fastmath<nsz>
+//       CHECK:   %[[C:.+]] = arith.minimumf %[[MAX]], %[[HI]] fastmath<nsz>
+//       CHECK:   %[[T:.+]] = arith.addf %[[C]], %[[MAGIC]]
+//       CHECK:   %[[K:.+]] = arith.subf %[[T]], %[[MAGIC]]
+//       CHECK:   %[[F:.+]] = arith.subf %[[C]], %[[K]]
+// CHECK-COUNT-5:   math.fma {{.+}}, %[[F]],
+//       CHECK:   %[[BITS:.+]] = arith.bitcast %[[T]] : vector<16xf32> to vector<16xi32>
+//       CHECK:   %[[SHIFTED:.+]] = arith.shli %[[BITS]]
+//       CHECK:   %[[SCALE:.+]] = arith.bitcast %[[SHIFTED]] : vector<16xi32> to vector<16xf32>
+//       CHECK:   arith.mulf %{{.+}}, %[[SCALE]]
 //   CHECK-NOT:   math.exp2
 func.func @vector_exp2(%x: vector<16xf32>) -> vector<16xf32> {
   %e = math.exp2 %x : vector<16xf32>

@@ -24,17 +24,24 @@
 //       CHECK:           memref.load %[[K]]
 //       CHECK:           vector.fma
 //   CHECK-NOT:         vector.step
-//       CHECK:         arith.maximumf
+// Its epilogue stores the scores and folds them into the tile's column max;
+// the softmax update then only reads that max.
+//       CHECK:         vector.store
+//       CHECK:         arith.maximumf {{.+}} fastmath<nnan,nsz>
+//       CHECK:         arith.maximumf {{.+}} fastmath<nnan,nsz>
 //       CHECK:         math.exp2
 //       CHECK:         math.exp2
 // Kernel 2: 4 rows × 2 value vectors, V read in place.
 //       CHECK:         vector.load %[[V]]
 //       CHECK:         vector.fma
 //       CHECK:       } else {
-// Boundary tile: key index clamped, then an element mask.
-//       CHECK:         arith.minsi
+// Boundary tile: key index clamped for the loads; kernel 1's epilogue sets
+// the scores the mask hides to -inf before the column max.
 //       CHECK:         vector.step : vector<16xindex>
+//       CHECK:         arith.minsi
+//       CHECK:         vector.fma
 //       CHECK:         arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
+//       CHECK:         arith.maximumf
 //       CHECK:     vector.store %{{.+}}, %[[OUT]]
 //       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
 func.func @causal_gqa(%q: tensor<1x2x100x32xf32>, %k: tensor<1x1x100x32xf32>,
