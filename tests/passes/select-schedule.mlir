@@ -1,11 +1,13 @@
 // RUN: attn-opt %s --split-input-file --attn-select-schedule | FileCheck %s
 // RUN: attn-opt %s --split-input-file --attn-select-schedule="vector-width=8 vector-registers=16" | FileCheck %s --check-prefix=AVX2
 
-// Long sequences on AVX-512: 4 query vectors × 4 keys, 64-key tiles.
+// Long sequences on AVX-512: 8 keys × 3 query vectors and 6 rows × 4 value
+// vectors (24 accumulators each), 48 x 64 tiles. With 16 registers: 6 keys ×
+// 2 query vectors and 2 rows × 4 value vectors.
 // CHECK-LABEL: func.func @long_sequence
-//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+//       CHECK:   schedule = #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>
 // AVX2-LABEL: func.func @long_sequence
-//       AVX2:   schedule = #attn.schedule<tile_q = 32, tile_kv = 64, vector_width = 8, qk_keys = 2, qk_qvecs = 4, pv_rows = 2, pv_vecs = 4>
+//       AVX2:   schedule = #attn.schedule<tile_q = 16, tile_kv = 66, vector_width = 8, qk_keys = 6, qk_qvecs = 2, pv_rows = 2, pv_vecs = 4>
 func.func @long_sequence(%q: tensor<1x8x2048x64xf32>, %k: tensor<1x8x2048x64xf32>,
                          %v: tensor<1x8x2048x64xf32>) -> tensor<1x8x2048x64xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x8x2048x64xf32>, tensor<1x8x2048x64xf32>, tensor<1x8x2048x64xf32> -> tensor<1x8x2048x64xf32>
@@ -48,9 +50,9 @@ func.func @keeps_given_schedule(%q: tensor<1x1x64x16xf32>, %k: tensor<1x1x64x16x
 // -----
 
 // A user override replaces only the fields it names.
-// RUN: attn-opt %s --split-input-file --attn-select-schedule="schedule=tile_kv=32,qk_keys=8" | FileCheck %s --check-prefix=OVERRIDE
+// RUN: attn-opt %s --split-input-file --attn-select-schedule="schedule=tile_kv=32,qk_keys=4" | FileCheck %s --check-prefix=OVERRIDE
 // OVERRIDE-LABEL: func.func @overridden
-//       OVERRIDE:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32, vector_width = 16, qk_keys = 8, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+//       OVERRIDE:   schedule = #attn.schedule<tile_q = 48, tile_kv = 32, vector_width = 16, qk_keys = 4, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>
 func.func @overridden(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32>,
                       %v: tensor<1x1x256x64xf32>) -> tensor<1x1x256x64xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>

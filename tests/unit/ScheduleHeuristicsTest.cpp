@@ -17,23 +17,37 @@ void requireValid(const AttentionProblem &p, const ScheduleParams &s) {
 }
 } // namespace
 
-TEST_CASE("AVX-512 long sequences use 64x64 tiles and 16 accumulators") {
+TEST_CASE("AVX-512 long sequences use 24-accumulator blocks in both kernels") {
   AttentionProblem p{4096, 4096, 128, 128};
   ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
   requireValid(p, s);
   CHECK(s.vectorWidth == 16);
-  CHECK(s.tileQ == 64);
+  CHECK(s.tileQ == 48);
   CHECK(s.tileKv == 64);
-  CHECK(s.qkKeys * s.qkQvecs == 16);
-  CHECK(s.pvRows * s.pvVecs == 16);
+  CHECK(s.qkKeys == 8);
+  CHECK(s.qkQvecs == 3);
+  CHECK(s.pvRows == 6);
+  CHECK(s.pvVecs == 4);
 }
 
-TEST_CASE("AVX2 halves the vector width and the accumulators") {
+TEST_CASE("blocks and their operands fit in the register file") {
+  for (int64_t registers : {16, 32})
+    for (int64_t dv : {16, 32, 64, 128, 256}) {
+      AttentionProblem p{2048, 2048, dv, dv};
+      ScheduleParams s = chooseCpuSchedule(p, CpuTarget{registers / 2, registers});
+      requireValid(p, s);
+      // Accumulators, one register per loaded vector, one broadcast.
+      CHECK(s.qkKeys * s.qkQvecs + s.qkQvecs + 1 <= registers);
+      CHECK(s.pvRows * s.pvVecs + s.pvVecs + 1 <= registers);
+    }
+}
+
+TEST_CASE("AVX2 halves the vector width and gets smaller blocks") {
   AttentionProblem p{2048, 2048, 64, 64};
   ScheduleParams s = chooseCpuSchedule(p, CpuTarget{8, 16});
   requireValid(p, s);
   CHECK(s.vectorWidth == 8);
-  CHECK(s.qkKeys * s.qkQvecs == 8);
+  CHECK(s.qkKeys * s.qkQvecs == 12);
   CHECK(s.pvRows * s.pvVecs == 8);
 }
 
