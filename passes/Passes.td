@@ -96,9 +96,11 @@ def LowerAttentionToLoopsPass
 def ApproximateMathPass : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> {
   let summary = "replace math.exp2, math.exp and friends by polynomial approximations";
   let description = [{
-    Lowers `math.exp2` on f32 with a short sequence of our own (round, a
-    degree-6 polynomial in FMAs, exponent bits; exact 0 below -126, NaN
-    kept; relative error < 2e-7), which the flash softmax uses, and runs
+    Lowers `math.exp2` on f32 with a short sequence of our own (NaN-keeping
+    clamps to [-127, 127], rounding by a magic-number add, a degree-5
+    polynomial in FMAs, 2^k from the sum's shifted bits; exact 0 at -127 and
+    below, -inf included; relative error < 2e-7; 12 vector instructions),
+    which the flash softmax uses, and runs
     MLIR's polynomial approximation patterns for the other math ops, so that
     no libm call is left in vector loops. MLIR 22 exposes those patterns only
     through C++, hence this pass.
