@@ -71,6 +71,14 @@ private:
   void store(Value v, Value mem, ValueRange indices) {
     vector::StoreOp::create(b, loc, v, mem, indices);
   }
+  /// max of score vectors. nnan/nsz make it one vmaxps instead of a
+  /// NaN-propagating sequence; a NaN score (only from NaN inputs) still
+  /// reaches the output through exp2(S - m) in the softmax update.
+  Value maxScores(Value x, Value y) {
+    return arith::MaximumFOp::create(
+        b, loc, x, y,
+        arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
+  }
   Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
   Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
   Value minIdx(Value x, Value y) {
@@ -280,11 +288,6 @@ void FlashLoopBuilder::buildScores(Value kv0, bool boundary) {
   Value lanes =
       boundary ? vector::StepOp::create(b, loc, indexVec).getResult() : Value();
   Value negInf = splat(-std::numeric_limits<float>::infinity());
-  // nnan/nsz let the max be one vmaxps instead of a NaN-propagating
-  // sequence; a NaN score (only from NaN inputs) still reaches the output
-  // through exp2(S - m) in the softmax update.
-  auto fastMax = arith::FastMathFlagsAttr::get(
-      b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileKv), keys, [&](Value c0) {
     SmallVector<Value> keyIdx, keyRows;
     for (int64_t c = 0; c < keys; ++c) {
@@ -335,7 +338,7 @@ void FlashLoopBuilder::buildScores(Value kv0, bool boundary) {
             s = arith::SelectOp::create(b, loc, visible, s, negInf);
           }
           store(s, scores, {add(c0, idx(c)), r});
-          colMax = arith::MaximumFOp::create(b, loc, colMax, s, fastMax);
+          colMax = maxScores(colMax, s);
         }
         store(colMax, tileMax, r);
       }
@@ -348,12 +351,9 @@ void FlashLoopBuilder::buildSoftmaxUpdate() {
   // written over the scores, and the running sum.
   Value negInf = splat(-std::numeric_limits<float>::infinity());
   Value zeros = splat(0.0f);
-  auto fastMax = arith::FastMathFlagsAttr::get(
-      b.getContext(), arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
     Value oldMax = load(rowMax, r);
-    Value newMax =
-        arith::MaximumFOp::create(b, loc, oldMax, load(tileMax, r), fastMax);
+    Value newMax = maxScores(oldMax, load(tileMax, r));
     // A row that has seen no visible key yet keeps m = -inf; subtracting 0
     // instead makes every exp2() below exactly 0 rather than NaN.
     Value unseen = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
