@@ -6,8 +6,8 @@
 // kernels are chosen together because the query tile is shared: kernel 1's
 // query vectors set tile_q, and kernel 2's row block must divide it. On
 // AVX-512 (32 registers) that gives 8 keys × 3 query vectors and 6 rows × 4
-// value vectors, 24 accumulators each, which measured 3–5 % faster than
-// 16-accumulator blocks with 64-query tiles (benchmarks/README.md).
+// value vectors, 24 accumulators each, which measured ≈ 3 % faster than
+// 16-accumulator blocks with 64-query tiles (passes/README.md).
 //
 //===----------------------------------------------------------------------===//
 #include "passes/ScheduleHeuristics.h"
