@@ -2,45 +2,191 @@
 """Randomized end-to-end sweep: compile, run and check attention variants.
 
     sweep.py --attnc ATTNC --ref ATTN_REF --work DIR [--seed N] [--count N]
+             [--shard K/N] [--widths 8,16] [--group N] [--dense-only]
 
-Each case is written as a model description, compiled with attnc, run with
-two threads on seeded random inputs (saved with --save-inputs), and compared
-with the independent double-precision reference (attn-ref) at max abs error
-1e-4. A fixed list of corner cases comes first, then --count random cases
-drawn from random.Random(--seed), each kept under MAX_FLOPS so that the sweep
-stays fast on two cores. Prints one line per case, the failing commands with
-their output, and finally `N passed, M failed`; exits 1 if any case failed.
-Python 3 standard library only.
+Cases cover shapes (self/cross attention, GQA/MQA, head dims 32/64/128,
+ragged lengths, batch > 1) and every mask of the `attention` op and their
+combinations (causal, sliding window, global tokens, segments, runtime
+kv/q lengths; see /work/notes/MASKS.md), plus large logits (|scores| of 1e2
+to 1e4, which only a softmax that subtracts its running maximum survives).
+
+A fixed list of corner cases comes first, then --count random cases drawn
+from random.Random(--seed): round-robin over KINDS (so every mask kind is
+covered), each kept under MAX_FLOPS so that the sweep stays fast on two
+cores. Compilation dominates the time, so --group consecutive cases become
+one model file (each case its own inputs, attention op and output), compiled
+once per vector width in --widths (every case runs under every width), run
+once with two threads on seeded random inputs (saved with --save-inputs), and
+each output is compared with the independent double-precision reference
+(attn-ref) at max abs error 1e-4. If a group fails to compile or run, each of
+its cases is retried alone so that the failure is pinned to one case.
+
+Auxiliary inputs (segment ids, lengths) are either made by the generated
+program (its random valid data: full lengths, 2-4 segments) or, for cases
+marked aux=file, written here as i32 .npy files with edge cases (lengths 0
+and strictly inside (0, S), 1 to 5 segments including segments of length 1,
+query segment ids that no key has) and passed with --input. Cases marked
+inputs=exact get q, k, v written here as multiples of 1/8: every dot product
+is exact in f32, so a large scale cannot turn f32 rounding of near-tied
+scores into errors above the tolerance.
+
+--shard K/N runs every N-th group starting at the K-th (1-based), so that
+several lit tests can split the sweep; the case list does not depend on it.
+--dense-only keeps only the cases without the structured masks (window,
+global, segments, lengths). Prints one line per case and width, the failing
+commands with their output, and finally `N passed, M failed`; exits 1 if any
+case failed. Python 3 standard library only.
 """
 import argparse
-import collections
+import array
+import dataclasses
 import os
 import random
 import shlex
 import shutil
 import subprocess
 import sys
-
-Case = collections.namedtuple("Case", "b hq hkv sq skv d dv mask scale")
+import time
 
 ATOL = "1e-4"
-MAX_FLOPS = 50e6
+MAX_FLOPS = 20e6
+GROUP = 6
 TIMEOUT_S = {"compile": 300, "run": 120, "reference": 120}
 
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    b: int
+    hq: int
+    hkv: int
+    sq: int
+    skv: int
+    d: int
+    dv: int
+    mask: str = "none"
+    scale: float = None
+    window: tuple = None  # (left, right), the bounds attn-ref gets
+    window_int: bool = False  # written as the shorthand `window = W`
+    glob: object = None  # None, N (positions 0..N-1) or a tuple of positions
+    segments: str = None  # None, "self" (segments) or "cross" (+ q_segments)
+    kv_lengths: bool = False
+    q_lengths: bool = False
+    aux: str = "random"  # "random": the program's own; "file": written here
+    files: tuple = ()  # ((role, rows), ...): fixed aux data for aux=file
+    exact: bool = False  # q, k, v written here as multiples of 1/8
+
+    def has_masks(self):
+        return (self.window is not None or self.glob is not None or
+                self.segments is not None or self.kv_lengths or
+                self.q_lengths)
+
+    def aux_roles(self):
+        """The i32 inputs: role -> shape."""
+        roles = {}
+        if self.segments:
+            roles["seg"] = [self.b, self.skv]
+        if self.segments == "cross":
+            roles["qseg"] = [self.b, self.sq]
+        if self.kv_lengths:
+            roles["kvlen"] = [self.b]
+        if self.q_lengths:
+            roles["qlen"] = [self.b]
+        return roles
+
+
+C = Case
+
+# `files` holds fixed aux data, one row per batch.
 CORNER_CASES = [
-    Case(1, 1, 1, 1, 1, 32, 32, "none", None),  # a single element
-    Case(1, 2, 2, 7, 7, 32, 32, "causal", None),  # shorter than any tile
+    C(1, 1, 1, 1, 1, 32, 32),  # a single element
+    C(1, 2, 2, 7, 7, 32, 32, mask="causal"),  # shorter than any tile
     # GQA cross attention, Sq > Skv: causal rows 0-22 see no key; Dv != D.
-    Case(2, 4, 2, 100, 77, 64, 32, "causal", 0.125),
-    Case(1, 4, 1, 33, 257, 64, 64, "causal", None),  # MQA, Sq < Skv
-    Case(2, 8, 1, 1, 257, 64, 64, "causal", None),  # MQA decoding step
-    Case(1, 8, 2, 100, 33, 128, 128, "none", None),  # GQA 8/2, D = 128
-    Case(3, 2, 1, 65, 65, 64, 32, "causal", None),  # batch 3, Dv < D
-    Case(1, 1, 1, 129, 1, 32, 32, "causal", None),  # one key, 128 empty rows
-    Case(2, 3, 3, 64, 128, 32, 48, "none", 0.3),  # Dv = 48, explicit scale
-    Case(1, 2, 1, 7, 100, 32, 64, "none", None),  # Dv > D, Sq < Skv
-    Case(1, 1, 1, 257, 257, 128, 128, "causal", None),  # ragged self
-    Case(1, 2, 2, 33, 33, 64, 64, "none", 1.0),  # large logits
+    C(2, 4, 2, 100, 77, 64, 32, mask="causal", scale=0.125),
+    C(1, 4, 1, 33, 257, 64, 64, mask="causal"),  # MQA, Sq < Skv
+    C(2, 8, 1, 1, 257, 64, 64, mask="causal"),  # MQA decoding step
+    C(1, 8, 2, 100, 33, 128, 128),  # GQA 8/2, D = 128
+    C(3, 2, 1, 65, 65, 64, 32, mask="causal"),  # batch 3, Dv < D
+    C(1, 1, 1, 129, 1, 32, 32, mask="causal"),  # one key, 128 empty rows
+    C(2, 3, 3, 64, 128, 32, 48, scale=0.3),  # Dv = 48, explicit scale
+    C(1, 2, 1, 7, 100, 32, 64),  # Dv > D, Sq < Skv
+    C(1, 1, 1, 257, 257, 128, 128, mask="causal"),  # ragged self
+    C(1, 2, 2, 33, 33, 64, 64, scale=1.0),  # logits up to ~20
+    # Large logits (D = 64: |q.k| up to ~20, so |scores| up to ~6e2 / 6e3 /
+    # 6e4): exp overflows (or, for negative scales, every term underflows)
+    # unless the softmax subtracts its running maximum.
+    C(1, 2, 2, 64, 64, 64, 64, scale=30.0),
+    C(1, 2, 2, 100, 130, 64, 64, mask="causal", scale=30.0),
+    C(1, 2, 2, 64, 64, 64, 64, scale=30.0, exact=True),
+    C(2, 4, 2, 100, 77, 64, 32, scale=300.0, exact=True),
+    C(1, 2, 1, 129, 129, 64, 64, mask="causal", scale=300.0, exact=True),
+    C(1, 4, 4, 70, 200, 64, 64, scale=3000.0, exact=True),
+    C(1, 2, 2, 200, 200, 64, 64, mask="causal", scale=3000.0, exact=True),
+    C(1, 2, 2, 65, 65, 64, 64, scale=-300.0, exact=True),
+    C(1, 2, 1, 90, 90, 64, 64, mask="causal", scale=-3000.0, exact=True),
+    C(1, 2, 2, 100, 100, 64, 64, scale=3000.0, window=(16, 16), exact=True),
+    C(1, 2, 2, 100, 100, 64, 64, mask="causal", scale=300.0,
+      window=(20, 0), glob=(0, 50), exact=True),
+    C(2, 2, 2, 80, 80, 64, 64, scale=3000.0, segments="self", aux="file",
+      exact=True),
+    C(2, 2, 1, 80, 120, 64, 64, mask="causal", scale=-300.0, kv_lengths=True,
+      q_lengths=True, aux="file", exact=True),
+    # Windows: only the diagonal, causal diagonal, cross, wider than S.
+    C(1, 2, 2, 100, 100, 32, 32, window=(0, 0)),
+    C(1, 2, 2, 100, 100, 32, 32, mask="causal", window=(0, 0)),
+    C(2, 2, 1, 50, 130, 64, 64, window=(1, 1)),
+    C(1, 2, 2, 130, 60, 64, 64, window=(3, 200)),
+    C(1, 2, 2, 97, 97, 32, 32, window=(500, 500)),
+    C(1, 2, 2, 97, 97, 32, 32, mask="causal", window=(40, 0),
+      window_int=True),
+    C(1, 2, 2, 97, 150, 32, 32, window=(17, 17), window_int=True),
+    # Global tokens: all of them, the last one, unsorted lists.
+    C(1, 2, 2, 40, 40, 32, 32, glob=40),
+    C(1, 2, 2, 70, 70, 32, 32, mask="causal", glob=(69,)),
+    C(1, 2, 1, 70, 120, 64, 64, mask="causal", glob=(119, 3, 64, 0)),
+    C(2, 2, 2, 130, 130, 32, 32, window=(2, 2), glob=(129, 65, 1)),
+    C(1, 1, 1, 1, 80, 32, 32, mask="causal", window=(8, 0), glob=3),
+    # Segments: length-1 segments; q ids no key has (rows of zeros).
+    C(2, 2, 2, 100, 100, 32, 32, segments="self", aux="file",
+      files=(("seg", ((0,) + (1,) * 98 + (2,), (5,) * 100)),)),
+    C(1, 2, 2, 9, 9, 32, 32, mask="causal", segments="self", aux="file",
+      files=(("seg", ((0, 1, 2, 3, 4, 5, 6, 7, 8),)),)),
+    C(1, 2, 1, 6, 10, 64, 64, segments="cross", aux="file",
+      files=(("seg", ((1, 1, 1, 3, 3, 3, 3, 4, 4, 4),)),
+             ("qseg", ((0, 1, 2, 3, 4, 5),)))),
+    C(2, 2, 2, 65, 65, 32, 32, mask="causal", window=(10, 0), glob=(0,),
+      segments="self", aux="file"),
+    # Lengths: all zero, q length 0, qLen > kvLen (negative offset), a
+    # decoding step over a padded KV cache.
+    C(2, 2, 2, 50, 50, 32, 32, mask="causal", kv_lengths=True, aux="file",
+      files=(("kvlen", ((0,), (0,))),)),
+    C(2, 2, 2, 50, 70, 32, 32, kv_lengths=True, q_lengths=True, aux="file",
+      files=(("kvlen", ((70,), (33,))), ("qlen", ((0,), (50,))))),
+    C(2, 2, 2, 90, 60, 32, 32, mask="causal", kv_lengths=True,
+      q_lengths=True, aux="file",
+      files=(("kvlen", ((20,), (60,))), ("qlen", ((90,), (45,))))),
+    C(3, 8, 2, 1, 300, 64, 64, mask="causal", kv_lengths=True, aux="file",
+      files=(("kvlen", ((1,), (299,), (150,))),)),
+    C(3, 4, 2, 120, 120, 64, 64, mask="causal", window=(30, 0), glob=2,
+      segments="self", kv_lengths=True, q_lengths=True, aux="file"),
+]
+
+# The random cases cycle through these; every kind may also be causal.
+KINDS = [
+    "dense",
+    "window",
+    "window-causal",
+    "global",
+    "global-causal",
+    "global-window",
+    "segments",
+    "segments-cross",
+    "segments-window",
+    "segments-global",
+    "kv-lengths",
+    "kv-q-lengths",
+    "lengths-segments",
+    "lengths-window-global",
+    "all",
 ]
 
 
@@ -49,23 +195,63 @@ def flops(case):
     return 2 * case.b * case.hq * case.sq * case.skv * (case.d + case.dv)
 
 
-def random_case(rng):
-    """A case under MAX_FLOPS; self attention (Sq = Skv) a third of the time."""
+def random_bound(rng, size):
+    """A window bound: 0, small, about the size, or beyond it."""
+    return rng.choice([0, rng.randint(1, 8), rng.randint(1, max(1, size)),
+                       size + rng.randint(0, 40)])
+
+
+def random_case(rng, kind):
+    """A case of `kind` under MAX_FLOPS."""
+    feats = set(kind.split("-"))
+    if kind == "all":
+        feats = {"window", "global", "segments", "lengths"}
+    if "kv" in feats:
+        feats.add("lengths")
     while True:
         hkv = rng.choice([1, 2, 4])
         d = rng.choice([32, 64, 128])
         sq = rng.randint(1, 300)
-        case = Case(
-            b=rng.choice([1, 2, 3]),
-            hq=hkv * rng.choice([1, 2, 4]),
-            hkv=hkv,
-            sq=sq,
-            skv=sq if rng.random() < 1 / 3 else rng.randint(1, 300),
-            d=d,
-            dv=rng.choice([d, d, 16, 32, 64, 128]),
-            mask=rng.choice(["none", "causal"]),
-            scale=rng.choice([None, round(rng.uniform(0.02, 0.5), 4)]),
-        )
+        cross = "cross" in feats or (kind == "all" and rng.random() < 0.5)
+        if "segments" in feats and not cross:
+            skv = sq
+        else:
+            skv = sq if rng.random() < 1 / 3 else rng.randint(1, 300)
+        mask = rng.choice(["none", "causal"])
+        if kind in ("window-causal", "global-causal"):
+            mask = "causal"
+        elif kind in ("window", "global"):
+            mask = "none"
+        fields = dict(b=rng.choice([1, 2, 3]), hq=hkv * rng.choice([1, 2, 4]),
+                      hkv=hkv, sq=sq, skv=skv, d=d,
+                      dv=rng.choice([d, d, 16, 32, 64, 128]), mask=mask,
+                      scale=rng.choice([None, round(rng.uniform(0.02, 0.5),
+                                                    4)]))
+        if "window" in feats:
+            left = random_bound(rng, skv)
+            right = 0 if mask == "causal" else random_bound(rng, skv)
+            fields["window_int"] = rng.random() < 0.2
+            if fields["window_int"]:
+                right = 0 if mask == "causal" else left
+            fields["window"] = (left, right)
+        if "global" in feats:
+            if rng.random() < 0.5:
+                fields["glob"] = rng.randint(1, min(skv, 8))
+            else:
+                count = rng.randint(1, min(skv, 6))
+                fields["glob"] = tuple(rng.sample(range(skv), count))
+        if "segments" in feats:
+            fields["segments"] = "cross" if cross else "self"
+        if "lengths" in feats:
+            fields["kv_lengths"] = True
+            fields["q_lengths"] = "q" in feats or rng.random() < 0.5
+        if "segments" in feats or "lengths" in feats:
+            fields["aux"] = rng.choice(["random", "file"])
+        if rng.random() < 0.1:  # large logits, exact dot products
+            fields["d"] = 64
+            fields["scale"] = rng.choice([30.0, 300.0, 3000.0, -300.0])
+            fields["exact"] = True
+        case = Case(**fields)
         if flops(case) <= MAX_FLOPS:
             return case
 
@@ -73,22 +259,186 @@ def random_case(rng):
 def describe(case):
     text = (f"b={case.b} hq={case.hq} hkv={case.hkv} sq={case.sq} "
             f"skv={case.skv} d={case.d} dv={case.dv} mask={case.mask}")
-    return text if case.scale is None else f"{text} scale={case.scale!r}"
+    if case.scale is not None:
+        text += f" scale={case.scale!r}"
+    if case.window is not None:
+        text += (f" window={case.window[0]}" if case.window_int else
+                 f" window=[{case.window[0]}, {case.window[1]}]")
+    if case.glob is not None:
+        text += f" global={global_text(case.glob)}"
+    if case.segments:
+        text += f" segments={case.segments}"
+    if case.kv_lengths:
+        text += " kv_lengths"
+    if case.q_lengths:
+        text += " q_lengths"
+    if case.aux_roles():
+        text += f" aux={case.aux}"
+    if case.exact:
+        text += " inputs=exact"
+    return text
 
 
-def model_text(index, case):
-    scale = "" if case.scale is None else f", scale = {case.scale!r}"
-    return (f"# sweep case {index}: {describe(case)}\n"
-            f"model sweep_case_{index}\n"
-            f"input q: [{case.b}, {case.hq}, {case.sq}, {case.d}]\n"
-            f"input k: [{case.b}, {case.hkv}, {case.skv}, {case.d}]\n"
-            f"input v: [{case.b}, {case.hkv}, {case.skv}, {case.dv}]\n"
-            f"o = attention(q, k, v, mask = {case.mask}{scale})\n"
-            f"output o\n")
+def global_text(glob):
+    if isinstance(glob, int):
+        return str(glob)
+    return "[" + ", ".join(map(str, glob)) + "]"
 
 
-def run_stage(stage, command):
+def names(index):
+    """Input and output names of case `index` inside a group model."""
+    return {role: f"{role}{index}"
+            for role in ("q", "k", "v", "o", "seg", "qseg", "kvlen", "qlen")}
+
+
+def op_text(index, case):
+    n = names(index)
+    lines = [f"# case {index}: {describe(case)}",
+             f"input {n['q']}: [{case.b}, {case.hq}, {case.sq}, {case.d}]",
+             f"input {n['k']}: [{case.b}, {case.hkv}, {case.skv}, {case.d}]",
+             f"input {n['v']}: [{case.b}, {case.hkv}, {case.skv}, {case.dv}]"]
+    for role, shape in case.aux_roles().items():
+        lines.append(f"input {n[role]}: i32[{', '.join(map(str, shape))}]")
+    args = [f"mask = {case.mask}"]
+    if case.window is not None:
+        args.append(f"window = {case.window[0]}" if case.window_int else
+                    f"window = [{case.window[0]}, {case.window[1]}]")
+    if case.glob is not None:
+        args.append(f"global = {global_text(case.glob)}")
+    if case.segments:
+        args.append(f"segments = {n['seg']}")
+    if case.segments == "cross":
+        args.append(f"q_segments = {n['qseg']}")
+    if case.kv_lengths:
+        args.append(f"kv_lengths = {n['kvlen']}")
+    if case.q_lengths:
+        args.append(f"q_lengths = {n['qlen']}")
+    if case.scale is not None:
+        args.append(f"scale = {case.scale!r}")
+    lines.append(f"{n['o']} = attention({n['q']}, {n['k']}, {n['v']}, "
+                 + ", ".join(args) + ")")
+    lines.append(f"output {n['o']}")
+    return "\n".join(lines) + "\n"
+
+
+def write_npy(path, dtype, shape, values):
+    """Writes a C-order .npy file (version 1.0) of f32 or i32 values."""
+    data = array.array("f" if dtype == "f32" else "i", values)
+    assert data.itemsize == 4 and len(data) == prod(shape)
+    if sys.byteorder != "little":
+        data.byteswap()
+    dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
+    header = (f"{{'descr': '{'<f4' if dtype == 'f32' else '<i4'}', "
+              f"'fortran_order': False, 'shape': ({dims}), }}")
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    with open(path, "wb") as file:
+        file.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little"))
+        file.write(header.encode("latin1"))
+        file.write(data.tobytes())
+
+
+def prod(shape):
+    result = 1
+    for dim in shape:
+        result *= dim
+    return result
+
+
+def random_lengths(rng, size):
+    """A length in [0, size]: mostly strictly inside, sometimes 0 or full."""
+    if size > 1 and rng.random() < 0.7:
+        return rng.randint(1, size - 1)
+    return rng.choice([0, size])
+
+
+def random_partition(rng, total, parts):
+    cuts = sorted(rng.sample(range(1, total), parts - 1))
+    return [b - a for a, b in zip([0] + cuts, cuts + [total])]
+
+
+def random_segments(rng, size, first_id, max_segments=5):
+    """Non-decreasing segment ids: 1 to 5 segments, often one of length 1."""
+    count = rng.randint(1, min(max_segments, size))
+    if count >= 2 and rng.random() < 0.5:
+        sizes = [1] + random_partition(rng, size - 1, count - 1)
+        rng.shuffle(sizes)
+    else:
+        sizes = random_partition(rng, size, count)
+    ids, segment = [], first_id
+    for length in sizes:
+        ids += [segment] * length
+        segment += rng.choice([1, 1, 1, 2, 5])
+    return ids
+
+
+def aux_files(case, seed, folder, index):
+    """Writes the i32 inputs of an aux=file case; returns --input values."""
+    rng = random.Random(seed * 1000003 + index)
+    fixed = dict(case.files)
+    n = names(index)
+    # Query and key segment ids of a batch start at the same id but are cut
+    # apart independently, so that some ids appear on one side only.
+    first_ids = [rng.choice([0, 0, 1, 7, -3]) for _ in range(case.b)]
+    result = []
+    for role, shape in case.aux_roles().items():
+        if role in fixed:
+            rows = [list(row) for row in fixed[role]]
+        elif role == "kvlen":
+            rows = [[random_lengths(rng, case.skv)] for _ in range(case.b)]
+        elif role == "qlen":
+            rows = [[random_lengths(rng, case.sq)] for _ in range(case.b)]
+        else:
+            rows = [random_segments(rng, shape[1], first)
+                    for first in first_ids]
+        values = [value for row in rows for value in row]
+        path = os.path.join(folder, f"{n[role]}.npy")
+        write_npy(path, "i32", shape, values)
+        result.append(f"{n[role]}={path}")
+    return result
+
+
+def exact_files(case, seed, folder, index):
+    """Writes q, k, v as multiples of 1/8 in [-1, 1); returns --input values."""
+    rng = random.Random(seed * 1000003 + index + 500000)
+    n = names(index)
+    result = []
+    for role, shape in (("q", [case.b, case.hq, case.sq, case.d]),
+                        ("k", [case.b, case.hkv, case.skv, case.d]),
+                        ("v", [case.b, case.hkv, case.skv, case.dv])):
+        values = [rng.randint(-8, 7) / 8 for _ in range(prod(shape))]
+        path = os.path.join(folder, f"{n[role]}.npy")
+        write_npy(path, "f32", shape, values)
+        result.append(f"{n[role]}={path}")
+    return result
+
+
+def reference_command(args, index, case, inputs, outputs):
+    n = names(index)
+    path = lambda role: os.path.join(inputs, f"{n[role]}.npy")
+    command = [args.ref, "--q", path("q"), "--k", path("k"), "--v", path("v"),
+               "--out", os.path.join(outputs, f"{n['o']}.npy"),
+               "--mask", case.mask, "--atol", ATOL]
+    if case.scale is not None:
+        command += ["--scale", repr(case.scale)]
+    if case.window is not None:
+        command += ["--window", f"{case.window[0]},{case.window[1]}"]
+    if case.glob is not None:
+        positions = (range(case.glob) if isinstance(case.glob, int)
+                     else case.glob)
+        command += ["--global", ",".join(map(str, positions))]
+    if case.segments:
+        command += ["--kv-segments", path("seg"), "--q-segments",
+                    path("qseg" if case.segments == "cross" else "seg")]
+    if case.kv_lengths:
+        command += ["--kv-lengths", path("kvlen")]
+    if case.q_lengths:
+        command += ["--q-lengths", path("qlen")]
+    return command
+
+
+def run_stage(stage, command, times):
     """Runs one command; returns None on success, else a failure report."""
+    start = time.monotonic()
     try:
         result = subprocess.run(command, capture_output=True, text=True,
                                 timeout=TIMEOUT_S[stage])
@@ -97,6 +447,8 @@ def run_stage(stage, command):
                 f"  $ {shlex.join(command)}")
     except OSError as error:
         return f"  {stage} could not start: {error}\n  $ {shlex.join(command)}"
+    finally:
+        times[stage] = times.get(stage, 0) + time.monotonic() - start
     if result.returncode == 0:
         return None
     output = (result.stdout + result.stderr).rstrip()
@@ -105,35 +457,60 @@ def run_stage(stage, command):
             + "".join(f"  | {line}\n" for line in output.splitlines()))
 
 
-def run_case(index, case, args):
-    """Compiles, runs and checks one case; returns None or a report."""
-    folder = os.path.join(args.work, f"case-{index:02d}")
+def run_group(label, members, width, args, times):
+    """Compiles the cases [(index, case)] as one model, runs it once and
+    checks each output. Returns (whole, {index: None or a failure report}),
+    whole true when the compile or run failed (the report of every case)."""
+    folder = os.path.join(args.work, f"{label}-w{width}")
     shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder)
-    model = os.path.join(folder, "case.model")
+    model = os.path.join(folder, "group.model")
     with open(model, "w") as file:
-        file.write(model_text(index, case))
-    exe = os.path.join(folder, "case")
+        file.write(f"# sweep {label}, --vector-width {width}\n"
+                   f"model sweep_{label.replace('-', '_')}\n"
+                   + "".join(op_text(index, case) for index, case in members))
+    exe = os.path.join(folder, "group")
     inputs = os.path.join(folder, "in")
     outputs = os.path.join(folder, "out")
-    reference = [args.ref, "--q", os.path.join(inputs, "q.npy"),
-                 "--k", os.path.join(inputs, "k.npy"),
-                 "--v", os.path.join(inputs, "v.npy"),
-                 "--out", os.path.join(outputs, "o.npy"),
-                 "--mask", case.mask, "--atol", ATOL]
-    if case.scale is not None:
-        reference += ["--scale", repr(case.scale)]
-    stages = [
-        ("compile", [args.attnc, model, "-o", exe]),
-        ("run", [exe, "--seed", str(index), "--save-inputs", inputs,
-                 "--output", outputs, "--quiet", "--threads", "2"]),
-        ("reference", reference),
-    ]
-    for stage, command in stages:
-        report = run_stage(stage, command)
+    run = [exe, "--seed", str(members[0][0]), "--save-inputs", inputs,
+           "--output", outputs, "--quiet", "--threads", "2"]
+    for index, case in members:
+        if case.aux == "file":
+            run += [f"--input={value}" for value in
+                    aux_files(case, args.seed, folder, index)]
+        if case.exact:
+            run += [f"--input={value}" for value in
+                    exact_files(case, args.seed, folder, index)]
+    for stage, command in (("compile", [args.attnc, model, "-o", exe,
+                                        f"--vector-width={width}"]),
+                           ("run", run)):
+        report = run_stage(stage, command, times)
         if report:
-            return report
-    return None
+            return True, {index: report for index, _ in members}
+    return False, {index: run_stage("reference",
+                             reference_command(args, index, case, inputs,
+                                               outputs), times)
+            for index, case in members}
+
+
+def parse_shard(text):
+    try:
+        k, n = map(int, text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected K/N, got '{text}'")
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"expected 1 <= K <= N, got '{text}'")
+    return k, n
+
+
+def parse_widths(text):
+    try:
+        widths = [int(width) for width in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected widths like 8,16")
+    if not widths or any(width <= 0 for width in widths):
+        raise argparse.ArgumentTypeError(f"expected widths like 8,16")
+    return widths
 
 
 def main():
@@ -145,25 +522,72 @@ def main():
                         help="seed of the random cases (default 0)")
     parser.add_argument("--count", type=int, default=12,
                         help="number of random cases (default 12)")
+    parser.add_argument("--shard", type=parse_shard, default=(1, 1),
+                        help="run the K-th of N slices of the groups (K/N)")
+    parser.add_argument("--widths", type=parse_widths, default=[8, 16],
+                        help="vector widths, each case runs under each "
+                        "(default 8,16)")
+    parser.add_argument("--group", type=int, default=GROUP,
+                        help=f"cases per compiled model (default {GROUP})")
+    parser.add_argument("--dense-only", action="store_true",
+                        help="skip cases with window, global, segments or "
+                        "lengths")
+    parser.add_argument("--list", action="store_true",
+                        help="print the cases and the first group's model; "
+                        "run nothing")
     args = parser.parse_args()
     if args.count < 0:
         parser.error("--count must not be negative")
+    if args.group < 1:
+        parser.error("--group must be positive")
     for tool in (args.attnc, args.ref):
-        if shutil.which(tool) is None:
+        if shutil.which(tool) is None and not args.list:
             parser.error(f"'{tool}' is not an executable file or on PATH")
     os.makedirs(args.work, exist_ok=True)
 
     rng = random.Random(args.seed)
-    cases = CORNER_CASES + [random_case(rng) for _ in range(args.count)]
-    failed = 0
-    for index, case in enumerate(cases):
-        report = run_case(index, case, args)
-        print(f"{'FAIL' if report else 'PASS'}  {describe(case)}", flush=True)
-        if report:
-            failed += 1
-            print(report, end="" if report.endswith("\n") else "\n",
-                  flush=True)
-    print(f"{len(cases) - failed} passed, {failed} failed")
+    cases = CORNER_CASES + [random_case(rng, KINDS[i % len(KINDS)])
+                            for i in range(args.count)]
+    indexed = [(index, case) for index, case in enumerate(cases)
+               if not (args.dense_only and case.has_masks())]
+    groups = [indexed[i:i + args.group]
+              for i in range(0, len(indexed), args.group)]
+    shard, shards = args.shard
+    if args.list:
+        for index, case in indexed:
+            print(f"#{index}  {describe(case)}")
+        print("".join(op_text(index, case) for index, case in groups[0]),
+              end="")
+        return 0
+    start = time.monotonic()
+    times = {}
+    passed = failed = 0
+    for number, members in enumerate(groups):
+        if number % shards != shard - 1:
+            continue
+        for width in args.widths:
+            whole, results = run_group(f"group-{number:03d}", members,
+                                       width, args, times)
+            if whole and len(members) > 1:
+                # The group failed to compile or run: pin it down.
+                for index, case in members:
+                    results.update(run_group(f"case-{index:03d}",
+                                             [(index, case)], width, args,
+                                             times)[1])
+            for index, case in members:
+                report = results[index]
+                print(f"{'FAIL' if report else 'PASS'}  #{index} w={width}  "
+                      f"{describe(case)}", flush=True)
+                if report:
+                    failed += 1
+                    print(report, end="" if report.endswith("\n") else "\n",
+                          flush=True)
+                else:
+                    passed += 1
+    print("time: " + ", ".join(f"{stage} {seconds:.0f} s"
+                               for stage, seconds in times.items())
+          + f", total {time.monotonic() - start:.0f} s")
+    print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
 
