@@ -26,9 +26,11 @@ program (its random valid data: full lengths, 2-4 segments) or, for cases
 marked aux=file, written here as i32 .npy files with edge cases (lengths 0
 and strictly inside (0, S), 1 to 5 segments including segments of length 1,
 query segment ids that no key has) and passed with --input. Cases marked
-inputs=exact get q, k, v written here as multiples of 1/8: every dot product
-is exact in f32, so a large scale cannot turn f32 rounding of near-tied
-scores into errors above the tolerance.
+inputs=sharp get q, k, v from npy_gen.py's sharp_inputs: exact dot products
+whose values are far apart, so that with scales of +-300 and +-3000 the f32
+rounding of huge scores (~1e-3 at 1e4) cannot be amplified by near-tied
+scores into errors above the tolerance. (Scale 30 runs on the ordinary
+random inputs.)
 
 --shard K/N runs every N-th group starting at the K-th (1-based), so that
 several lit tests can split the sweep; the case list does not depend on it.
@@ -38,7 +40,6 @@ commands with their output, and finally `N passed, M failed`; exits 1 if any
 case failed. Python 3 standard library only.
 """
 import argparse
-import array
 import dataclasses
 import os
 import random
@@ -47,6 +48,8 @@ import shutil
 import subprocess
 import sys
 import time
+
+from npy_gen import prod, sharp_inputs, write_npy
 
 ATOL = "1e-4"
 MAX_FLOPS = 20e6
@@ -73,7 +76,7 @@ class Case:
     q_lengths: bool = False
     aux: str = "random"  # "random": the program's own; "file": written here
     files: tuple = ()  # ((role, rows), ...): fixed aux data for aux=file
-    exact: bool = False  # q, k, v written here as multiples of 1/8
+    sharp: bool = False  # q, k, v written here by npy_gen.sharp_inputs
 
     def has_masks(self):
         return (self.window is not None or self.glob is not None or
@@ -116,20 +119,20 @@ CORNER_CASES = [
     # unless the softmax subtracts its running maximum.
     C(1, 2, 2, 64, 64, 64, 64, scale=30.0),
     C(1, 2, 2, 100, 130, 64, 64, mask="causal", scale=30.0),
-    C(1, 2, 2, 64, 64, 64, 64, scale=30.0, exact=True),
-    C(2, 4, 2, 100, 77, 64, 32, scale=300.0, exact=True),
-    C(1, 2, 1, 129, 129, 64, 64, mask="causal", scale=300.0, exact=True),
-    C(1, 4, 4, 70, 200, 64, 64, scale=3000.0, exact=True),
-    C(1, 2, 2, 200, 200, 64, 64, mask="causal", scale=3000.0, exact=True),
-    C(1, 2, 2, 65, 65, 64, 64, scale=-300.0, exact=True),
-    C(1, 2, 1, 90, 90, 64, 64, mask="causal", scale=-3000.0, exact=True),
-    C(1, 2, 2, 100, 100, 64, 64, scale=3000.0, window=(16, 16), exact=True),
+    C(2, 4, 1, 64, 90, 64, 64, mask="causal", scale=-30.0),
+    C(2, 4, 2, 100, 77, 64, 32, scale=300.0, sharp=True),
+    C(1, 2, 1, 129, 129, 64, 64, mask="causal", scale=300.0, sharp=True),
+    C(1, 4, 4, 70, 200, 64, 64, scale=3000.0, sharp=True),
+    C(1, 2, 2, 200, 200, 64, 64, mask="causal", scale=3000.0, sharp=True),
+    C(1, 2, 2, 65, 65, 64, 64, scale=-300.0, sharp=True),
+    C(1, 2, 1, 90, 90, 64, 64, mask="causal", scale=-3000.0, sharp=True),
+    C(1, 2, 2, 100, 100, 64, 64, scale=3000.0, window=(16, 16), sharp=True),
     C(1, 2, 2, 100, 100, 64, 64, mask="causal", scale=300.0,
-      window=(20, 0), glob=(0, 50), exact=True),
+      window=(20, 0), glob=(0, 50), sharp=True),
     C(2, 2, 2, 80, 80, 64, 64, scale=3000.0, segments="self", aux="file",
-      exact=True),
+      sharp=True),
     C(2, 2, 1, 80, 120, 64, 64, mask="causal", scale=-300.0, kv_lengths=True,
-      q_lengths=True, aux="file", exact=True),
+      q_lengths=True, aux="file", sharp=True),
     # Windows: only the diagonal, causal diagonal, cross, wider than S.
     C(1, 2, 2, 100, 100, 32, 32, window=(0, 0)),
     C(1, 2, 2, 100, 100, 32, 32, mask="causal", window=(0, 0)),
@@ -247,10 +250,11 @@ def random_case(rng, kind):
             fields["q_lengths"] = "q" in feats or rng.random() < 0.5
         if "segments" in feats or "lengths" in feats:
             fields["aux"] = rng.choice(["random", "file"])
-        if rng.random() < 0.1:  # large logits, exact dot products
+        if rng.random() < 0.1:  # large logits
             fields["d"] = 64
-            fields["scale"] = rng.choice([30.0, 300.0, 3000.0, -300.0])
-            fields["exact"] = True
+            fields["scale"] = rng.choice([30.0, -30.0, 300.0, 3000.0,
+                                          -300.0])
+            fields["sharp"] = abs(fields["scale"]) >= 300
         case = Case(**fields)
         if flops(case) <= MAX_FLOPS:
             return case
@@ -274,8 +278,8 @@ def describe(case):
         text += " q_lengths"
     if case.aux_roles():
         text += f" aux={case.aux}"
-    if case.exact:
-        text += " inputs=exact"
+    if case.sharp:
+        text += " inputs=sharp"
     return text
 
 
@@ -319,29 +323,6 @@ def op_text(index, case):
                  + ", ".join(args) + ")")
     lines.append(f"output {n['o']}")
     return "\n".join(lines) + "\n"
-
-
-def write_npy(path, dtype, shape, values):
-    """Writes a C-order .npy file (version 1.0) of f32 or i32 values."""
-    data = array.array("f" if dtype == "f32" else "i", values)
-    assert data.itemsize == 4 and len(data) == prod(shape)
-    if sys.byteorder != "little":
-        data.byteswap()
-    dims = ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "")
-    header = (f"{{'descr': '{'<f4' if dtype == 'f32' else '<i4'}', "
-              f"'fortran_order': False, 'shape': ({dims}), }}")
-    header += " " * (63 - (10 + len(header)) % 64) + "\n"
-    with open(path, "wb") as file:
-        file.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little"))
-        file.write(header.encode("latin1"))
-        file.write(data.tobytes())
-
-
-def prod(shape):
-    result = 1
-    for dim in shape:
-        result *= dim
-    return result
 
 
 def random_lengths(rng, size):
@@ -397,17 +378,19 @@ def aux_files(case, seed, folder, index):
     return result
 
 
-def exact_files(case, seed, folder, index):
-    """Writes q, k, v as multiples of 1/8 in [-1, 1); returns --input values."""
+def sharp_files(case, seed, folder, index):
+    """Writes npy_gen.py's sharp q, k, v; returns --input values."""
     rng = random.Random(seed * 1000003 + index + 500000)
     n = names(index)
     result = []
-    for role, shape in (("q", [case.b, case.hq, case.sq, case.d]),
-                        ("k", [case.b, case.hkv, case.skv, case.d]),
-                        ("v", [case.b, case.hkv, case.skv, case.dv])):
-        values = [rng.randint(-8, 7) / 8 for _ in range(prod(shape))]
+    values = sharp_inputs(rng, case.b, case.hq, case.hkv, case.sq, case.skv,
+                          case.d, case.dv)
+    for role, shape, data in zip(
+            "qkv", ([case.b, case.hq, case.sq, case.d],
+                    [case.b, case.hkv, case.skv, case.d],
+                    [case.b, case.hkv, case.skv, case.dv]), values):
         path = os.path.join(folder, f"{n[role]}.npy")
-        write_npy(path, "f32", shape, values)
+        write_npy(path, "f32", shape, data)
         result.append(f"{n[role]}={path}")
     return result
 
@@ -478,9 +461,9 @@ def run_group(label, members, width, args, times):
         if case.aux == "file":
             run += [f"--input={value}" for value in
                     aux_files(case, args.seed, folder, index)]
-        if case.exact:
+        if case.sharp:
             run += [f"--input={value}" for value in
-                    exact_files(case, args.seed, folder, index)]
+                    sharp_files(case, args.seed, folder, index)]
     for stage, command in (("compile", [args.attnc, model, "-o", exe,
                                         f"--vector-width={width}"]),
                            ("run", run)):
