@@ -71,7 +71,9 @@ class Case:
     window: tuple = None  # (left, right), the bounds attn-ref gets
     window_int: bool = False  # written as the shorthand `window = W`
     glob: object = None  # None, N (positions 0..N-1) or a tuple of positions
-    segments: str = None  # None, "self" (segments) or "cross" (+ q_segments)
+    # None, "self" (segments, Sq == Skv), "both" (segments and q_segments,
+    # Sq == Skv) or "cross" (segments and q_segments, any Sq, Skv)
+    segments: str = None
     kv_lengths: bool = False
     q_lengths: bool = False
     aux: str = "random"  # "random": the program's own; "file": written here
@@ -88,7 +90,7 @@ class Case:
         roles = {}
         if self.segments:
             roles["seg"] = [self.b, self.skv]
-        if self.segments == "cross":
+        if self.segments in ("cross", "both"):
             roles["qseg"] = [self.b, self.sq]
         if self.kv_lengths:
             roles["kvlen"] = [self.b]
@@ -244,7 +246,8 @@ def random_case(rng, kind):
                 count = rng.randint(1, min(skv, 6))
                 fields["glob"] = tuple(rng.sample(range(skv), count))
         if "segments" in feats:
-            fields["segments"] = "cross" if cross else "self"
+            fields["segments"] = ("cross" if cross else
+                                  rng.choice(["self", "self", "both"]))
         if "lengths" in feats:
             fields["kv_lengths"] = True
             fields["q_lengths"] = "q" in feats or rng.random() < 0.5
@@ -311,7 +314,7 @@ def op_text(index, case):
         args.append(f"global = {global_text(case.glob)}")
     if case.segments:
         args.append(f"segments = {n['seg']}")
-    if case.segments == "cross":
+    if case.segments in ("cross", "both"):
         args.append(f"q_segments = {n['qseg']}")
     if case.kv_lengths:
         args.append(f"kv_lengths = {n['kvlen']}")
@@ -411,7 +414,7 @@ def reference_command(args, index, case, inputs, outputs):
         command += ["--global", ",".join(map(str, positions))]
     if case.segments:
         command += ["--kv-segments", path("seg"), "--q-segments",
-                    path("qseg" if case.segments == "cross" else "seg")]
+                    path("seg" if case.segments == "self" else "qseg")]
     if case.kv_lengths:
         command += ["--kv-lengths", path("kvlen")]
     if case.q_lengths:
