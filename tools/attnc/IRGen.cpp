@@ -109,7 +109,10 @@ FailureOr<Value> IRGen::buildAttention(const model::Assign &assign) {
         {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
         q.getElementType());
   auto op = SdpaOp::create(builder, loc(assign.calleeLoc), resultType,
-                           operands[0], operands[1], operands[2], mask, scale,
+                           operands[0], operands[1], operands[2],
+                           /*kv_segments=*/Value(), /*q_segments=*/Value(),
+                           /*kv_lengths=*/Value(), /*q_lengths=*/Value(),
+                           mask, scale,
                            /*schedule=*/nullptr);
   if (failed(verify(op)))
     return failure();
