@@ -65,8 +65,8 @@ int64_t attnrt_tensor_numel(const attnrt_tensor *t);
 /// Allocates a zero-filled tensor of any `attn_dtype` (64-byte aligned
 /// data). Fails with ATTNRT_ERROR_INVALID_ARG for an unknown dtype, a bad
 /// rank or shape, or an allocation that cannot be satisfied.
-attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype,
-                                  int64_t rank, const int64_t *shape);
+attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
+                                  const int64_t *shape);
 void attnrt_tensor_free(attnrt_tensor *t);
 
 /// Reads a little-endian C-order .npy file (format versions 1-3) holding

@@ -189,8 +189,9 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
       return bad(fmt::format("unsupported role {}", t.role));
     if (t.rank < 0 || t.rank > ATTNRT_MAX_RANK || (t.rank && !t.shape))
       return bad(fmt::format("invalid rank {}", t.rank));
-    TensorSpec spec{name, t.dtype, t.role, t.content, t.bound,
-                    std::vector<int64_t>(t.shape, t.shape + t.rank)};
+    TensorSpec spec{name,    t.dtype,
+                    t.role,  t.content,
+                    t.bound, std::vector<int64_t>(t.shape, t.shape + t.rank)};
     for (int64_t dim : spec.shape)
       if (dim < 0)
         return bad(fmt::format("negative dimension in {}", shapeString(spec)));
@@ -404,14 +405,14 @@ bool loadInput(const TensorSpec &spec, const std::string &path,
   }
   std::string problem;
   if (t.dtype != spec.dtype)
-    problem = fmt::format("has dtype {} but the model expects {}",
-                          attnrt_dtype_name(t.dtype),
-                          attnrt_dtype_name(spec.dtype));
+    problem =
+        fmt::format("has dtype {} but the model expects {}",
+                    attnrt_dtype_name(t.dtype), attnrt_dtype_name(spec.dtype));
   else if (!std::equal(spec.shape.begin(), spec.shape.end(), t.shape,
                        t.shape + t.rank))
-    problem = fmt::format("has shape {} but the model expects {}",
-                          shapeString(t.shape, size_t(t.rank)),
-                          shapeString(spec));
+    problem =
+        fmt::format("has shape {} but the model expects {}",
+                    shapeString(t.shape, size_t(t.rank)), shapeString(spec));
   if (problem.empty())
     return true;
   fmt::print(stderr, "error: input '{}': {} {}\n", spec.name, path, problem);
@@ -451,9 +452,8 @@ void fillSegments(attnrt_tensor &t, uint64_t seed) {
     cuts.clear();
     for (int64_t j = len - count + 1, d = 1; j < len; ++j, ++d) {
       const int64_t cut = 1 + pick(u[d], j);
-      cuts.push_back(std::find(cuts.begin(), cuts.end(), cut) == cuts.end()
-                         ? cut
-                         : j);
+      cuts.push_back(
+          std::find(cuts.begin(), cuts.end(), cut) == cuts.end() ? cut : j);
     }
     std::sort(cuts.begin(), cuts.end());
     int32_t *row = data + r * len;
@@ -470,8 +470,8 @@ void fillSegments(attnrt_tensor &t, uint64_t seed) {
 
 /// Fills input `spec` with seeded random values for its content kind;
 /// returns where they came from, for the listing.
-std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t,
-                       uint64_t seed, uint64_t userSeed) {
+std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
+                       uint64_t userSeed) {
   const int64_t numel = attnrt_tensor_numel(&t);
   switch (spec.content) {
   case ATTN_CONTENT_LENGTHS:
@@ -499,8 +499,7 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
       if (data[i] < 0 || data[i] > spec.bound) {
         fmt::print(stderr,
                    "error: input '{}': value {} at {} is outside [0, {}]\n",
-                   spec.name, data[i], indexString(spec.shape, i),
-                   spec.bound);
+                   spec.name, data[i], indexString(spec.shape, i), spec.bound);
         return false;
       }
   } else if (spec.content == ATTN_CONTENT_SEGMENTS) {
@@ -510,8 +509,7 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
         fmt::print(stderr,
                    "error: input '{}': segment ids decrease at {} ({} after "
                    "{})\n",
-                   spec.name, indexString(spec.shape, i), data[i],
-                   data[i - 1]);
+                   spec.name, indexString(spec.shape, i), data[i], data[i - 1]);
         return false;
       }
   }
@@ -719,9 +717,9 @@ int main(int argc, char **argv) {
       return kExitIO;
     }
     for (size_t index : model.outputs)
-      if (!saveTensor(singleFile ? path
-                                 : path + "/" + model.tensors[index].name +
-                                       ".npy",
+      if (!saveTensor(singleFile
+                          ? path
+                          : path + "/" + model.tensors[index].name + ".npy",
                       tensors.list[index]))
         return kExitIO;
   }

@@ -3,9 +3,10 @@
 // Allocation of runtime tensors and reading/writing them as NumPy .npy files.
 // The loader accepts format versions 1.0, 2.0 and 3.0 holding a C-order
 // '<f4' (float32) or '<i4' (int32) array and rejects everything else with a
-// message naming the file and the problem; it checks the file size before allocating, so a corrupt header
-// cannot trigger a huge allocation. The writer emits version 1.0 with the
-// header padded so that the data starts at a multiple of 64 bytes.
+// message naming the file and the problem; it checks the file size before
+// allocating, so a corrupt header cannot trigger a huge allocation. The writer
+// emits version 1.0 with the header padded so that the data starts at a
+// multiple of 64 bytes.
 //
 // Format reference: numpy/lib/format.py ("NEP 1").
 //
@@ -192,8 +193,8 @@ int64_t attnrt_tensor_numel(const attnrt_tensor *t) {
 
 /// Fails with ATTNRT_ERROR_INVALID_ARG for an unknown dtype, a bad rank or
 /// shape, a size that overflows, or an allocation that cannot be satisfied.
-attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype,
-                                  int64_t rank, const int64_t *shape) {
+attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
+                                  const int64_t *shape) {
   t->data = nullptr;
   t->dtype = dtype;
   t->rank = 0;
@@ -307,16 +308,14 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
     dtype = ATTN_DTYPE_I32;
   else
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "unsupported dtype '{}' (expected {})", descr,
-                kExpectedDtypes);
+                "unsupported dtype '{}' (expected {})", descr, kExpectedDtypes);
   if (fortranOrder)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "Fortran-order arrays are not supported (expected "
                 "fortran_order False)");
   if (rank > ATTNRT_MAX_RANK)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "rank {} exceeds the maximum of {}", rank,
-                ATTNRT_MAX_RANK);
+                "rank {} exceeds the maximum of {}", rank, ATTNRT_MAX_RANK);
 
   // Compare the announced size with what the file holds before allocating.
   int64_t numel;

@@ -1,8 +1,9 @@
 //===- RuntimeTest.cpp - Unit tests of the attnc runtime ------------------===//
 //
 // Tests of the runtime's C ABI: dtypes, .npy round trips (f32 and i32) and
-// every load error, tensor allocation, the seeded random fill, the thread pool, timing, memory
-// and status strings. Files go to a fresh temporary directory per run.
+// every load error, tensor allocation, the seeded random fill, the thread pool,
+// timing, memory and status strings. Files go to a fresh temporary directory
+// per run.
 //
 //===----------------------------------------------------------------------===//
 
@@ -164,39 +165,39 @@ TEST_CASE("npy save/load round trip", "[runtime][npy]") {
   for (const std::vector<int64_t> &shape : shapes) {
     CAPTURE(shape);
     for (int32_t dtype : {ATTN_DTYPE_F32, ATTN_DTYPE_I32}) {
-    CAPTURE(dtype);
-    attnrt_tensor t;
-    REQUIRE(attnrt_tensor_alloc(&t, dtype, int64_t(shape.size()),
-                                shape.data()) == ATTNRT_OK);
-    const int64_t numel = attnrt_tensor_numel(&t);
-    // Random bits; as i32 they are arbitrary integers.
-    attnrt_fill_random(static_cast<float *>(t.data), numel, 42);
-    const std::string path = tempPath("roundtrip.npy");
-    char err[256];
-    REQUIRE(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK);
+      CAPTURE(dtype);
+      attnrt_tensor t;
+      REQUIRE(attnrt_tensor_alloc(&t, dtype, int64_t(shape.size()),
+                                  shape.data()) == ATTNRT_OK);
+      const int64_t numel = attnrt_tensor_numel(&t);
+      // Random bits; as i32 they are arbitrary integers.
+      attnrt_fill_random(static_cast<float *>(t.data), numel, 42);
+      const std::string path = tempPath("roundtrip.npy");
+      char err[256];
+      REQUIRE(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK);
 
-    // Version 1.0, data aligned to 64 bytes, header ending in a newline.
-    const std::string bytes = readFile(path);
-    REQUIRE(bytes.size() > 10);
-    CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
-    const size_t headerLen =
-        size_t((unsigned char)bytes[8]) | size_t((unsigned char)bytes[9]) << 8;
-    CHECK((10 + headerLen) % 64 == 0);
-    CHECK(bytes[10 + headerLen - 1] == '\n');
-    CHECK(bytes.size() == 10 + headerLen + size_t(numel) * 4);
-    const std::string descr = dtype == ATTN_DTYPE_F32 ? "'<f4'" : "'<i4'";
-    CHECK(bytes.find("'descr': " + descr) != std::string::npos);
+      // Version 1.0, data aligned to 64 bytes, header ending in a newline.
+      const std::string bytes = readFile(path);
+      REQUIRE(bytes.size() > 10);
+      CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
+      const size_t headerLen = size_t((unsigned char)bytes[8]) |
+                               size_t((unsigned char)bytes[9]) << 8;
+      CHECK((10 + headerLen) % 64 == 0);
+      CHECK(bytes[10 + headerLen - 1] == '\n');
+      CHECK(bytes.size() == 10 + headerLen + size_t(numel) * 4);
+      const std::string descr = dtype == ATTN_DTYPE_F32 ? "'<f4'" : "'<i4'";
+      CHECK(bytes.find("'descr': " + descr) != std::string::npos);
 
-    attnrt_tensor loaded;
-    REQUIRE(attnrt_npy_load(path.c_str(), &loaded, err, sizeof(err)) ==
-            ATTNRT_OK);
-    CHECK(loaded.dtype == dtype);
-    REQUIRE(loaded.rank == t.rank);
-    for (int64_t i = 0; i < t.rank; ++i)
-      CHECK(loaded.shape[i] == t.shape[i]);
-    CHECK(std::memcmp(loaded.data, t.data, size_t(numel) * 4) == 0);
-    attnrt_tensor_free(&loaded);
-    attnrt_tensor_free(&t);
+      attnrt_tensor loaded;
+      REQUIRE(attnrt_npy_load(path.c_str(), &loaded, err, sizeof(err)) ==
+              ATTNRT_OK);
+      CHECK(loaded.dtype == dtype);
+      REQUIRE(loaded.rank == t.rank);
+      for (int64_t i = 0; i < t.rank; ++i)
+        CHECK(loaded.shape[i] == t.shape[i]);
+      CHECK(std::memcmp(loaded.data, t.data, size_t(numel) * 4) == 0);
+      attnrt_tensor_free(&loaded);
+      attnrt_tensor_free(&t);
     }
   }
 }
@@ -257,10 +258,10 @@ TEST_CASE("npy load reads int32 files", "[runtime][npy]") {
   std::string data = floatBytes(3);
   const int32_t values[3] = {7, -1, 512};
   std::memcpy(&data[0], values, sizeof(values));
-  writeFile(path,
-            npyBytes(1, "{'descr': '<i4', 'fortran_order': False, 'shape': "
-                        "(3,), }",
-                     data));
+  writeFile(path, npyBytes(1,
+                           "{'descr': '<i4', 'fortran_order': False, 'shape': "
+                           "(3,), }",
+                           data));
   attnrt_tensor t;
   REQUIRE(attnrt_npy_load(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
   CHECK(t.dtype == ATTN_DTYPE_I32);
