@@ -4,6 +4,9 @@
     npy.py write OUT.npy f4|i4 SHAPE VALUES   SHAPE "2,3" ("" for a scalar),
                                              VALUES comma-separated, C order
     npy.py print FILE.npy                    "i4 [2, 3] 0 0 1 1 2 2"
+    npy.py pattern FILE.npy                  each row of the last dimension as
+                                             a line, 'x' for a non-zero
+                                             element, '.' for zero
     npy.py check-segments FILE.npy MIN MAX   "ok" if every row of the last
                                              dimension holds ids 0, 1, ...
                                              (steps of 0 or 1) with MIN to
@@ -75,6 +78,12 @@ def main(argv):
     elif argv[:1] == ["print"] and len(argv) == 2:
         dtype, shape, values = read(argv[1])
         print(dtype, shape, " ".join(str(v) for v in values))
+    elif argv[:1] == ["pattern"] and len(argv) == 2:
+        _, shape, values = read(argv[1])
+        length = shape[-1] if shape else 1
+        for start in range(0, len(values), length):
+            print("".join("x" if v else "." for v in
+                          values[start:start + length]))
     elif argv[:1] == ["check-segments"] and len(argv) == 4:
         print(check_segments(argv[1], int(argv[2]), int(argv[3])))
     else:
