@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/AttnModel.h"
 #include "runtime/AttnRuntime.h"
 
 #include <catch2/catch.hpp>
@@ -15,6 +16,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -107,6 +109,22 @@ TEST_CASE("status strings name every code", "[runtime]") {
   CHECK(std::string(attnrt_status_string(attnrt_status(99))) ==
         "unknown status");
 }
+
+// The model table is read by code that other compilers built (and written as
+// LLVM globals by attnc): its layout is the ABI.
+static_assert(sizeof(attn_tensor_info) == 40, "attn_tensor_info layout");
+static_assert(offsetof(attn_tensor_info, dtype) == 8, "");
+static_assert(offsetof(attn_tensor_info, role) == 12, "");
+static_assert(offsetof(attn_tensor_info, content) == 16, "");
+static_assert(offsetof(attn_tensor_info, rank) == 20, "");
+static_assert(offsetof(attn_tensor_info, bound) == 24, "");
+static_assert(offsetof(attn_tensor_info, shape) == 32, "");
+static_assert(sizeof(attn_model_info) == 40, "attn_model_info layout");
+static_assert(offsetof(attn_model_info, num_tensors) == 4, "");
+static_assert(offsetof(attn_model_info, name) == 8, "");
+static_assert(offsetof(attn_model_info, flops) == 16, "");
+static_assert(offsetof(attn_model_info, tensors) == 24, "");
+static_assert(offsetof(attn_model_info, run) == 32, "");
 
 TEST_CASE("dtype sizes and names", "[runtime]") {
   CHECK(attnrt_dtype_size(ATTN_DTYPE_F32) == 4);
