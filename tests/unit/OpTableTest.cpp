@@ -158,7 +158,7 @@ TEST_CASE("close names are suggested, far ones are not", "[optable]") {
                                 "segments", "q_segments"};
   CHECK(findClosestName("windw", keywords) == "window");
   CHECK(findClosestName("Mask", keywords) == "mask");
-  CHECK(findClosestName("kv_segments", keywords) == "segments");
+  CHECK(findClosestName("segment", keywords) == "segments");
   CHECK(findClosestName("q_segment", keywords) == "q_segments");
   CHECK_FALSE(findClosestName("bias", keywords));
   CHECK_FALSE(findClosestName("x", keywords));

@@ -310,7 +310,7 @@ LogicalResult Parser::parseInput() {
   }
   SMLoc open = tok.loc();
   if (!consumeIf('['))
-    return unexpected("a shape such as [1, 8, 128, 64] or i32[1, 128]");
+    return unexpected("a shape such as [1, 8, 128, 64] or f32[1, 8, 128, 64]");
   do {
     if (failed(parseDimension(input.shape)))
       return failure();
