@@ -5,9 +5,9 @@
 // attention builder makes of its keywords.
 //
 //===----------------------------------------------------------------------===//
+#include "tools/attnc/OpTable.h"
 #include "tools/attnc/IRGen.h"
 #include "tools/attnc/ModelAST.h"
-#include "tools/attnc/OpTable.h"
 
 #include "dialect/AttnDialect.h"
 #include "dialect/AttnOps.h"
@@ -98,7 +98,9 @@ std::string modelWith(llvm::StringRef args) {
 
 /// The error of `modelWith(args)`; every such error is on line 8, whose call
 /// starts `o = attention(q, k, v` (the args begin at column 22).
-std::string errorOf(llvm::StringRef args) { return Built(modelWith(args)).error(); }
+std::string errorOf(llvm::StringRef args) {
+  return Built(modelWith(args)).error();
+}
 
 } // namespace
 
@@ -154,8 +156,8 @@ TEST_CASE("the markdown lists every operand and keyword", "[optable]") {
 }
 
 TEST_CASE("close names are suggested, far ones are not", "[optable]") {
-  llvm::StringRef keywords[] = {"mask", "scale", "window", "global",
-                                "segments", "q_segments"};
+  llvm::StringRef keywords[] = {"mask",   "scale",    "window",
+                                "global", "segments", "q_segments"};
   CHECK(findClosestName("windw", keywords) == "window");
   CHECK(findClosestName("Mask", keywords) == "mask");
   CHECK(findClosestName("segment", keywords) == "segments");
@@ -195,8 +197,9 @@ TEST_CASE("operand counts and tensor operands", "[optable][errors]") {
         "2:18: use of undefined value 'kk'");
   CHECK(Built("input q: [1]\ninput k: [1]\no = attention(q, kk, q)\noutput o")
             .error() == "3:18: use of undefined value 'kk'; did you mean 'k'?");
-  CHECK(Built("input q: i32[1]\no = attention(q, q, q)\noutput o").error() ==
-        "2:15: expected an f32 tensor for 'query', got 'q' of element type i32");
+  CHECK(
+      Built("input q: i32[1]\no = attention(q, q, q)\noutput o").error() ==
+      "2:15: expected an f32 tensor for 'query', got 'q' of element type i32");
 }
 
 TEST_CASE("keyword value kinds", "[optable][errors]") {
@@ -319,8 +322,9 @@ TEST_CASE("attention: what the keywords build", "[optable]") {
     CHECK(mask.getGlobal() == llvm::ArrayRef<int64_t>{0, 4, 9});
   }
   SECTION("tensor keywords become the op's operands") {
-    Built built(modelWith(", q_lengths = lens, segments = seg, q_segments = qseg, "
-                      "kv_lengths = lens, scale = 0.5"));
+    Built built(
+        modelWith(", q_lengths = lens, segments = seg, q_segments = qseg, "
+                  "kv_lengths = lens, scale = 0.5"));
     SdpaOp op = built.sdpa();
     auto func = op->getParentOfType<func::FuncOp>();
     CHECK(op.getKvSegments() == func.getArgument(4));

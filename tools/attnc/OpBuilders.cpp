@@ -81,7 +81,8 @@ static LogicalResult getGlobal(const OpCall &call, const ArgValue &global,
   SmallVector<size_t> order =
       llvm::to_vector(llvm::seq<size_t>(0, global.list.size()));
   llvm::sort(order, [&](size_t a, size_t b) {
-    return std::make_pair(global.list[a], a) < std::make_pair(global.list[b], b);
+    return std::make_pair(global.list[a], a) <
+           std::make_pair(global.list[b], b);
   });
   for (auto [i, index] : llvm::enumerate(order)) {
     int64_t p = global.list[index];
@@ -135,8 +136,8 @@ FailureOr<Value> buildAttention(OpCall &call) {
 
   MaskAttr mask;
   if (maskArg.isPresent() || windowArg.isPresent() || globalArg.isPresent())
-    mask = MaskAttr::get(call.getContext(), kind, window->first,
-                         window->second, global);
+    mask = MaskAttr::get(call.getContext(), kind, window->first, window->second,
+                         global);
 
   const ArgValue &kvSegments = call.getKeyword("segments");
   const ArgValue &qSegments = call.getKeyword("q_segments");

@@ -18,39 +18,47 @@ namespace mlir::attn {
 
 //===----------------------------------------------------------------------===//
 // The table
+//
+// A new op: its operand and keyword arrays, an entry in kOps and a builder
+// declared in OpTable.h. A new keyword: one line in its op's keyword array,
+// read in the builder with `call.getKeyword("name")`. Docs are one line of
+// markdown each (no '|'); they become examples/README.md's op table.
 //===----------------------------------------------------------------------===//
 
 static const OperandDecl kAttentionOperands[] = {
     {"query", "f32", "`[B, Hq, Sq, D]`"},
-    {"key", "f32", "`[B, Hkv, Skv, D]`; `Hq` is a multiple of `Hkv` (GQA, MQA)"},
+    {"key", "f32",
+     "`[B, Hkv, Skv, D]`; `Hq` is a multiple of `Hkv` (GQA, MQA)"},
     {"value", "f32", "`[B, Hkv, Skv, Dv]`"},
 };
 
 static const char *const kMaskChoices[] = {"none", "causal"};
+static const llvm::ArrayRef<const char *> kNoChoices;
 
 static const KeywordDecl kAttentionKeywords[] = {
     {"mask", ValueKind::Choice, nullptr, kMaskChoices, "`none`",
      "`causal`: row `i` sees only keys `j <= pos(i)`, a limit that global "
      "tokens obey too"},
-    {"scale", ValueKind::Number, nullptr, {}, "`1/sqrt(D)`",
+    {"scale", ValueKind::Number, nullptr, kNoChoices, "`1/sqrt(D)`",
      "the factor on `Q·Kᵀ`; finite and non-zero"},
-    {"window", ValueKind::IntegerOrList, nullptr, {}, "no window",
+    {"window", ValueKind::IntegerOrList, nullptr, kNoChoices, "no window",
      "`[left, right]`: row `i` sees keys `pos(i) - left` to `pos(i) + right`; "
      "`W` means `[W, 0]` with `causal` (where `right` must be 0), else "
      "`[W, W]`"},
-    {"global", ValueKind::IntegerOrList, nullptr, {}, "none",
+    {"global", ValueKind::IntegerOrList, nullptr, kNoChoices, "none",
      "`N`: positions `0` to `N-1`; `[p, ...]`: the distinct positions listed "
      "(each in `[0, Skv)`); every row sees global keys, global rows see every "
      "key"},
-    {"segments", ValueKind::Tensor, "i32", {}, "one segment",
+    {"segments", ValueKind::Tensor, "i32", kNoChoices, "one segment",
      "`[B, Skv]`: the segment id of each key, non-decreasing; outside the "
      "global tokens a row sees only keys of its own segment"},
-    {"q_segments", ValueKind::Tensor, "i32", {}, "`segments` (needs `Sq == Skv`)",
+    {"q_segments", ValueKind::Tensor, "i32", kNoChoices,
+     "`segments` (needs `Sq == Skv`)",
      "`[B, Sq]`: the segment id of each query row, non-decreasing"},
-    {"kv_lengths", ValueKind::Tensor, "i32", {}, "`Skv`",
+    {"kv_lengths", ValueKind::Tensor, "i32", kNoChoices, "`Skv`",
      "`[B]`: the number of valid keys of each batch (`0` to `Skv`); later "
      "keys are never seen"},
-    {"q_lengths", ValueKind::Tensor, "i32", {}, "`Sq`",
+    {"q_lengths", ValueKind::Tensor, "i32", kNoChoices, "`Sq`",
      "`[B]`: the number of valid query rows of each batch (`0` to `Sq`); "
      "later rows give 0"},
 };
@@ -110,8 +118,9 @@ void printOpTable(llvm::raw_ostream &os) {
     if (i > 0)
       os << "\n";
     os << "`" << op.name << "(";
-    llvm::interleaveComma(op.operands, os,
-                          [&](const OperandDecl &operand) { os << operand.name; });
+    llvm::interleaveComma(op.operands, os, [&](const OperandDecl &operand) {
+      os << operand.name;
+    });
     if (!op.keywords.empty())
       os << ", keyword = value, ...";
     os << ")`: " << op.doc << ".\n\n";
@@ -139,8 +148,9 @@ findClosestName(llvm::StringRef name,
   std::optional<llvm::StringRef> best;
   unsigned bestDistance = limit + 1;
   for (llvm::StringRef candidate : candidates) {
-    unsigned distance = name.edit_distance(candidate, /*AllowReplacements=*/true,
-                                           /*MaxEditDistance=*/limit);
+    unsigned distance =
+        name.edit_distance(candidate, /*AllowReplacements=*/true,
+                           /*MaxEditDistance=*/limit);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
@@ -203,16 +213,17 @@ LogicalResult OpCall::checkTensor(const model::Expr &expr, llvm::StringRef what,
   std::string actual = printElementType(result);
   if (actual != elementType)
     return emitError(expr.loc)
-           << "expected an " << elementType << " tensor for '" << what << "', got '" << expr.name
-           << "' of element type " << actual;
+           << "expected an " << elementType << " tensor for '" << what
+           << "', got '" << expr.name << "' of element type " << actual;
   return success();
 }
 
-LogicalResult OpCall::checkInteger(const model::Expr &expr, llvm::StringRef what,
-                                   llvm::StringRef where, int64_t &result) {
+LogicalResult OpCall::checkInteger(const model::Expr &expr,
+                                   llvm::StringRef what, llvm::StringRef where,
+                                   int64_t &result) {
   if (expr.kind != model::Expr::Kind::Number || !expr.isInteger)
-    return emitError(expr.loc) << "expected " << what << " " << where
-                               << ", got " << describe(expr);
+    return emitError(expr.loc)
+           << "expected " << what << " " << where << ", got " << describe(expr);
   // Integers are exact in a double up to 2^53; anything larger is no
   // sensible size or position.
   if (std::fabs(expr.number) > 0x1p53)
@@ -247,9 +258,10 @@ LogicalResult OpCall::checkKeyword(const KeywordDecl &keyword,
           result.choice = choice;
           return success();
         }
-    InFlightDiagnostic diag =
-        emitError(expr.loc) << "expected " << joinAlternatives(keyword.choices, "'")
-                            << " " << where << ", got " << describe(expr);
+    InFlightDiagnostic diag = emitError(expr.loc)
+                              << "expected "
+                              << joinAlternatives(keyword.choices, "'") << " "
+                              << where << ", got " << describe(expr);
     llvm::SmallVector<llvm::StringRef> choices(keyword.choices.begin(),
                                                keyword.choices.end());
     if (expr.kind == model::Expr::Kind::Name)
@@ -278,12 +290,13 @@ LogicalResult OpCall::checkKeyword(const KeywordDecl &keyword,
 
 LogicalResult OpCall::check(const llvm::StringMap<Value> &values) {
   auto countMismatch = [&](llvm::SMLoc at, size_t got) -> LogicalResult {
-    InFlightDiagnostic diag = emitError(at) << decl.name << " takes "
-                                            << decl.operands.size() << " tensor"
-                                            << (decl.operands.size() == 1 ? "" : "s")
-                                            << " (";
-    llvm::interleaveComma(decl.operands, diag,
-                          [&](const OperandDecl &operand) { diag << operand.name; });
+    InFlightDiagnostic diag = emitError(at)
+                              << decl.name << " takes " << decl.operands.size()
+                              << " tensor"
+                              << (decl.operands.size() == 1 ? "" : "s") << " (";
+    llvm::interleaveComma(decl.operands, diag, [&](const OperandDecl &operand) {
+      diag << operand.name;
+    });
     return diag << "), got " << got;
   };
   size_t positional = llvm::count_if(
@@ -299,9 +312,10 @@ LogicalResult OpCall::check(const llvm::StringMap<Value> &values) {
         return failure();
       continue;
     }
-    const KeywordDecl *keyword = llvm::find_if(
-        decl.keywords,
-        [&](const KeywordDecl &keyword) { return arg.keyword == keyword.name; });
+    const KeywordDecl *keyword =
+        llvm::find_if(decl.keywords, [&](const KeywordDecl &keyword) {
+          return arg.keyword == keyword.name;
+        });
     if (keyword == decl.keywords.end()) {
       llvm::SmallVector<llvm::StringRef> names;
       for (const KeywordDecl &keyword : decl.keywords)

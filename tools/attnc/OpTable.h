@@ -53,10 +53,10 @@ struct OperandDecl {
 struct KeywordDecl {
   const char *name;
   ValueKind kind;
-  const char *elementType;            ///< ValueKind::Tensor only, else null
+  const char *elementType;              ///< ValueKind::Tensor only, else null
   llvm::ArrayRef<const char *> choices; ///< ValueKind::Choice only
-  const char *defaultDoc;             ///< markdown: what applies when absent
-  const char *doc;                    ///< one line of markdown
+  const char *defaultDoc;               ///< markdown: what applies when absent
+  const char *doc;                      ///< one line of markdown
 };
 
 class OpCall;
@@ -88,18 +88,19 @@ void printOpTable(llvm::raw_ostream &os);
 /// to be a likely misspelling (at most a third of `name`'s letters, and at
 /// least one, differ), else nullopt.
 std::optional<llvm::StringRef>
-findClosestName(llvm::StringRef name, llvm::ArrayRef<llvm::StringRef> candidates);
+findClosestName(llvm::StringRef name,
+                llvm::ArrayRef<llvm::StringRef> candidates);
 
 /// One checked argument. Which fields are set depends on the kind of its
 /// declaration; `expr` is null when the keyword was not given.
 struct ArgValue {
   const model::Expr *expr = nullptr;
-  Value tensor;                       ///< Tensor
-  int64_t integer = 0;                ///< Integer; IntegerOrList, not isList
-  double number = 0;                  ///< Number
-  llvm::StringRef choice;             ///< Choice
-  bool isList = false;                ///< IntegerOrList written as a list
-  llvm::SmallVector<int64_t> list;    ///< IntegerOrList, isList
+  Value tensor;                    ///< Tensor
+  int64_t integer = 0;             ///< Integer; IntegerOrList, not isList
+  double number = 0;               ///< Number
+  llvm::StringRef choice;          ///< Choice
+  bool isList = false;             ///< IntegerOrList written as a list
+  llvm::SmallVector<int64_t> list; ///< IntegerOrList, isList
 
   bool isPresent() const { return expr != nullptr; }
   /// Where the value (or list element `i`) is written; only if present.
@@ -133,8 +134,8 @@ public:
 
   /// Checks `assign` against the table entry `decl`: operand count, known
   /// keywords, value kinds and element types, and that every tensor name is
-  /// defined in `values`. Emits a located error and returns failure on the first
-  /// problem.
+  /// defined in `values`. Emits a located error and returns failure on the
+  /// first problem.
   LogicalResult check(const llvm::StringMap<Value> &values);
 
 private:
