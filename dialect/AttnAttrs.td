@@ -7,6 +7,7 @@
 #define ATTN_ATTNATTRS_TD
 
 include "dialect/AttnBase.td"
+include "dialect/AttnInterfaces.td"
 include "mlir/IR/EnumAttr.td"
 
 def Attn_MaskKind : I32EnumAttr<"MaskKind", "attention mask kind", [
@@ -17,49 +18,56 @@ def Attn_MaskKind : I32EnumAttr<"MaskKind", "attention mask kind", [
   let cppNamespace = "::mlir::attn";
 }
 
-def Attn_MaskAttr : Attn_Attr<"Mask", "mask"> {
-  let summary = "which keys each query may attend to";
+def Attn_MaskAttr : Attn_Attr<"Mask", "mask",
+    [DeclareAttrInterfaceMethods<Attn_MaskAttrInterface>]> {
+  let summary = "which keys each query may attend to: causal, window, global";
   let description = [{
-    A structured mask, described by its kind rather than by a tensor, so that
-    the lowering can compute for each query tile the first and last live
-    key/value tile and whether a tile is fully visible (no mask arithmetic),
-    partially visible (element mask) or fully masked (never visited).
+    A structured mask, described by its parameters rather than by a tensor,
+    so that the lowering can tell for each (query tile, kv tile) pair whether
+    the tile is fully visible (no mask arithmetic), partially visible
+    (element mask) or fully hidden (never visited). Segment ids and valid
+    lengths, which are run-time values, are operands of `attn.sdpa`; this
+    attribute holds the static part. With `Sq` queries, `Skv` keys, valid
+    lengths `q_len <= Sq`, `kv_len <= Skv` (the full sizes without length
+    operands) and `off = kv_len - q_len`, query row `i` sits at key position
+    `pos(i) = i + off` (bottom-right alignment) and sees key `j` iff
 
-    - `none`: every query sees every key.
-    - `causal`: bottom-right aligned. With `Sq` queries and `Skv` keys, query
-      `i` sees key `j` iff `j <= i + (Skv - Sq)`. For self-attention
-      (`Sq == Skv`) this is the usual lower triangle; for `Sq < Skv` the
-      queries are the last `Sq` positions of the sequence (decoding with a KV
-      cache). Query rows that see no key produce zeros.
+        i < q_len  and  j < limit(i)  and
+        (pos(i) in global  or  j in global  or  (in_window(i, j) and same_segment(i, j)))
 
-    The per-row visible range is always one contiguous interval `[begin, end)`
-    whose ends never decrease with the row; this is what makes tile skipping
-    a query on the attribute (`getKeyRange`). Window masks fit the same
-    contract and will slot in as another kind.
+    - `limit(i) = min(kv_len, pos(i) + 1)` for `causal`, `kv_len` for
+      `none`: a hard limit that global tokens obey too;
+    - `window = [left, right]`: `pos(i) - left <= j <= pos(i) + right`
+      (with `causal`, `right` must be 0); no window: always true;
+    - `global = [p, ...]`: sorted, distinct positions (`< Skv`, checked by
+      the op) of tokens that see every key and that every query sees;
+    - segments (operands of the op): `j` and `i` carry the same segment id.
+
+    Query rows that see no key produce zeros. The lowering, `--report` and
+    FLOP counts all query this through `MaskAttrInterface`, whose reasoning
+    lives once in `dialect/MaskTiling.h`.
 
     ```mlir
-    %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>} : ...
+    #attn.mask<causal>
+    #attn.mask<causal, window = [256, 0]>
+    #attn.mask<none, window = [64, 64], global = [0, 1]>
     ```
   }];
-  let parameters = (ins EnumParameter<Attn_MaskKind>:$kind);
-  let assemblyFormat = "`<` $kind `>`";
+  let parameters = (ins EnumParameter<Attn_MaskKind>:$kind,
+                        DefaultValuedParameter<"int64_t", "-1">:$window_left,
+                        DefaultValuedParameter<"int64_t", "-1">:$window_right,
+                        OptionalArrayRefParameter<"int64_t">:$global);
+  let builders = [
+    AttrBuilder<(ins "MaskKind":$kind), [{
+      return $_get($_ctxt, kind, -1, -1, ::llvm::ArrayRef<int64_t>{});
+    }]>
+  ];
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let skipDefaultBuilders = 0;
   let extraClassDeclaration = [{
-    /// The interval [begin, end) of keys visible to query `row`, for a
-    /// problem with `sq` queries and `skv` keys (begin may equal end).
-    std::pair<int64_t, int64_t> getKeyRange(int64_t row, int64_t sq,
-                                            int64_t skv) const;
-    /// The same computed in IR; `row` is an `index` or a vector of them.
-    std::pair<::mlir::Value, ::mlir::Value>
-    buildKeyRange(::mlir::OpBuilder &b, ::mlir::Location loc,
-                  ::mlir::Value row, int64_t sq, int64_t skv) const;
-    /// Number of visible (query, key) pairs of one head.
-    int64_t countVisiblePairs(int64_t sq, int64_t skv) const;
-    /// How the (query tile, kv tile) pairs of one head split between tiles
-    /// computed without mask arithmetic, boundary tiles computed with an
-    /// element mask, and tiles never visited. Mirrors the lowering.
-    struct TileCounts { int64_t full = 0, boundary = 0, skipped = 0; };
-    TileCounts countTiles(int64_t sq, int64_t skv, int64_t tileQ,
-                          int64_t tileKv) const;
+    bool isCausal() const { return getKind() == MaskKind::causal; }
+    bool hasWindow() const { return getWindowLeft() >= 0; }
   }];
 }
 

@@ -1,8 +1,7 @@
 //===- AttnDialect.cpp - attn dialect and attributes ----------------------===//
 //
-// Dialect registration and the attributes' helpers: the mask's visible-key
-// query (used by the lowering for tile skipping and by FLOP counting) and the
-// schedule verifier.
+// Dialect registration and the attributes: #attn.mask (its syntax, verifier
+// and its MaskAttrInterface answers) and the schedule verifier.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnDialect.h"
@@ -17,6 +16,8 @@ using namespace mlir::attn;
 
 #include "dialect/AttnDialect.cpp.inc"
 #include "dialect/AttnEnums.cpp.inc"
+#include "dialect/AttnAttrInterfaces.cpp.inc"
+#include "dialect/AttnOpInterfaces.cpp.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/AttnAttrs.cpp.inc"
@@ -36,67 +37,141 @@ void AttnDialect::initialize() {
 // MaskAttr
 //===----------------------------------------------------------------------===//
 
-std::pair<int64_t, int64_t> MaskAttr::getKeyRange(int64_t row, int64_t sq,
-                                                  int64_t skv) const {
-  switch (getKind()) {
-  case MaskKind::none:
-    return {0, skv};
-  case MaskKind::causal:
-    return {0, std::clamp<int64_t>(row + (skv - sq) + 1, 0, skv)};
+LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               MaskKind kind, int64_t left, int64_t right,
+                               ArrayRef<int64_t> global) {
+  if ((left < 0) != (right < 0) || left < -1 || right < -1)
+    return emitError() << "expected window sizes to be non-negative, got ["
+                       << left << ", " << right << "]";
+  if (kind == MaskKind::causal && right > 0)
+    return emitError() << "expected a causal window to have right = 0 "
+                          "(causal hides later keys), got "
+                       << right;
+  for (auto [i, p] : llvm::enumerate(global)) {
+    if (p < 0)
+      return emitError() << "expected global positions to be non-negative, "
+                            "got "
+                         << p;
+    if (i > 0 && global[i - 1] >= p)
+      return emitError() << "expected global positions to be sorted and "
+                            "distinct, got "
+                         << global[i - 1] << " before " << p;
   }
-  llvm_unreachable("unknown mask kind");
+  return success();
 }
 
-std::pair<Value, Value> MaskAttr::buildKeyRange(OpBuilder &b, Location loc,
-                                                Value row, int64_t sq,
-                                                int64_t skv) const {
-  // `row` is an index or a vector of indices; constants follow its type.
-  auto cst = [&](int64_t v) -> Value {
-    if (auto vecType = dyn_cast<VectorType>(row.getType()))
-      return arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(vecType, b.getIndexAttr(v)));
-    return arith::ConstantIndexOp::create(b, loc, v);
-  };
-  Value zero = cst(0), end = cst(skv);
-  switch (getKind()) {
-  case MaskKind::none:
-    return {zero, end};
-  case MaskKind::causal: {
-    Value limit = arith::AddIOp::create(b, loc, row, cst(skv - sq + 1));
-    limit = arith::MaxSIOp::create(b, loc, limit, zero);
-    return {zero, arith::MinSIOp::create(b, loc, limit, end)};
+Attribute MaskAttr::parse(AsmParser &parser, Type) {
+  // `<` kind [`,` `window` `=` `[` L `,` R `]`] [`,` `global` `=` `[` P... `]`] `>`
+  StringRef kindName;
+  SMLoc kindLoc = parser.getCurrentLocation();
+  if (parser.parseLess() || parser.parseKeyword(&kindName))
+    return {};
+  std::optional<MaskKind> kind = symbolizeMaskKind(kindName);
+  if (!kind) {
+    parser.emitError(kindLoc) << "expected mask kind 'none' or 'causal', got '"
+                              << kindName << "'";
+    return {};
   }
+  int64_t left = -1, right = -1;
+  SmallVector<int64_t> global;
+  while (succeeded(parser.parseOptionalComma())) {
+    StringRef key;
+    SMLoc keyLoc = parser.getCurrentLocation();
+    if (parser.parseKeyword(&key) || parser.parseEqual())
+      return {};
+    if (key == "window") {
+      if (parser.parseLSquare() || parser.parseInteger(left) ||
+          parser.parseComma() || parser.parseInteger(right) ||
+          parser.parseRSquare())
+        return {};
+    } else if (key == "global") {
+      if (parser.parseCommaSeparatedList(
+              AsmParser::Delimiter::Square, [&]() -> ParseResult {
+                return parser.parseInteger(global.emplace_back());
+              }))
+        return {};
+    } else {
+      parser.emitError(keyLoc) << "expected 'window' or 'global', got '"
+                               << key << "'";
+      return {};
+    }
   }
-  llvm_unreachable("unknown mask kind");
+  if (parser.parseGreater())
+    return {};
+  return parser.getChecked<MaskAttr>(parser.getContext(), *kind, left, right,
+                                     global);
 }
 
-int64_t MaskAttr::countVisiblePairs(int64_t sq, int64_t skv) const {
-  int64_t pairs = 0;
-  for (int64_t row = 0; row < sq; ++row) {
-    auto [begin, end] = getKeyRange(row, sq, skv);
-    pairs += end - begin;
+void MaskAttr::print(AsmPrinter &printer) const {
+  printer << "<" << stringifyMaskKind(getKind());
+  if (hasWindow())
+    printer << ", window = [" << getWindowLeft() << ", " << getWindowRight()
+            << "]";
+  if (!getGlobal().empty()) {
+    printer << ", global = [";
+    llvm::interleaveComma(getGlobal(), printer);
+    printer << "]";
   }
-  return pairs;
+  printer << ">";
 }
 
-MaskAttr::TileCounts MaskAttr::countTiles(int64_t sq, int64_t skv,
-                                          int64_t tileQ, int64_t tileKv) const {
-  // The same interval reasoning as the lowering (see buildQueryTile in
-  // passes/LowerAttentionToLoops.cpp): ranges of the first and last row.
-  TileCounts counts;
-  int64_t kvTiles = llvm::divideCeil(skv, tileKv);
-  for (int64_t q0 = 0; q0 < sq; q0 += tileQ) {
-    int64_t last = std::min(q0 + tileQ, sq) - 1;
-    auto [firstBegin, firstEnd] = getKeyRange(q0, sq, skv);
-    auto [lastBegin, lastEnd] = getKeyRange(last, sq, skv);
-    int64_t live = llvm::divideCeil(lastEnd, tileKv) - firstBegin / tileKv;
-    int64_t full = std::max<int64_t>(
-        0, firstEnd / tileKv - llvm::divideCeil(lastBegin, tileKv));
-    counts.full += full;
-    counts.boundary += live - full;
-    counts.skipped += kvTiles - live;
+/// The local keys of `row`, written once for both arithmetics (see
+/// MaskTiling.h): every term is a max of non-decreasing lower bounds or a min
+/// of non-decreasing upper bounds, so the ends never decrease with the row.
+template <typename A>
+static RowKeys<typename A::V, typename A::B>
+maskRowKeys(MaskAttr mask, A &a, typename A::V row,
+            const MaskRuntime<typename A::V> &rt) {
+  auto zero = a.c(0);
+  auto pos = a.add(row, a.sub(rt.kvLen, rt.qLen));
+  auto limit = rt.kvLen;
+  if (mask.isCausal())
+    limit = a.min(limit, a.max(a.add(pos, a.c(1)), zero));
+  auto begin = zero, end = limit;
+  if (mask.hasWindow()) {
+    begin = a.max(begin, a.sub(pos, a.c(mask.getWindowLeft())));
+    end = a.min(end, a.max(a.add(pos, a.c(mask.getWindowRight() + 1)), zero));
   }
-  return counts;
+  if (rt.segmentKeys) {
+    auto [segBegin, segEnd] = rt.segmentKeys(row);
+    begin = a.max(begin, segBegin);
+    end = a.min(end, segEnd);
+  }
+  return {begin, end, limit, pos, a.lt(row, rt.qLen)};
+}
+
+StaticRowKeys MaskAttr::getRowKeys(int64_t row, int64_t, int64_t,
+                                   const StaticMaskRuntime &runtime) const {
+  StaticArith a;
+  return maskRowKeys(*this, a, row, runtime);
+}
+
+IRRowKeys MaskAttr::buildRowKeys(OpBuilder &b, Location loc, Value row,
+                                 int64_t, int64_t,
+                                 const IRMaskRuntime &runtime) const {
+  IRArith a{b, loc};
+  return maskRowKeys(*this, a, row, runtime);
+}
+
+SmallVector<KeyRange<int64_t>> MaskAttr::getGlobalRuns() const {
+  SmallVector<KeyRange<int64_t>> runs;
+  for (int64_t p : getGlobal()) {
+    if (!runs.empty() && runs.back().end == p)
+      ++runs.back().end;
+    else
+      runs.push_back({p, p + 1});
+  }
+  return runs;
+}
+
+std::string MaskAttr::describe() const {
+  std::string text = stringifyMaskKind(getKind()).str();
+  llvm::raw_string_ostream os(text);
+  if (hasWindow())
+    os << ", window [" << getWindowLeft() << ", " << getWindowRight() << "]";
+  if (!getGlobal().empty())
+    os << ", " << getGlobal().size() << " global";
+  return text;
 }
 
 //===----------------------------------------------------------------------===//

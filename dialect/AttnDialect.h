@@ -1,16 +1,37 @@
-//===- AttnDialect.h - attn dialect and attributes --------------*- C++ -*-===//
+//===- AttnDialect.h - attn dialect, attributes, interfaces -----*- C++ -*-===//
 #ifndef ATTN_DIALECT_ATTNDIALECT_H
 #define ATTN_DIALECT_ATTNDIALECT_H
+
+#include "dialect/MaskTiling.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Attributes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+
+namespace mlir::attn {
+// Defined by the passes library (passes/ScheduleHeuristics.h), which attaches
+// the ScheduledOpInterface models.
+struct CpuTarget;
+struct ScheduleOverride;
+} // namespace mlir::attn
 
 #include "dialect/AttnDialect.h.inc"
 #include "dialect/AttnEnums.h.inc"
+#include "dialect/AttnAttrInterfaces.h.inc"
+#include "dialect/AttnOpInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/AttnAttrs.h.inc"
+
+namespace mlir::attn {
+/// Tile classification of one head over all query tiles, with full lengths
+/// and no segments (what is known at compile time).
+TileCounts countTiles(MaskAttrInterface mask, int64_t sq, int64_t skv,
+                      int64_t tileQ, int64_t tileKv);
+/// Visible (query, key) pairs of one head, with full lengths and no segments.
+int64_t countVisiblePairs(MaskAttrInterface mask, int64_t sq, int64_t skv);
+} // namespace mlir::attn
 
 #endif // ATTN_DIALECT_ATTNDIALECT_H

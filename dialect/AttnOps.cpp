@@ -50,8 +50,47 @@ float SdpaOp::getScaleOrDefault() {
 
 int64_t SdpaOp::getFlops() {
   Shape s = getShape();
-  int64_t pairs = getMaskOrDefault().countVisiblePairs(s.querySeq, s.kvSeq);
+  int64_t pairs = countVisiblePairs(getMaskOrDefault(), s.querySeq, s.kvSeq);
   return 2 * s.batch * s.queryHeads * pairs * (s.headDim + s.valueDim);
+}
+
+LogicalResult SdpaOp::verifyMaskOperands() {
+  Shape s = getShape();
+  struct Expected {
+    const char *name;
+    Value value;
+    SmallVector<int64_t> shape;
+    const char *dims;
+  };
+  Expected operands[] = {
+      {"kv_segments", getKvSegments(), {s.batch, s.kvSeq}, "[batch, kv seq]"},
+      {"q_segments", getQSegments(), {s.batch, s.querySeq},
+       "[batch, query seq]"},
+      {"kv_lengths", getKvLengths(), {s.batch}, "[batch]"},
+      {"q_lengths", getQLengths(), {s.batch}, "[batch]"}};
+  for (const Expected &e : operands) {
+    if (!e.value)
+      continue;
+    ArrayRef<int64_t> shape =
+        cast<RankedTensorType>(e.value.getType()).getShape();
+    if (shape != ArrayRef<int64_t>(e.shape))
+      return emitOpError() << "expected " << e.name << " to have shape "
+                           << formatShape(e.shape) << " " << e.dims << ", got "
+                           << formatShape(shape);
+  }
+  if (getQSegments() && !getKvSegments())
+    return emitOpError("q_segments needs kv_segments (the keys' segment ids)");
+  if (getKvSegments() && !getQSegments() && s.querySeq != s.kvSeq)
+    return emitOpError() << "expected q_segments: query seq len ("
+                         << s.querySeq << ") differs from key seq len ("
+                         << s.kvSeq << "), so the queries' segment ids "
+                            "cannot default to the keys'";
+  ArrayRef<int64_t> global = getMaskOrDefault().getGlobal();
+  if (!global.empty() && global.back() >= s.kvSeq)
+    return emitOpError() << "expected global positions to be below the key "
+                            "seq len ("
+                         << s.kvSeq << "), got " << global.back();
+  return success();
 }
 
 LogicalResult SdpaOp::verify() {
@@ -109,6 +148,9 @@ LogicalResult SdpaOp::verify() {
     if (!scale->isFinite() || scale->isZero())
       return emitOpError() << "expected a finite, non-zero scale, got "
                            << scale->convertToFloat();
+
+  if (failed(verifyMaskOperands()))
+    return failure();
 
   if (ScheduleAttr schedule = getScheduleAttr()) {
     int64_t block = schedule.getPvVecs() * schedule.getVectorWidth();

@@ -8,9 +8,11 @@
 
 include "dialect/AttnBase.td"
 include "dialect/AttnAttrs.td"
+include "dialect/AttnInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
-def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
+def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Attn_CostOpInterface>]> {
   let summary = "scaled dot-product attention";
   let description = [{
     Computes `softmax(scale · Q·Kᵀ + mask) · V` per batch and query head.
@@ -29,10 +31,25 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
     - `scale` defaults to `1/sqrt(D)`; `mask` defaults to `#attn.mask<none>`
       (see `#attn.mask` for the causal alignment when `Sq != Skv`).
     - Rows whose mask hides every key produce zeros, never NaN.
+    - Optional i32 operands carry the run-time part of the mask (see
+      `#attn.mask` for the exact rule): `kv_segments` `[B, Skv]` and
+      `q_segments` `[B, Sq]` (non-decreasing segment ids; `q_segments`
+      defaults to `kv_segments`, which needs `Sq == Skv`): a query sees only
+      keys of its own segment; `kv_lengths` and `q_lengths` `[B]`: valid
+      lengths per batch entry (keys past `kv_len` are hidden, query rows past
+      `q_len` give zeros, and causal/window masks align to the valid
+      lengths). Lengths are clamped to `[0, S]` by the lowering.
     - `schedule` is set by `--attn-select-schedule` and only read by the
       lowering; it does not change the result.
 
     All shapes are static and the element type is f32 (f16/bf16 will follow).
+
+    ```mlir
+    %o = attn.sdpa %q, %k, %v kv_segments(%seg : tensor<1x128xi32>)
+        {mask = #attn.mask<causal, window = [32, 0]>}
+        : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+        -> tensor<1x8x128x64xf32>
+    ```
 
     ```mlir
     %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>, scale = 0.125 : f32}
@@ -43,13 +60,22 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
   let arguments = (ins RankedTensorOf<[F32]>:$query,
                        RankedTensorOf<[F32]>:$key,
                        RankedTensorOf<[F32]>:$value,
+                       Optional<RankedTensorOf<[I32]>>:$kv_segments,
+                       Optional<RankedTensorOf<[I32]>>:$q_segments,
+                       Optional<RankedTensorOf<[I32]>>:$kv_lengths,
+                       Optional<RankedTensorOf<[I32]>>:$q_lengths,
                        OptionalAttr<Attn_MaskAttr>:$mask,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<Attn_ScheduleAttr>:$schedule);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
-    $query `,` $key `,` $value attr-dict `:` type($query) `,` type($key) `,`
-    type($value) `->` type($result)
+    $query `,` $key `,` $value
+    (`kv_segments` `(` $kv_segments^ `:` type($kv_segments) `)`)?
+    (`q_segments` `(` $q_segments^ `:` type($q_segments) `)`)?
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    (`q_lengths` `(` $q_lengths^ `:` type($q_lengths) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `->`
+    type($result)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -58,12 +84,16 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure]> {
       int64_t batch, queryHeads, kvHeads, querySeq, kvSeq, headDim, valueDim;
     };
     Shape getShape();
-    /// The mask kind (`none` when the attribute is absent).
+    /// The mask (`#attn.mask<none>` when the attribute is absent).
     MaskAttr getMaskOrDefault();
+    /// Checks the segment/length operands and global positions.
+    ::llvm::LogicalResult verifyMaskOperands();
     /// The scale (`1/sqrt(D)` when the attribute is absent).
     float getScaleOrDefault();
-    /// Useful FLOPs: 2·(D + Dv) per visible (query, key) pair per head.
-    int64_t getFlops();
+    /// The segment ids of the queries: q_segments, else kv_segments.
+    ::mlir::Value getQuerySegments() {
+      return getQSegments() ? getQSegments() : getKvSegments();
+    }
   }];
 }
 

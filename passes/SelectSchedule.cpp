@@ -29,8 +29,8 @@ static void emitReport(SdpaOp op) {
   SdpaOp::Shape s = op.getShape();
   ScheduleAttr schedule = op.getScheduleAttr();
   MaskAttr mask = op.getMaskOrDefault();
-  MaskAttr::TileCounts tiles = mask.countTiles(
-      s.querySeq, s.kvSeq, schedule.getTileQ(), schedule.getTileKv());
+  TileCounts tiles = countTiles(mask, s.querySeq, s.kvSeq,
+                                schedule.getTileQ(), schedule.getTileKv());
   int64_t tq = schedule.getTileQ(), tk = schedule.getTileKv();
   // Per-thread scratch (packed Q, score tile, accumulator, m/l/α) and the
   // K/V tile streamed per step, in bytes.
@@ -40,7 +40,7 @@ static void emitReport(SdpaOp op) {
   remark << "attn.sdpa B=" << s.batch << " Hq=" << s.queryHeads
          << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
          << " D=" << s.headDim << " Dv=" << s.valueDim << " mask="
-         << stringifyMaskKind(mask.getKind()) << ": " << schedule << "; "
+         << mask.describe() << ": " << schedule << "; "
          << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full << " full, "
          << tiles.boundary << " boundary, " << tiles.skipped
          << " skipped; working set " << scratch << " B scratch per thread + "

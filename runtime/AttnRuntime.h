@@ -7,26 +7,18 @@
 //
 // Contract between a generated object and the runtime
 // ---------------------------------------------------
-// Every object emitted by `attnc` defines two symbols:
-//
-//   const char attn_model_signature[];   // NUL-terminated text, see below
-//   void attn_model_run(void **buffers); // buffers[i]: contiguous row-major
-//                                        // f32 data, inputs first (in
-//                                        // declaration order), then outputs
-//
-// The signature text is line-oriented:
-//
-//   attnc-model 1
-//   name <identifier>
-//   flops <unsigned integer>          useful FLOPs of one run
-//   input <name> f32 <d0> <d1> ...
-//   output <name> f32 <d0> <d1> ...
+// Every object emitted by `attnc` exports a typed table of its tensors and an
+// entry point, `<prefix>_model` of type `attn_model_info` (see AttnModel.h);
+// no text is parsed at run time. The generic harness `main` (HarnessMain.cpp)
+// runs the model that an executable names `attn_main_model`.
 //
 // Generated code calls attnrt_parallel_for() for its parallel loops.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_ATTNRUNTIME_H
 #define ATTN_RUNTIME_ATTNRUNTIME_H
+
+#include "runtime/AttnModel.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -53,9 +45,16 @@ const char *attnrt_status_string(attnrt_status status);
 
 #define ATTNRT_MAX_RANK 8
 
-/// A dense, row-major f32 tensor owned by the runtime.
+/// Bytes per element of an `attn_dtype` (4 for f32 and i32, 2 for f16 and
+/// bf16); 0 for a value that is not a dtype.
+int64_t attnrt_dtype_size(int32_t dtype);
+/// "f32", "i32", "f16", "bf16", or "unknown" (static storage).
+const char *attnrt_dtype_name(int32_t dtype);
+
+/// A dense, row-major tensor owned by the runtime.
 typedef struct attnrt_tensor {
-  float *data;
+  void *data;
+  int32_t dtype; // attn_dtype
   int64_t rank;
   int64_t shape[ATTNRT_MAX_RANK];
 } attnrt_tensor;
@@ -63,17 +62,21 @@ typedef struct attnrt_tensor {
 /// Number of elements (product of the shape; 1 for rank 0).
 int64_t attnrt_tensor_numel(const attnrt_tensor *t);
 
-/// Allocates a zero-filled tensor (64-byte aligned data).
-attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int64_t rank,
+/// Allocates a zero-filled tensor of any `attn_dtype` (64-byte aligned
+/// data). Fails with ATTNRT_ERROR_INVALID_ARG for an unknown dtype, a bad
+/// rank or shape, or an allocation that cannot be satisfied.
+attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
                                   const int64_t *shape);
 void attnrt_tensor_free(attnrt_tensor *t);
 
-/// Reads a little-endian '<f4' C-order .npy file (format versions 1-3).
+/// Reads a little-endian C-order .npy file (format versions 1-3) holding
+/// '<f4' (float32, sets ATTN_DTYPE_F32) or '<i4' (int32, ATTN_DTYPE_I32).
 /// On failure `err` (if non-null, `errlen` bytes) receives a message that
 /// names the file and the problem.
 attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
                               size_t errlen);
-/// Writes a tensor as a version 1.0 '<f4' .npy file.
+/// Writes an f32 or i32 tensor as a version 1.0 '<f4' or '<i4' .npy file;
+/// other dtypes fail with ATTNRT_ERROR_UNSUPPORTED.
 attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
                               char *err, size_t errlen);
 

@@ -1,17 +1,22 @@
 //===- HarnessMain.cpp - Generic main of generated executables ------------===//
 //
-// The `main` linked into every executable that attnc builds. It reads the
-// model's signature text (see AttnRuntime.h) from the generated object,
-// parses the command line, loads or generates the inputs, calls
-// attn_model_run, and reports timing, memory and output statistics. Run a
+// The `main` linked into every executable that attnc builds. It runs the
+// model the executable names `attn_main_model`, a typed table of the model's
+// tensors (see AttnModel.h): it checks the table, parses the command line,
+// loads or generates the inputs, checks lengths and segment ids, calls the
+// model's `run`, and reports timing, memory and output statistics. Run a
 // generated program with --help for the options.
 //
-// Exit status: 0 on success, 1 on I/O or input data errors, 2 on usage
-// errors and on a malformed signature (an internal error of the compiler).
+// Exit status: 0 on success, 1 on I/O or input data errors and on a failed
+// run, 2 on usage errors and on a malformed model table (an internal error of
+// the compiler).
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/AttnModel.h"
 #include "runtime/AttnRuntime.h"
+
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,33 +25,43 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <utility>
 #include <vector>
 
-extern "C" const char attn_model_signature[];
-extern "C" void attn_model_run(void **buffers);
+extern "C" const attn_model_info attn_main_model;
 
 namespace {
 
 constexpr int kExitIO = 1;
 constexpr int kExitUsage = 2;
-/// Input i of a run with --seed N is filled from seed N * kSeedStride + i.
+/// Input i of a run with --seed N is filled from seed N * kSeedStride + i,
+/// where i counts the inputs only.
 constexpr uint64_t kSeedStride = 1000003;
 constexpr int32_t kMaxThreads = 1024;
 constexpr uint64_t kMaxBench = 1000000000;
+/// Random segment ids: each row gets this many segments (fewer when the row
+/// is shorter).
+constexpr int64_t kMinSegments = 2;
+constexpr int64_t kMaxSegments = 4;
 
+/// One tensor of the model table, checked by readModel.
 struct TensorSpec {
   std::string name;
+  int32_t dtype;
+  int32_t role;
+  int32_t content;
+  int64_t bound;
   std::vector<int64_t> shape;
 };
 
-struct Signature {
+struct Model {
   std::string name;
   uint64_t flops = 0;
-  std::vector<TensorSpec> inputs, outputs;
+  std::vector<TensorSpec> tensors;     // table order, = buffer order
+  std::vector<size_t> inputs, outputs; // indices into `tensors`
+  int32_t (*run)(void **buffers) = nullptr;
 };
 
 struct Options {
@@ -58,9 +73,10 @@ struct Options {
   bool quiet = false, help = false;
 };
 
-/// Owns the runtime tensors of one run: inputs, then outputs.
+/// Owns the runtime tensors of one run, in table order.
 struct Tensors {
   std::vector<attnrt_tensor> list;
+  explicit Tensors(size_t count) : list(count, attnrt_tensor{}) {}
   ~Tensors() {
     for (attnrt_tensor &t : list)
       attnrt_tensor_free(&t);
@@ -81,140 +97,212 @@ bool parseUInt(const std::string &text, uint64_t max, uint64_t &out) {
 }
 
 std::string shapeString(const int64_t *shape, size_t rank) {
-  std::string text = "[";
-  for (size_t i = 0; i < rank; ++i)
-    text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
+  return fmt::format("[{}]", fmt::join(shape, shape + rank, ", "));
 }
 
 std::string shapeString(const TensorSpec &spec) {
   return shapeString(spec.shape.data(), spec.shape.size());
 }
 
+/// The dtype and shape, e.g. "i32[2, 512]".
+std::string typeString(const TensorSpec &spec) {
+  return attnrt_dtype_name(spec.dtype) + shapeString(spec);
+}
+
+const char *roleName(int32_t role) {
+  return role == ATTN_ROLE_INPUT ? "input" : "output";
+}
+
+/// What the values of an input mean; empty for outputs.
+std::string contentString(const TensorSpec &spec) {
+  if (spec.role != ATTN_ROLE_INPUT)
+    return "";
+  switch (spec.content) {
+  case ATTN_CONTENT_LENGTHS:
+    return fmt::format("lengths <= {}", spec.bound);
+  case ATTN_CONTENT_SEGMENTS:
+    return "segments";
+  default:
+    return "data";
+  }
+}
+
+/// The row-major multi-index of flat element `flat`, e.g. "[0, 17]".
+std::string indexString(const std::vector<int64_t> &shape, int64_t flat) {
+  std::vector<int64_t> index(shape.size());
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shapeString(index.data(), index.size());
+}
+
 /// `digits` significant digits, without an exponent for large values.
 std::string formatNumber(double value, int digits = 3) {
-  char buffer[64];
   if (std::fabs(value) >= std::pow(10.0, digits))
-    snprintf(buffer, sizeof(buffer), "%.0f", value);
-  else
-    snprintf(buffer, sizeof(buffer), "%.*g", digits, value);
-  return buffer;
+    return fmt::format("{:.0f}", value);
+  return fmt::format("{:.{}g}", value, digits);
 }
 
 /// Seconds as milliseconds with four significant digits.
 std::string formatMs(double seconds) { return formatNumber(seconds * 1e3, 4); }
 
 std::string plural(size_t count, const char *noun) {
-  return std::to_string(count) + " " + noun + (count == 1 ? "" : "s");
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
 
 //===----------------------------------------------------------------------===//
-// Signature
+// The model table
 //===----------------------------------------------------------------------===//
 
-bool parseSignature(const char *text, Signature &sig, std::string &error) {
-  std::istringstream lines(text);
-  std::string line;
-  bool sawHeader = false, sawName = false, sawFlops = false;
-  for (int lineNo = 1; std::getline(lines, line); ++lineNo) {
-    std::istringstream words(line);
-    std::vector<std::string> tokens;
-    for (std::string word; words >> word;)
-      tokens.push_back(word);
-    if (tokens.empty())
-      continue;
+/// Copies and checks the table; on failure returns false with `error` set.
+bool readModel(const attn_model_info &info, Model &model, std::string &error) {
+  if (info.abi_version != ATTN_ABI_VERSION) {
+    error = fmt::format("unsupported model ABI version {} (this harness "
+                        "reads version {})",
+                        info.abi_version, ATTN_ABI_VERSION);
+    return false;
+  }
+  if (!info.name || !info.run || (info.num_tensors && !info.tensors)) {
+    error = "the table lacks the model's name, run function or tensors";
+    return false;
+  }
+  model.name = info.name;
+  model.flops = info.flops;
+  model.run = info.run;
+  for (uint32_t i = 0; i < info.num_tensors; ++i) {
+    const attn_tensor_info &t = info.tensors[i];
+    const std::string name = t.name ? t.name : "";
     auto bad = [&](const std::string &what) {
-      error =
-          "line " + std::to_string(lineNo) + ": " + what + " in '" + line + "'";
+      error = fmt::format("tensor {} '{}': {}", i, name, what);
       return false;
     };
-    const std::string &key = tokens[0];
-    if (!sawHeader) {
-      if (tokens.size() != 2 || key != "attnc-model" || tokens[1] != "1")
-        return bad("expected the header 'attnc-model 1'");
-      sawHeader = true;
-    } else if (key == "name" && tokens.size() == 2 && !sawName) {
-      sig.name = tokens[1];
-      sawName = true;
-    } else if (key == "flops" && tokens.size() == 2 && !sawFlops) {
-      if (!parseUInt(tokens[1], UINT64_MAX, sig.flops))
-        return bad("invalid FLOP count");
-      sawFlops = true;
-    } else if ((key == "input" || key == "output") && tokens.size() >= 3) {
-      if (tokens[2] != "f32")
-        return bad("unsupported element type '" + tokens[2] + "'");
-      if (tokens.size() - 3 > ATTNRT_MAX_RANK)
-        return bad("rank above " + std::to_string(ATTNRT_MAX_RANK));
-      TensorSpec spec{tokens[1], {}};
-      for (size_t i = 3; i < tokens.size(); ++i) {
-        uint64_t dim;
-        if (!parseUInt(tokens[i], INT64_MAX, dim))
-          return bad("invalid dimension '" + tokens[i] + "'");
-        spec.shape.push_back(int64_t(dim));
-      }
-      for (const auto *list : {&sig.inputs, &sig.outputs})
-        for (const TensorSpec &other : *list)
-          if (other.name == spec.name)
-            return bad("duplicate tensor name '" + spec.name + "'");
-      (key == "input" ? sig.inputs : sig.outputs).push_back(std::move(spec));
-    } else {
-      return bad("unexpected line");
+    if (name.empty())
+      return bad("no name");
+    for (const TensorSpec &other : model.tensors)
+      if (other.name == name)
+        return bad("duplicate name");
+    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32)
+      return bad(fmt::format("unsupported dtype {} ({})",
+                             attnrt_dtype_name(t.dtype), t.dtype));
+    if (t.role != ATTN_ROLE_INPUT && t.role != ATTN_ROLE_OUTPUT)
+      return bad(fmt::format("unsupported role {}", t.role));
+    if (t.rank < 0 || t.rank > ATTNRT_MAX_RANK || (t.rank && !t.shape))
+      return bad(fmt::format("invalid rank {}", t.rank));
+    TensorSpec spec{name,    t.dtype,
+                    t.role,  t.content,
+                    t.bound, std::vector<int64_t>(t.shape, t.shape + t.rank)};
+    for (int64_t dim : spec.shape)
+      if (dim < 0)
+        return bad(fmt::format("negative dimension in {}", shapeString(spec)));
+    switch (t.content) {
+    case ATTN_CONTENT_DATA:
+      break;
+    case ATTN_CONTENT_LENGTHS:
+      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 ||
+          t.bound < 0 || t.bound > std::numeric_limits<int32_t>::max())
+        return bad(fmt::format("lengths must be an i32 input with a bound in "
+                               "[0, 2^31), not {} {} with bound {}",
+                               roleName(t.role), typeString(spec), t.bound));
+      break;
+    case ATTN_CONTENT_SEGMENTS:
+      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 || !t.rank)
+        return bad(fmt::format("segment ids must be an i32 input of rank >= "
+                               "1, not {} {}",
+                               roleName(t.role), typeString(spec)));
+      break;
+    default:
+      return bad(fmt::format("unsupported content kind {}", t.content));
+    }
+    (t.role == ATTN_ROLE_INPUT ? model.inputs : model.outputs)
+        .push_back(model.tensors.size());
+    model.tensors.push_back(std::move(spec));
+  }
+  if (model.outputs.empty()) {
+    error = "the model has no outputs";
+    return false;
+  }
+  return true;
+}
+
+/// Column widths of the tensor listing: the longest name, type and (inputs
+/// only) content kind.
+struct Layout {
+  size_t nameWidth = 0, typeWidth = 0, contentWidth = 0;
+
+  explicit Layout(const Model &model) {
+    for (const TensorSpec &spec : model.tensors) {
+      nameWidth = std::max(nameWidth, spec.name.size());
+      typeWidth = std::max(typeWidth, typeString(spec).size());
+      contentWidth = std::max(contentWidth, contentString(spec).size());
     }
   }
-  if (!sawHeader || !sawName || !sawFlops || sig.outputs.empty())
-    error = "missing header, name, flops or outputs";
-  return error.empty();
-}
+
+  /// "  input  lens  i32[2]  lengths <= 512  random (full lengths)"; `info`
+  /// may be empty.
+  void print(const TensorSpec &spec, const std::string &info) const {
+    std::string line =
+        fmt::format("  {:<6} {:<{}}  {:<{}}", roleName(spec.role), spec.name,
+                    nameWidth, typeString(spec), typeWidth);
+    if (contentWidth)
+      line += fmt::format("  {:<{}}", contentString(spec), contentWidth);
+    line += "  " + info;
+    line.erase(line.find_last_not_of(' ') + 1);
+    fmt::print("{}\n", line);
+  }
+};
 
 //===----------------------------------------------------------------------===//
 // Command line
 //===----------------------------------------------------------------------===//
 
-void printHelp(const char *program, const Signature &sig) {
-  printf(
-      "usage: %s [options]\n\n"
-      "Runs the attention model '%s' compiled by attnc (%s GFLOP per run).\n",
-      program, sig.name.c_str(),
-      formatNumber(double(sig.flops) * 1e-9).c_str());
-  for (const auto &[title, list] : {std::make_pair("inputs", &sig.inputs),
-                                    std::make_pair("outputs", &sig.outputs)}) {
-    printf("\n%s (f32):\n", title);
-    for (const TensorSpec &spec : *list)
-      printf("  %-12s %s\n", spec.name.c_str(), shapeString(spec).c_str());
-  }
-  printf(
+void printHelp(const char *program, const Model &model) {
+  fmt::print("usage: {} [options]\n\n"
+             "Runs the attention model '{}' compiled by attnc ({} GFLOP per "
+             "run).\n\ntensors:\n",
+             program, model.name, formatNumber(double(model.flops) * 1e-9));
+  const Layout layout(model);
+  for (const TensorSpec &spec : model.tensors)
+    layout.print(spec, "");
+  fmt::print(
       "\noptions:\n"
-      "  --input NAME=FILE.npy  read input NAME from a C-order float32 .npy\n"
-      "                         file (repeatable); other inputs get seeded\n"
-      "                         random data, uniform in [-1, 1)\n"
+      "  --input NAME=FILE.npy  read input NAME from a C-order .npy file of\n"
+      "                         its dtype ('<f4' for f32, '<i4' for i32;\n"
+      "                         repeatable); other inputs get seeded random\n"
+      "                         values: data uniform in [-1, 1), lengths\n"
+      "                         equal to their bound, segment ids with {} to\n"
+      "                         {} segments per row\n"
       "  --output PATH          write the outputs: to PATH if it ends in .npy\n"
       "                         and the model has one output, else to\n"
       "                         PATH/<name>.npy (the directory is created)\n"
       "  --save-inputs DIR      write every input used to DIR/<name>.npy\n"
       "  --seed N               seed of the random inputs (default 0); input "
       "i\n"
-      "                         (0-based) uses generator seed N*%llu+i\n"
-      "  --threads N            threads, 1 to %d (default: all CPUs, here %d)\n"
+      "                         (0-based) uses generator seed N*{}+i\n"
+      "  --threads N            threads, 1 to {} (default: all CPUs, here {})\n"
       "  --bench N              after the first (warm-up) run, time N more\n"
       "                         runs and report the median and minimum\n"
       "  --quiet                print nothing but errors and warnings\n"
       "  --help                 print this help\n"
-      "\nValues may be given as '--flag value' or '--flag=value'. Outputs are\n"
-      "filled with NaN before the run, so elements the model does not write\n"
-      "are reported as non-finite.\n"
-      "Exit status: 0 success, 1 I/O or input data error, 2 usage error.\n",
-      (unsigned long long)kSeedStride, kMaxThreads, attnrt_get_num_threads());
+      "\nValues may be given as '--flag value' or '--flag=value'. Lengths\n"
+      "must lie in [0, bound] and segment ids must not decrease along the\n"
+      "last dimension. f32 outputs are filled with NaN before the run, so\n"
+      "elements the model does not write are reported as non-finite.\n"
+      "Exit status: 0 success, 1 I/O or input data error or failed run,\n"
+      "2 usage error.\n",
+      kMinSegments, kMaxSegments, kSeedStride, kMaxThreads,
+      attnrt_get_num_threads());
 }
 
 /// Parses argv into `opts`; on failure returns false with `error` set.
-bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
+bool parseOptions(int argc, char **argv, const Model &model, Options &opts,
                   std::string &error) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "-h")
       arg = "--help";
     if (arg.compare(0, 2, "--") != 0 || arg.size() == 2) {
-      error = "unexpected argument '" + arg + "'";
+      error = fmt::format("unexpected argument '{}'", arg);
       return false;
     }
     std::string flag = arg.substr(2), value;
@@ -226,7 +314,7 @@ bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
     }
     if (flag == "quiet" || flag == "help") {
       if (inlineValue) {
-        error = "option '--" + flag + "' takes no value";
+        error = fmt::format("option '--{}' takes no value", flag);
         return false;
       }
       (flag == "quiet" ? opts.quiet : opts.help) = true;
@@ -234,19 +322,19 @@ bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
     }
     if (flag != "input" && flag != "output" && flag != "save-inputs" &&
         flag != "seed" && flag != "threads" && flag != "bench") {
-      error = "unknown option '--" + flag + "'";
+      error = fmt::format("unknown option '--{}'", flag);
       return false;
     }
     if (!inlineValue) {
       if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
-        error = "option '--" + flag + "' needs a value";
+        error = fmt::format("option '--{}' needs a value", flag);
         return false;
       }
       value = argv[++i];
     }
     auto invalid = [&](const char *expected) {
-      error = "invalid --" + flag + " value '" + value + "' (expected " +
-              expected + ")";
+      error = fmt::format("invalid --{} value '{}' (expected {})", flag, value,
+                          expected);
       return false;
     };
     uint64_t number;
@@ -272,23 +360,158 @@ bool parseOptions(int argc, char **argv, const Signature &sig, Options &opts,
         return invalid("NAME=FILE.npy");
       std::string name = value.substr(0, split);
       bool known = false;
-      std::string valid;
-      for (const TensorSpec &spec : sig.inputs) {
-        known |= spec.name == name;
-        valid += (valid.empty() ? "" : ", ") + spec.name;
+      std::vector<std::string> valid;
+      for (size_t index : model.inputs) {
+        known |= model.tensors[index].name == name;
+        valid.push_back(model.tensors[index].name);
       }
       if (!known) {
-        error = "unknown input '" + name +
-                "' (the model's inputs are: " + valid + ")";
+        error = fmt::format("unknown input '{}' (the model's inputs are: {})",
+                            name, fmt::join(valid, ", "));
         return false;
       }
       for (const auto &given : opts.inputFiles)
         if (given.first == name) {
-          error = "input '" + name + "' is given twice";
+          error = fmt::format("input '{}' is given twice", name);
           return false;
         }
       opts.inputFiles.emplace_back(name, value.substr(split + 1));
     }
+  }
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Inputs
+//===----------------------------------------------------------------------===//
+
+/// Allocates `t` with the dtype and shape of `spec`.
+bool allocate(const TensorSpec &spec, attnrt_tensor &t) {
+  if (attnrt_tensor_alloc(&t, spec.dtype, int64_t(spec.shape.size()),
+                          spec.shape.data()) == ATTNRT_OK)
+    return true;
+  fmt::print(stderr, "error: cannot allocate {} '{}' of type {}\n",
+             roleName(spec.role), spec.name, typeString(spec));
+  return false;
+}
+
+/// Loads input `spec` from `path` into `t`, checking the dtype and shape.
+bool loadInput(const TensorSpec &spec, const std::string &path,
+               attnrt_tensor &t) {
+  char err[512];
+  if (attnrt_npy_load(path.c_str(), &t, err, sizeof(err)) != ATTNRT_OK) {
+    fmt::print(stderr, "error: input '{}': {}\n", spec.name, err);
+    return false;
+  }
+  std::string problem;
+  if (t.dtype != spec.dtype)
+    problem =
+        fmt::format("has dtype {} but the model expects {}",
+                    attnrt_dtype_name(t.dtype), attnrt_dtype_name(spec.dtype));
+  else if (!std::equal(spec.shape.begin(), spec.shape.end(), t.shape,
+                       t.shape + t.rank))
+    problem =
+        fmt::format("has shape {} but the model expects {}",
+                    shapeString(t.shape, size_t(t.rank)), shapeString(spec));
+  if (problem.empty())
+    return true;
+  fmt::print(stderr, "error: input '{}': {} {}\n", spec.name, path, problem);
+  attnrt_tensor_free(&t);
+  return false;
+}
+
+/// A uniform integer in [0, n) from a draw `u` in [-1, 1) of
+/// attnrt_fill_random.
+int64_t pick(float u, int64_t n) {
+  const int64_t k = int64_t((double(u) + 1.0) * 0.5 * double(n));
+  return std::min(k, n - 1);
+}
+
+/// Fills every row of the last dimension of `t` (i32, rank >= 1) with
+/// segment ids 0, 1, ...: kMinSegments to kMaxSegments non-empty segments
+/// (fewer when the row is shorter), count and boundaries drawn from the
+/// generator seeded by `seed`.
+void fillSegments(attnrt_tensor &t, uint64_t seed) {
+  const int64_t len = t.shape[t.rank - 1];
+  const int64_t numel = attnrt_tensor_numel(&t);
+  if (numel == 0)
+    return;
+  const int64_t rows = numel / len;
+  // Per row: one draw for the count, one per boundary.
+  constexpr int64_t kDraws = kMaxSegments;
+  std::vector<float> draws(size_t(rows * kDraws));
+  attnrt_fill_random(draws.data(), rows * kDraws, seed);
+  int32_t *data = static_cast<int32_t *>(t.data);
+  std::vector<int64_t> cuts;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *u = &draws[size_t(r * kDraws)];
+    const int64_t count = std::min(
+        len, kMinSegments + pick(u[0], kMaxSegments - kMinSegments + 1));
+    // Floyd's sampling of count - 1 distinct boundaries in [1, len - 1]: a
+    // segment starts at each.
+    cuts.clear();
+    for (int64_t j = len - count + 1, d = 1; j < len; ++j, ++d) {
+      const int64_t cut = 1 + pick(u[d], j);
+      cuts.push_back(
+          std::find(cuts.begin(), cuts.end(), cut) == cuts.end() ? cut : j);
+    }
+    std::sort(cuts.begin(), cuts.end());
+    int32_t *row = data + r * len;
+    int32_t id = 0;
+    for (int64_t p = 0, next = 0; p < len; ++p) {
+      if (next < int64_t(cuts.size()) && cuts[size_t(next)] == p) {
+        ++id;
+        ++next;
+      }
+      row[p] = id;
+    }
+  }
+}
+
+/// Fills input `spec` with seeded random values for its content kind;
+/// returns where they came from, for the listing.
+std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
+                       uint64_t userSeed) {
+  const int64_t numel = attnrt_tensor_numel(&t);
+  switch (spec.content) {
+  case ATTN_CONTENT_LENGTHS:
+    std::fill_n(static_cast<int32_t *>(t.data), numel, int32_t(spec.bound));
+    return "random (full lengths)";
+  case ATTN_CONTENT_SEGMENTS:
+    fillSegments(t, seed);
+    return fmt::format("random (seed {}, {}-{} segments per row)", userSeed,
+                       kMinSegments, kMaxSegments);
+  default:
+    if (spec.dtype != ATTN_DTYPE_F32)
+      return "zeros"; // no random integer data yet
+    attnrt_fill_random(static_cast<float *>(t.data), numel, seed);
+    return fmt::format("random (seed {})", userSeed);
+  }
+}
+
+/// Checks what the model would reject: lengths outside [0, bound] and
+/// segment ids that decrease along the last dimension.
+bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
+  const int32_t *data = static_cast<const int32_t *>(t.data);
+  const int64_t numel = attnrt_tensor_numel(&t);
+  if (spec.content == ATTN_CONTENT_LENGTHS) {
+    for (int64_t i = 0; i < numel; ++i)
+      if (data[i] < 0 || data[i] > spec.bound) {
+        fmt::print(stderr,
+                   "error: input '{}': value {} at {} is outside [0, {}]\n",
+                   spec.name, data[i], indexString(spec.shape, i), spec.bound);
+        return false;
+      }
+  } else if (spec.content == ATTN_CONTENT_SEGMENTS) {
+    const int64_t len = spec.shape.back();
+    for (int64_t i = 0; i < numel; ++i)
+      if (i % len != 0 && data[i] < data[i - 1]) {
+        fmt::print(stderr,
+                   "error: input '{}': segment ids decrease at {} ({} after "
+                   "{})\n",
+                   spec.name, indexString(spec.shape, i), data[i], data[i - 1]);
+        return false;
+      }
   }
   return true;
 }
@@ -305,7 +528,8 @@ bool makeDirs(const std::string &path, std::string &error) {
     if (mkdir(prefix.c_str(), 0777) != 0 &&
         !(errno == EEXIST && stat(prefix.c_str(), &info) == 0 &&
           S_ISDIR(info.st_mode))) {
-      error = "cannot create directory '" + prefix + "': " + strerror(errno);
+      error = fmt::format("cannot create directory '{}': {}", prefix,
+                          strerror(errno));
       return false;
     }
     if (end == std::string::npos)
@@ -317,37 +541,27 @@ bool saveTensor(const std::string &path, const attnrt_tensor &t) {
   char err[512];
   if (attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK)
     return true;
-  fprintf(stderr, "error: %s\n", err);
+  fmt::print(stderr, "error: {}\n", err);
   return false;
 }
 
-/// Loads input `spec` from `path` into `t`, checking the shape.
-bool loadInput(const TensorSpec &spec, const std::string &path,
-               attnrt_tensor &t) {
-  char err[512];
-  if (attnrt_npy_load(path.c_str(), &t, err, sizeof(err)) != ATTNRT_OK) {
-    fprintf(stderr, "error: input '%s': %s\n", spec.name.c_str(), err);
-    return false;
-  }
-  if (std::equal(spec.shape.begin(), spec.shape.end(), t.shape,
-                 t.shape + t.rank))
-    return true;
-  fprintf(
-      stderr, "error: input '%s': %s has shape %s but the model expects %s\n",
-      spec.name.c_str(), path.c_str(),
-      shapeString(t.shape, size_t(t.rank)).c_str(), shapeString(spec).c_str());
-  attnrt_tensor_free(&t);
-  return false;
-}
-
-/// "mean .. std .. min .. max .." over the finite values; counts the others.
+/// f32: "mean .. std .. min .. max .." over the finite values, counting the
+/// others; i32: "min .. max ..".
 std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
-  double sum = 0, sumSq = 0;
-  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   const int64_t numel = attnrt_tensor_numel(&t);
   nonFinite = 0;
+  if (numel == 0)
+    return "empty";
+  if (t.dtype == ATTN_DTYPE_I32) {
+    const int32_t *data = static_cast<const int32_t *>(t.data);
+    const auto [lo, hi] = std::minmax_element(data, data + numel);
+    return fmt::format("min {}  max {}", *lo, *hi);
+  }
+  const float *data = static_cast<const float *>(t.data);
+  double sum = 0, sumSq = 0;
+  float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   for (int64_t i = 0; i < numel; ++i) {
-    const float x = t.data[i];
+    const float x = data[i];
     if (!std::isfinite(x)) {
       ++nonFinite;
       continue;
@@ -359,12 +573,12 @@ std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
   }
   const int64_t finite = numel - nonFinite;
   if (finite == 0)
-    return numel ? "no finite values" : "empty";
+    return "no finite values";
   const double mean = sum / double(finite);
   const double var = std::max(0.0, sumSq / double(finite) - mean * mean);
-  return "mean " + formatNumber(mean) + "  std " +
-         formatNumber(std::sqrt(var)) + "  min " + formatNumber(lo) + "  max " +
-         formatNumber(hi);
+  return fmt::format("mean {}  std {}  min {}  max {}", formatNumber(mean),
+                     formatNumber(std::sqrt(var)), formatNumber(lo),
+                     formatNumber(hi));
 }
 
 double median(std::vector<double> values) {
@@ -374,50 +588,39 @@ double median(std::vector<double> values) {
                            : 0.5 * (values[mid - 1] + values[mid]);
 }
 
-double gflops(const Signature &sig, double seconds) {
-  return seconds > 0 ? double(sig.flops) * 1e-9 / seconds : 0;
-}
-
-/// Allocates `t` with the shape of `spec`; `kind` names it in errors.
-bool allocate(const TensorSpec &spec, const char *kind, attnrt_tensor &t) {
-  if (attnrt_tensor_alloc(&t, int64_t(spec.shape.size()), spec.shape.data()) ==
-      ATTNRT_OK)
-    return true;
-  fprintf(stderr, "error: cannot allocate %s '%s' of shape %s\n", kind,
-          spec.name.c_str(), shapeString(spec).c_str());
-  return false;
+double gflops(const Model &model, double seconds) {
+  return seconds > 0 ? double(model.flops) * 1e-9 / seconds : 0;
 }
 
 } // namespace
 
 int main(int argc, char **argv) {
-  Signature sig;
+  Model model;
   std::string error;
-  if (!parseSignature(attn_model_signature, sig, error)) {
-    fprintf(stderr, "error: internal error: malformed model signature: %s\n",
-            error.c_str());
+  if (!readModel(attn_main_model, model, error)) {
+    fmt::print(stderr, "error: internal error: malformed model table: {}\n",
+               error);
     return kExitUsage;
   }
   Options opts;
-  if (!parseOptions(argc, argv, sig, opts, error)) {
-    fprintf(stderr, "error: %s\n(run '%s --help' for usage)\n", error.c_str(),
-            argv[0]);
+  if (!parseOptions(argc, argv, model, opts, error)) {
+    fmt::print(stderr, "error: {}\n(run '{} --help' for usage)\n", error,
+               argv[0]);
     return kExitUsage;
   }
   if (opts.help) {
-    printHelp(argv[0], sig);
+    printHelp(argv[0], model);
     return 0;
   }
   if (opts.threads)
     attnrt_set_num_threads(opts.threads);
 
-  // Inputs (from files or random), then outputs (NaN).
-  Tensors tensors;
+  // Inputs (from files or random, then checked), then outputs (f32: NaN).
+  Tensors tensors(model.tensors.size());
   std::vector<std::string> sources;
-  const size_t numInputs = sig.inputs.size();
-  for (size_t i = 0; i < numInputs; ++i) {
-    const TensorSpec &spec = sig.inputs[i];
-    attnrt_tensor t;
+  for (size_t i = 0; i < model.inputs.size(); ++i) {
+    const TensorSpec &spec = model.tensors[model.inputs[i]];
+    attnrt_tensor &t = tensors.list[model.inputs[i]];
     auto given = std::find_if(
         opts.inputFiles.begin(), opts.inputFiles.end(),
         [&](const auto &entry) { return entry.first == spec.name; });
@@ -426,96 +629,98 @@ int main(int argc, char **argv) {
         return kExitIO;
       sources.push_back("from " + given->second);
     } else {
-      if (!allocate(spec, "input", t))
+      if (!allocate(spec, t))
         return kExitIO;
-      attnrt_fill_random(t.data, attnrt_tensor_numel(&t),
-                         opts.seed * kSeedStride + i);
-      sources.push_back("random (seed " + std::to_string(opts.seed) + ")");
+      sources.push_back(
+          fillRandom(spec, t, opts.seed * kSeedStride + i, opts.seed));
     }
-    tensors.list.push_back(t);
-  }
-  for (const TensorSpec &spec : sig.outputs) {
-    attnrt_tensor t;
-    if (!allocate(spec, "output", t))
+    if (!validateInput(spec, t))
       return kExitIO;
-    std::fill(t.data, t.data + attnrt_tensor_numel(&t), std::nanf(""));
-    tensors.list.push_back(t);
+  }
+  for (size_t index : model.outputs) {
+    attnrt_tensor &t = tensors.list[index];
+    if (!allocate(model.tensors[index], t))
+      return kExitIO;
+    if (t.dtype == ATTN_DTYPE_F32)
+      std::fill_n(static_cast<float *>(t.data), attnrt_tensor_numel(&t),
+                  std::nanf(""));
   }
   std::vector<void *> buffers;
   int64_t tensorBytes = 0;
   for (attnrt_tensor &t : tensors.list) {
     buffers.push_back(t.data);
-    tensorBytes += attnrt_tensor_numel(&t) * int64_t(sizeof(float));
+    tensorBytes += attnrt_tensor_numel(&t) * attnrt_dtype_size(t.dtype);
   }
 
   if (!opts.saveInputs.empty()) {
     if (!makeDirs(opts.saveInputs, error)) {
-      fprintf(stderr, "error: %s\n", error.c_str());
+      fmt::print(stderr, "error: {}\n", error);
       return kExitIO;
     }
-    for (size_t i = 0; i < numInputs; ++i)
-      if (!saveTensor(opts.saveInputs + "/" + sig.inputs[i].name + ".npy",
-                      tensors.list[i]))
+    for (size_t index : model.inputs)
+      if (!saveTensor(opts.saveInputs + "/" + model.tensors[index].name +
+                          ".npy",
+                      tensors.list[index]))
         return kExitIO;
   }
 
-  // Tensor lines are aligned on the longest name and shape.
-  size_t nameWidth = 0, shapeWidth = 0;
-  for (const auto *list : {&sig.inputs, &sig.outputs})
-    for (const TensorSpec &spec : *list) {
-      nameWidth = std::max(nameWidth, spec.name.size());
-      shapeWidth = std::max(shapeWidth, shapeString(spec).size());
-    }
-  auto printTensor = [&](const char *kind, const TensorSpec &spec,
-                         const std::string &info) {
-    printf("  %-6s %-*s  %-*s  %s\n", kind, int(nameWidth), spec.name.c_str(),
-           int(shapeWidth), shapeString(spec).c_str(), info.c_str());
-  };
+  const Layout layout(model);
   if (!opts.quiet) {
-    printf("model %s: %s, %s, %s GFLOP/run, %s\n", sig.name.c_str(),
-           plural(numInputs, "input").c_str(),
-           plural(sig.outputs.size(), "output").c_str(),
-           formatNumber(double(sig.flops) * 1e-9).c_str(),
-           plural(size_t(attnrt_get_num_threads()), "thread").c_str());
-    for (size_t i = 0; i < numInputs; ++i)
-      printTensor("input", sig.inputs[i], sources[i]);
+    fmt::print("model {}: {}, {}, {} GFLOP/run, {}\n", model.name,
+               plural(model.inputs.size(), "input"),
+               plural(model.outputs.size(), "output"),
+               formatNumber(double(model.flops) * 1e-9),
+               plural(size_t(attnrt_get_num_threads()), "thread"));
+    for (size_t i = 0; i < model.inputs.size(); ++i)
+      layout.print(model.tensors[model.inputs[i]], sources[i]);
     fflush(stdout);
   }
 
   // The first run doubles as the warm-up of --bench.
-  auto timeRun = [&] {
+  auto timeRun = [&](double &seconds) {
     const double start = attnrt_now_seconds();
-    attn_model_run(buffers.data());
-    return attnrt_now_seconds() - start;
+    const int32_t status = model.run(buffers.data());
+    seconds = attnrt_now_seconds() - start;
+    if (status != ATTNRT_OK)
+      fmt::print(stderr, "error: model run failed: {}\n",
+                 attnrt_status_string(attnrt_status(status)));
+    return status == ATTNRT_OK;
   };
-  const double first = timeRun();
+  double first;
+  if (!timeRun(first))
+    return kExitIO;
   std::vector<double> times;
-  for (uint64_t i = 0; i < opts.bench; ++i)
-    times.push_back(timeRun());
+  for (uint64_t i = 0; i < opts.bench; ++i) {
+    double seconds;
+    if (!timeRun(seconds))
+      return kExitIO;
+    times.push_back(seconds);
+  }
   const double reported = times.empty() ? first : median(times);
 
-  for (size_t i = 0; i < sig.outputs.size(); ++i) {
+  for (size_t index : model.outputs) {
     int64_t nonFinite;
-    std::string stats = describeValues(tensors.list[numInputs + i], nonFinite);
+    const std::string stats = describeValues(tensors.list[index], nonFinite);
     if (!opts.quiet)
-      printTensor("output", sig.outputs[i], stats);
+      layout.print(model.tensors[index], stats);
     if (nonFinite)
-      fprintf(stderr, "warning: output '%s' contains %lld non-finite values\n",
-              sig.outputs[i].name.c_str(), (long long)nonFinite);
+      fmt::print(stderr, "warning: output '{}' contains {} non-finite values\n",
+                 model.tensors[index].name, nonFinite);
   }
 
   if (!opts.output.empty()) {
     const std::string &path = opts.output;
-    const bool singleFile = sig.outputs.size() == 1 && path.size() > 4 &&
+    const bool singleFile = model.outputs.size() == 1 && path.size() > 4 &&
                             path.compare(path.size() - 4, 4, ".npy") == 0;
     if (!singleFile && !makeDirs(path, error)) {
-      fprintf(stderr, "error: %s\n", error.c_str());
+      fmt::print(stderr, "error: {}\n", error);
       return kExitIO;
     }
-    for (size_t i = 0; i < sig.outputs.size(); ++i)
-      if (!saveTensor(singleFile ? path
-                                 : path + "/" + sig.outputs[i].name + ".npy",
-                      tensors.list[numInputs + i]))
+    for (size_t index : model.outputs)
+      if (!saveTensor(singleFile
+                          ? path
+                          : path + "/" + model.tensors[index].name + ".npy",
+                      tensors.list[index]))
         return kExitIO;
   }
 
@@ -523,16 +728,17 @@ int main(int argc, char **argv) {
     return 0;
   const int64_t peakRss = attnrt_peak_rss_bytes();
   const double mib = 1.0 / (1024 * 1024);
-  printf("time: %s ms (%s GFLOP/s), peak RSS %.1f MiB (tensors %.1f MiB)\n",
-         formatMs(first).c_str(), formatNumber(gflops(sig, first)).c_str(),
-         double(peakRss) * mib, double(tensorBytes) * mib);
+  fmt::print("time: {} ms ({} GFLOP/s), peak RSS {:.1f} MiB (tensors {:.1f} "
+             "MiB)\n",
+             formatMs(first), formatNumber(gflops(model, first)),
+             double(peakRss) * mib, double(tensorBytes) * mib);
   if (!times.empty())
-    printf("bench: %s, median %s ms, min %s ms, %s GFLOP/s (median)\n",
-           plural(times.size(), "run").c_str(), formatMs(reported).c_str(),
-           formatMs(*std::min_element(times.begin(), times.end())).c_str(),
-           formatNumber(gflops(sig, reported)).c_str());
-  printf("summary: ms=%.6g gflops=%.6g peak_rss_bytes=%lld tensor_bytes=%lld\n",
-         reported * 1e3, gflops(sig, reported), (long long)peakRss,
-         (long long)tensorBytes);
+    fmt::print("bench: {}, median {} ms, min {} ms, {} GFLOP/s (median)\n",
+               plural(times.size(), "run"), formatMs(reported),
+               formatMs(*std::min_element(times.begin(), times.end())),
+               formatNumber(gflops(model, reported)));
+  fmt::print("summary: ms={:.6g} gflops={:.6g} peak_rss_bytes={} "
+             "tensor_bytes={}\n",
+             reported * 1e3, gflops(model, reported), peakRss, tensorBytes);
   return 0;
 }

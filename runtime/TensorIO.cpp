@@ -2,10 +2,11 @@
 //
 // Allocation of runtime tensors and reading/writing them as NumPy .npy files.
 // The loader accepts format versions 1.0, 2.0 and 3.0 holding a C-order
-// '<f4' array and rejects everything else with a message naming the file and
-// the problem; it checks the file size before allocating, so a corrupt header
-// cannot trigger a huge allocation. The writer emits version 1.0 with the
-// header padded so that the data starts at a multiple of 64 bytes.
+// '<f4' (float32) or '<i4' (int32) array and rejects everything else with a
+// message naming the file and the problem; it checks the file size before
+// allocating, so a corrupt header cannot trigger a huge allocation. The writer
+// emits version 1.0 with the header padded so that the data starts at a
+// multiple of 64 bytes.
 //
 // Format reference: numpy/lib/format.py ("NEP 1").
 //
@@ -13,8 +14,10 @@
 
 #include "runtime/AttnRuntime.h"
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,38 +35,41 @@ constexpr size_t kAlignment = 64;
 /// Headers longer than this are rejected (numpy's own limit is 10000).
 constexpr uint32_t kMaxHeaderSize = 1 << 16;
 
-/// Formats "path: message" into `err` and returns `status`.
-attnrt_status fail(char *err, size_t errlen, attnrt_status status,
-                   const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/// The .npy type descriptors of the dtypes that files may hold.
+constexpr const char *kF32Descr = "<f4";
+constexpr const char *kI32Descr = "<i4";
+constexpr const char *kExpectedDtypes = "'<f4' float32 or '<i4' int32";
 
+/// Formats "path: message" into `err` (truncated to `errlen` bytes, NUL
+/// included) and returns `status`.
+template <typename... Args>
 attnrt_status fail(char *err, size_t errlen, attnrt_status status,
-                   const char *path, const char *fmt, ...) {
+                   const char *path, fmt::format_string<Args...> format,
+                   Args &&...args) {
   if (!err || errlen == 0)
     return status;
-  int n = snprintf(err, errlen, "%s: ", path);
-  if (n >= 0 && size_t(n) < errlen) {
-    va_list args;
-    va_start(args, fmt);
-    vsnprintf(err + n, errlen - size_t(n), fmt, args);
-    va_end(args);
-  }
+  const std::string message = fmt::format(
+      "{}: {}", path, fmt::format(format, std::forward<Args>(args)...));
+  const size_t n = std::min(message.size(), errlen - 1);
+  memcpy(err, message.data(), n);
+  err[n] = '\0';
   return status;
 }
 
-/// The element count of a shape and its size in bytes; false if a dimension
-/// is negative or the size overflows.
-bool checkedSize(int64_t rank, const int64_t *shape, int64_t &numel,
-                 size_t &bytes) {
+/// The element count of a shape and its size in bytes for `elementSize`-byte
+/// elements; false if a dimension is negative or the size overflows.
+bool checkedSize(int64_t rank, const int64_t *shape, int64_t elementSize,
+                 int64_t &numel, size_t &bytes) {
   numel = 1;
   for (int64_t i = 0; i < rank; ++i) {
     if (shape[i] < 0 || (shape[i] > 0 && numel > INT64_MAX / shape[i]))
       return false;
     numel *= shape[i];
   }
-  if (uint64_t(numel) > (SIZE_MAX - kAlignment) / sizeof(float))
+  if (elementSize <= 0 ||
+      uint64_t(numel) > (SIZE_MAX - kAlignment) / uint64_t(elementSize))
     return false;
-  bytes = size_t(numel) * sizeof(float);
+  bytes = size_t(numel) * size_t(elementSize);
   return true;
 }
 
@@ -152,6 +158,32 @@ struct HeaderParser {
 
 } // namespace
 
+int64_t attnrt_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case ATTN_DTYPE_F32:
+  case ATTN_DTYPE_I32:
+    return 4;
+  case ATTN_DTYPE_F16:
+  case ATTN_DTYPE_BF16:
+    return 2;
+  }
+  return 0;
+}
+
+const char *attnrt_dtype_name(int32_t dtype) {
+  switch (dtype) {
+  case ATTN_DTYPE_F32:
+    return "f32";
+  case ATTN_DTYPE_I32:
+    return "i32";
+  case ATTN_DTYPE_F16:
+    return "f16";
+  case ATTN_DTYPE_BF16:
+    return "bf16";
+  }
+  return "unknown";
+}
+
 int64_t attnrt_tensor_numel(const attnrt_tensor *t) {
   int64_t numel = 1;
   for (int64_t i = 0; i < t->rank; ++i)
@@ -159,16 +191,17 @@ int64_t attnrt_tensor_numel(const attnrt_tensor *t) {
   return numel;
 }
 
-/// Fails with ATTNRT_ERROR_INVALID_ARG for a bad rank or shape, a size that
-/// overflows, or an allocation that cannot be satisfied.
-attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int64_t rank,
+/// Fails with ATTNRT_ERROR_INVALID_ARG for an unknown dtype, a bad rank or
+/// shape, a size that overflows, or an allocation that cannot be satisfied.
+attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
                                   const int64_t *shape) {
   t->data = nullptr;
+  t->dtype = dtype;
   t->rank = 0;
   int64_t numel;
   size_t bytes;
   if (rank < 0 || rank > ATTNRT_MAX_RANK ||
-      !checkedSize(rank, shape, numel, bytes))
+      !checkedSize(rank, shape, attnrt_dtype_size(dtype), numel, bytes))
     return ATTNRT_ERROR_INVALID_ARG;
   // aligned_alloc needs a non-zero multiple of the alignment.
   size_t padded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
@@ -176,7 +209,7 @@ attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int64_t rank,
   if (!data)
     return ATTNRT_ERROR_INVALID_ARG;
   memset(data, 0, bytes);
-  t->data = static_cast<float *>(data);
+  t->data = data;
   t->rank = rank;
   for (int64_t i = 0; i < rank; ++i)
     t->shape[i] = shape[i];
@@ -198,7 +231,7 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   unsigned char prefix[kMagicSize + 2];
   const size_t got = fread(prefix, 1, sizeof(prefix), file);
   if (ferror(file)) // e.g. a directory
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot read: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot read: {}",
                 strerror(errno));
   if (got != sizeof(prefix) || memcmp(prefix, kMagic, kMagicSize) != 0)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
@@ -206,7 +239,7 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   const unsigned major = prefix[kMagicSize], minor = prefix[kMagicSize + 1];
   if (major < 1 || major > 3 || minor != 0)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "unsupported .npy format version %u.%u (expected 1.0, 2.0 "
+                "unsupported .npy format version {}.{} (expected 1.0, 2.0 "
                 "or 3.0)",
                 major, minor);
 
@@ -220,7 +253,7 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
       uint32_t(lenBytes[2]) << 16 | uint32_t(lenBytes[3]) << 24;
   if (headerLen > kMaxHeaderSize)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "header of %u bytes is too large (limit %u)", headerLen,
+                "header of {} bytes is too large (limit {})", headerLen,
                 kMaxHeaderSize);
   std::string header(headerLen, '\0');
   if (fread(&header[0], 1, headerLen, file) != headerLen)
@@ -244,7 +277,8 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
     if (key == "descr") {
       if (parser.peek('['))
         return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                    "unsupported structured dtype (expected '<f4', float32)");
+                    "unsupported structured dtype (expected {})",
+                    kExpectedDtypes);
       ok = parser.parseString(descr);
       hasDescr = true;
     } else if (key == "fortran_order") {
@@ -254,11 +288,11 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
       ok = parser.parseShape(shape, rank);
     } else {
       return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                  "unexpected header key '%s'", key.c_str());
+                  "unexpected header key '{}'", key);
     }
     if (!ok)
       return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                  "malformed value of '%s' in the header", key.c_str());
+                  "malformed value of '{}' in the header", key);
     if (!parser.consume(',') && !parser.peek('}'))
       return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                   "malformed header (expected ',' or '}')");
@@ -267,50 +301,52 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   if (!hasDescr || !hasOrder || rank < 0)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "header lacks one of 'descr', 'fortran_order', 'shape'");
-  if (descr != "<f4")
+  int32_t dtype;
+  if (descr == kF32Descr)
+    dtype = ATTN_DTYPE_F32;
+  else if (descr == kI32Descr)
+    dtype = ATTN_DTYPE_I32;
+  else
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "unsupported dtype '%s' (expected '<f4', float32)",
-                descr.c_str());
+                "unsupported dtype '{}' (expected {})", descr, kExpectedDtypes);
   if (fortranOrder)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "Fortran-order arrays are not supported (expected "
                 "fortran_order False)");
   if (rank > ATTNRT_MAX_RANK)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "rank %lld exceeds the maximum of %d", (long long)rank,
-                ATTNRT_MAX_RANK);
+                "rank {} exceeds the maximum of {}", rank, ATTNRT_MAX_RANK);
 
   // Compare the announced size with what the file holds before allocating.
   int64_t numel;
   size_t bytes;
-  if (!checkedSize(rank, shape, numel, bytes))
+  if (!checkedSize(rank, shape, attnrt_dtype_size(dtype), numel, bytes))
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "the shape in the header is too large");
   const long dataStart = ftell(file);
   if (dataStart < 0 || fseek(file, 0, SEEK_END) != 0)
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: {}",
                 strerror(errno));
   const long fileEnd = ftell(file);
   if (fileEnd < 0 || fseek(file, dataStart, SEEK_SET) != 0)
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot seek: {}",
                 strerror(errno));
   const uint64_t available = uint64_t(fileEnd - dataStart);
   if (available < bytes)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "truncated data: expected %zu bytes, found %llu", bytes,
-                (unsigned long long)available);
+                "truncated data: expected {} bytes, found {}", bytes,
+                available);
   if (available > bytes)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                "%llu unexpected bytes after the data",
-                (unsigned long long)(available - bytes));
+                "{} unexpected bytes after the data", available - bytes);
 
   attnrt_tensor tensor;
-  if (attnrt_tensor_alloc(&tensor, rank, shape) != ATTNRT_OK)
+  if (attnrt_tensor_alloc(&tensor, dtype, rank, shape) != ATTNRT_OK)
     return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
-                "cannot allocate %zu bytes", bytes);
+                "cannot allocate {} bytes", bytes);
   if (fread(tensor.data, 1, bytes, file) != bytes) {
     attnrt_tensor_free(&tensor);
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "read failed: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "read failed: {}",
                 strerror(errno));
   }
   *out = tensor;
@@ -322,12 +358,13 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
 attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
                               size_t errlen) {
   out->data = nullptr;
+  out->dtype = ATTN_DTYPE_F32;
   out->rank = 0;
   if (err && errlen)
     err[0] = '\0';
   FILE *file = fopen(path, "rb");
   if (!file)
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot open: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot open: {}",
                 strerror(errno));
   attnrt_status status = loadFromFile(file, path, out, err, errlen);
   fclose(file);
@@ -340,20 +377,26 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
     err[0] = '\0';
   if (t->rank < 0 || t->rank > ATTNRT_MAX_RANK)
     return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
-                "invalid tensor rank %lld", (long long)t->rank);
+                "invalid tensor rank {}", t->rank);
+  const char *descr = t->dtype == ATTN_DTYPE_F32   ? kF32Descr
+                      : t->dtype == ATTN_DTYPE_I32 ? kI32Descr
+                                                   : nullptr;
+  if (!descr)
+    return fail(err, errlen, ATTNRT_ERROR_UNSUPPORTED, path,
+                "cannot write dtype {} (.npy files hold f32 or i32)",
+                attnrt_dtype_name(t->dtype));
   int64_t numel;
   size_t bytes;
-  if (!checkedSize(t->rank, t->shape, numel, bytes) || (bytes && !t->data))
+  if (!checkedSize(t->rank, t->shape, attnrt_dtype_size(t->dtype), numel,
+                   bytes) ||
+      (bytes && !t->data))
     return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
                 "invalid tensor shape or data");
 
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (int64_t i = 0; i < t->rank; ++i) {
-    if (i > 0)
-      header += ", ";
-    header += std::to_string(t->shape[i]);
-  }
-  header += t->rank == 1 ? ",), }" : "), }";
+  // A 1-tuple needs its trailing comma: (5,).
+  std::string header = fmt::format(
+      "{{'descr': '{}', 'fortran_order': False, 'shape': ({}{}), }}", descr,
+      fmt::join(t->shape, t->shape + t->rank, ", "), t->rank == 1 ? "," : "");
   // Pad with spaces and a final newline so that the data is aligned.
   const size_t prefixSize = kMagicSize + 2 + 2;
   size_t total = prefixSize + header.size() + 1;
@@ -366,7 +409,7 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
 
   FILE *file = fopen(path, "wb");
   if (!file)
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot create: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot create: {}",
                 strerror(errno));
   bool ok = fwrite(head.data(), 1, head.size(), file) == head.size() &&
             fwrite(t->data, 1, bytes, file) == bytes;
@@ -376,7 +419,7 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
     savedErrno = errno;
   }
   if (!ok)
-    return fail(err, errlen, ATTNRT_ERROR_IO, path, "write failed: %s",
+    return fail(err, errlen, ATTNRT_ERROR_IO, path, "write failed: {}",
                 strerror(savedErrno));
   return ATTNRT_OK;
 }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
 
 packages=(clang-22 lld-22 llvm-22-dev libmlir-22-dev mlir-22-tools
-          catch2 ccache ninja-build cmake python3)
+          catch2 libfmt-dev ccache ninja-build cmake python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -89,8 +89,7 @@ func.func @f16_operand(%q: tensor<1x8x128x64xf16>, %k: tensor<1x8x128x64xf32>, %
 // -----
 
 func.func @unknown_mask(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
-  // expected-error @+2 {{expected ::mlir::attn::MaskKind to be one of: none, causal}}
-  // expected-error @+1 {{failed to parse Attn_MaskAttr parameter 'kind'}}
+  // expected-error @+1 {{expected mask kind 'none' or 'causal', got 'upper'}}
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<upper>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
   return %o : tensor<1x8x128x64xf32>
 }
@@ -141,4 +140,84 @@ func.func @schedule_non_positive(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x
   // expected-error @+1 {{expected tile_kv to be positive, got 0}}
   %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, tile_kv = 0, vector_width = 16, qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>} : tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
   return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @window_negative(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected window sizes to be non-negative, got [-2, 3]}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, window = [-2, 3]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @causal_window_right(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected a causal window to have right = 0 (causal hides later keys), got 4}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal, window = [16, 4]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @global_unsorted(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected global positions to be sorted and distinct, got 5 before 3}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, global = [5, 3]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @global_out_of_range(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected global positions to be below the key seq len (64), got 64}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, global = [0, 64]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @mask_unknown_key(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected 'window' or 'global', got 'band'}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, band = [1, 2]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @segments_shape(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %s: tensor<1x32xi32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected kv_segments to have shape [1, 64] [batch, kv seq], got [1, 32]}}
+  %o = attn.sdpa %q, %k, %v kv_segments(%s : tensor<1x32xi32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @q_segments_alone(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %s: tensor<1x64xi32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{q_segments needs kv_segments (the keys' segment ids)}}
+  %o = attn.sdpa %q, %k, %v q_segments(%s : tensor<1x64xi32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @cross_segments_need_q(%q: tensor<1x2x16x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %s: tensor<1x64xi32>) -> tensor<1x2x16x32xf32> {
+  // expected-error @+1 {{expected q_segments: query seq len (16) differs from key seq len (64), so the queries' segment ids cannot default to the keys'}}
+  %o = attn.sdpa %q, %k, %v kv_segments(%s : tensor<1x64xi32>) : tensor<1x2x16x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x16x32xf32>
+  return %o : tensor<1x2x16x32xf32>
+}
+
+// -----
+
+func.func @lengths_shape(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %l: tensor<2xi32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected kv_lengths to have shape [1] [batch], got [2]}}
+  %o = attn.sdpa %q, %k, %v kv_lengths(%l : tensor<2xi32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @lengths_f32(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %l: tensor<1xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{operand #3 must be ranked tensor of 32-bit signless integer values, but got 'tensor<1xf32>'}}
+  %o = attn.sdpa %q, %k, %v kv_lengths(%l : tensor<1xf32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
 }

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --split-input-file --attn-lower-attention-to-loops | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-lower-attention-to-loops --cse | FileCheck %s
 
 // Causal GQA self-attention, Sq = Skv = 100 (not a multiple of the tiles).
 // One parallel loop over batch × heads × query tiles (1 × 2 × 4); the kv
@@ -14,10 +14,11 @@
 //   CHECK-DAG:     memref.alloc() {alignment = 64 : i64} : memref<32x32xf32>
 //   CHECK-DAG:     memref.alloc() {alignment = 64 : i64} : memref<16x32xf32>
 //   CHECK-NOT:     memref<100x100xf32>
-//       CHECK:     %[[LIVE_END:.+]] = arith.ceildivui %{{.+}}, %{{.+}} : index
-//       CHECK:     %[[FULL_END:.+]] = arith.divui %{{.+}}, %{{.+}} : index
-//       CHECK:     scf.for %[[T:.+]] = %{{.+}} to %[[LIVE_END]] step
-//       CHECK:       %[[IS_FULL_HI:.+]] = arith.cmpi ult, %[[T]], %[[FULL_END]]
+// The kv tile loop runs over the hull of the live key range: from
+// floor(begin / tile_kv) to ceil(end / tile_kv) of the first and last row.
+//       CHECK:     %[[LO:.+]] = arith.floordivsi %{{.+}}, %{{.+}} : index
+//       CHECK:     %[[HI:.+]] = arith.ceildivsi %{{.+}}, %{{.+}} : index
+//       CHECK:     scf.for %[[T:.+]] = %[[LO]] to %{{.+}} step
 //       CHECK:       scf.if
 // Full tile: kernel 1 keeps 4 keys × 2 query vectors in registers over d.
 //       CHECK:         scf.for {{.+}} iter_args({{.+}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
@@ -36,12 +37,17 @@
 //       CHECK:         vector.fma
 //       CHECK:       } else {
 // Boundary tile: key index clamped for the loads; kernel 1's epilogue sets
-// the scores the mask hides to -inf before the column max.
-//       CHECK:         vector.step : vector<16xindex>
+// the scores the mask hides to -inf before the column max, testing the key
+// against each row's visible range [begin, end) (i32, computed once per
+// query tile).
 //       CHECK:         arith.minsi
 //       CHECK:         vector.fma
+//       CHECK:         vector.load {{.+}} : memref<32xi32>, vector<16xi32>
+//       CHECK:         arith.cmpi sle, {{.+}} : vector<16xi32>
 //       CHECK:         arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xi1>, vector<16xf32>
 //       CHECK:         arith.maximumf
+// Rows past the valid query length are stored as zeros.
+//       CHECK:     arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<16xf32>
 //       CHECK:     vector.store %{{.+}}, %[[OUT]]
 //       CHECK:   bufferization.to_tensor %[[OUT]] restrict writable
 func.func @causal_gqa(%q: tensor<1x2x100x32xf32>, %k: tensor<1x1x100x32xf32>,
@@ -65,4 +71,61 @@ func.func @no_mask(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x40x64xf32>,
                    %v: tensor<1x1x40x64xf32>) -> tensor<1x1x16x64xf32> {
   %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4>} : tensor<1x1x16x64xf32>, tensor<1x1x40x64xf32>, tensor<1x1x40x64xf32> -> tensor<1x1x16x64xf32>
   return %o : tensor<1x1x16x64xf32>
+}
+
+// -----
+
+// A causal sliding window: the live kv tiles are the band around the
+// diagonal, so the loop bounds depend on the window (left = 40): the first
+// live key of a row is pos - 40.
+// CHECK-LABEL: func.func @causal_window
+//       CHECK:   scf.parallel
+//       CHECK:     arith.subi %{{.+}}, %c40 : index
+//       CHECK:     scf.for %{{.+}} = %{{.+}} to %{{.+}} step %c1
+//   CHECK-NOT:       scf.if %{{.+}} {
+//       CHECK:       scf.if
+func.func @causal_window(%q: tensor<1x1x128x32xf32>, %k: tensor<1x1x128x32xf32>,
+                         %v: tensor<1x1x128x32xf32>) -> tensor<1x1x128x32xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal, window = [40, 0]>, schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>} : tensor<1x1x128x32xf32>, tensor<1x1x128x32xf32>, tensor<1x1x128x32xf32> -> tensor<1x1x128x32xf32>
+  return %o : tensor<1x1x128x32xf32>
+}
+
+// -----
+
+// Global tokens (positions 0-1 and 64) with a window: the live ranges are
+// several, so each kv tile of the hull first tests whether it is live (an
+// scf.if without else) before the full/boundary branch; boundary tiles also
+// accept global keys below the row's limit.
+// CHECK-LABEL: func.func @global_window
+//       CHECK:   scf.for
+//       CHECK:     scf.if %{{.+}} {
+//       CHECK:       scf.if %{{.+}} {
+//       CHECK:       } else {
+//       CHECK:         arith.cmpi slt, %{{.+}}, %c65 : index
+//       CHECK:         arith.ori %{{.+}} : vector<16xi1>
+func.func @global_window(%q: tensor<1x1x128x32xf32>, %k: tensor<1x1x128x32xf32>,
+                         %v: tensor<1x1x128x32xf32>) -> tensor<1x1x128x32xf32> {
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, window = [8, 8], global = [0, 1, 64]>, schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>} : tensor<1x1x128x32xf32>, tensor<1x1x128x32xf32>, tensor<1x1x128x32xf32> -> tensor<1x1x128x32xf32>
+  return %o : tensor<1x1x128x32xf32>
+}
+
+// -----
+
+// Segments and valid lengths are read at run time: lengths are loaded per
+// batch entry and clamped to [0, S]; a row's segment keys are found by
+// binary search over the (non-decreasing) kv segment ids.
+// CHECK-LABEL: func.func @segments_lengths
+//   CHECK-DAG:   %[[SEG:.+]] = bufferization.to_buffer %arg3 read_only : tensor<2x64xi32>
+//   CHECK-DAG:   %[[LEN:.+]] = bufferization.to_buffer %arg4 read_only : tensor<2xi32>
+//       CHECK:   scf.parallel
+//       CHECK:     memref.load %[[LEN]]
+//       CHECK:     arith.maxsi
+//       CHECK:     arith.minsi
+//       CHECK:     scf.while
+//       CHECK:       memref.load %[[SEG]]
+func.func @segments_lengths(%q: tensor<2x2x64x32xf32>, %k: tensor<2x1x64x32xf32>,
+                            %v: tensor<2x1x64x32xf32>, %seg: tensor<2x64xi32>,
+                            %len: tensor<2xi32>) -> tensor<2x2x64x32xf32> {
+  %o = attn.sdpa %q, %k, %v kv_segments(%seg : tensor<2x64xi32>) kv_lengths(%len : tensor<2xi32>) {mask = #attn.mask<causal>, schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>} : tensor<2x2x64x32xf32>, tensor<2x1x64x32xf32>, tensor<2x1x64x32xf32> -> tensor<2x2x64x32xf32>
+  return %o : tensor<2x2x64x32xf32>
 }

@@ -212,6 +212,12 @@ TEST_CASE("shapes and element types", "[parser]") {
   CHECK(model.inputs[0].shape.size() == 8);
   CHECK(model.inputs[1].shape == std::vector<int64_t>{INT64_MAX});
   CHECK(model.inputs[2].shape == std::vector<int64_t>{7});
+  CHECK(model.inputs[2].elementType == "f32");
+  Model ints = parseOk("input lens: i32[2]\ninput seg: i32 [2, 9]\noutput lens");
+  CHECK(ints.inputs[0].elementType == "i32");
+  CHECK(ints.inputs[0].shape == std::vector<int64_t>{2});
+  CHECK(ints.inputs[1].elementType == "i32");
+  CHECK(ints.inputs[1].shape == std::vector<int64_t>{2, 9});
   // A shape may be split across lines.
   CHECK(parseOk("input a: [1,\n 2]\noutput a").inputs[0].shape.size() == 2);
 }
@@ -305,9 +311,17 @@ TEST_CASE("shape errors", "[parser][errors]") {
     CHECK(errorOf("input q: f32[1, 1, 1, 1, 1, 1, 1, 1, 1]") ==
           "1:10: tensor rank 9 exceeds the maximum of 8");
   }
-  SECTION("unsupported element type") {
+  SECTION("element types not supported yet") {
     CHECK(errorOf("input q: f16[1]") ==
-          "1:10: unsupported element type 'f16'; only f32 is supported");
+          "1:10: element type 'f16' is not supported yet; use f32");
+    CHECK(errorOf("input q: bf16[1]") ==
+          "1:10: element type 'bf16' is not supported yet; use f32");
+  }
+  SECTION("unknown element type") {
+    CHECK(errorOf("input q: f64[1]") ==
+          "1:10: unknown element type 'f64'; expected f32 or i32");
+    CHECK(errorOf("input q: I32[1]") ==
+          "1:10: unknown element type 'I32'; expected f32 or i32");
   }
 }
 

@@ -1,11 +1,13 @@
 //===- RuntimeTest.cpp - Unit tests of the attnc runtime ------------------===//
 //
-// Tests of the runtime's C ABI: .npy round trips and every load error,
-// tensor allocation, the seeded random fill, the thread pool, timing, memory
-// and status strings. Files go to a fresh temporary directory per run.
+// Tests of the runtime's C ABI: dtypes, .npy round trips (f32 and i32) and
+// every load error, tensor allocation, the seeded random fill, the thread pool,
+// timing, memory and status strings. Files go to a fresh temporary directory
+// per run.
 //
 //===----------------------------------------------------------------------===//
 
+#include "runtime/AttnModel.h"
 #include "runtime/AttnRuntime.h"
 
 #include <catch2/catch.hpp>
@@ -14,6 +16,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -107,27 +110,70 @@ TEST_CASE("status strings name every code", "[runtime]") {
         "unknown status");
 }
 
+// The model table is read by code that other compilers built (and written as
+// LLVM globals by attnc): its layout is the ABI.
+static_assert(sizeof(attn_tensor_info) == 40, "attn_tensor_info layout");
+static_assert(offsetof(attn_tensor_info, dtype) == 8, "");
+static_assert(offsetof(attn_tensor_info, role) == 12, "");
+static_assert(offsetof(attn_tensor_info, content) == 16, "");
+static_assert(offsetof(attn_tensor_info, rank) == 20, "");
+static_assert(offsetof(attn_tensor_info, bound) == 24, "");
+static_assert(offsetof(attn_tensor_info, shape) == 32, "");
+static_assert(sizeof(attn_model_info) == 40, "attn_model_info layout");
+static_assert(offsetof(attn_model_info, num_tensors) == 4, "");
+static_assert(offsetof(attn_model_info, name) == 8, "");
+static_assert(offsetof(attn_model_info, flops) == 16, "");
+static_assert(offsetof(attn_model_info, tensors) == 24, "");
+static_assert(offsetof(attn_model_info, run) == 32, "");
+
+TEST_CASE("dtype sizes and names", "[runtime]") {
+  CHECK(attnrt_dtype_size(ATTN_DTYPE_F32) == 4);
+  CHECK(attnrt_dtype_size(ATTN_DTYPE_I32) == 4);
+  CHECK(attnrt_dtype_size(ATTN_DTYPE_F16) == 2);
+  CHECK(attnrt_dtype_size(ATTN_DTYPE_BF16) == 2);
+  CHECK(attnrt_dtype_size(4) == 0);
+  CHECK(attnrt_dtype_size(-1) == 0);
+  CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_F32)) == "f32");
+  CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_I32)) == "i32");
+  CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_F16)) == "f16");
+  CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_BF16)) == "bf16");
+  CHECK(std::string(attnrt_dtype_name(17)) == "unknown");
+}
+
 TEST_CASE("tensor alloc is aligned, zeroed and validated", "[runtime]") {
   attnrt_tensor t;
   const int64_t shape[] = {3, 5, 7};
-  REQUIRE(attnrt_tensor_alloc(&t, 3, shape) == ATTNRT_OK);
+  REQUIRE(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, 3, shape) == ATTNRT_OK);
+  CHECK(t.dtype == ATTN_DTYPE_F32);
   CHECK(reinterpret_cast<uintptr_t>(t.data) % 64 == 0);
   CHECK(attnrt_tensor_numel(&t) == 105);
   for (int64_t i = 0; i < 105; ++i)
-    CHECK(t.data[i] == 0.0f);
+    CHECK(static_cast<float *>(t.data)[i] == 0.0f);
   attnrt_tensor_free(&t);
   CHECK(t.data == nullptr);
 
-  REQUIRE(attnrt_tensor_alloc(&t, 0, nullptr) == ATTNRT_OK);
+  for (int32_t dtype : {ATTN_DTYPE_I32, ATTN_DTYPE_F16, ATTN_DTYPE_BF16}) {
+    CAPTURE(dtype);
+    REQUIRE(attnrt_tensor_alloc(&t, dtype, 3, shape) == ATTNRT_OK);
+    CHECK(t.dtype == dtype);
+    const std::string zeros(size_t(105 * attnrt_dtype_size(dtype)), '\0');
+    CHECK(std::memcmp(t.data, zeros.data(), zeros.size()) == 0);
+    attnrt_tensor_free(&t);
+  }
+
+  REQUIRE(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, 0, nullptr) == ATTNRT_OK);
   CHECK(attnrt_tensor_numel(&t) == 1);
   attnrt_tensor_free(&t);
 
   const int64_t negative[] = {2, -1};
-  CHECK(attnrt_tensor_alloc(&t, 2, negative) == ATTNRT_ERROR_INVALID_ARG);
-  CHECK(attnrt_tensor_alloc(&t, ATTNRT_MAX_RANK + 1, shape) ==
+  CHECK(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, 2, negative) ==
+        ATTNRT_ERROR_INVALID_ARG);
+  CHECK(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, ATTNRT_MAX_RANK + 1, shape) ==
         ATTNRT_ERROR_INVALID_ARG);
   const int64_t huge[] = {INT64_MAX / 2, 4};
-  CHECK(attnrt_tensor_alloc(&t, 2, huge) == ATTNRT_ERROR_INVALID_ARG);
+  CHECK(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, 2, huge) ==
+        ATTNRT_ERROR_INVALID_ARG);
+  CHECK(attnrt_tensor_alloc(&t, 9, 3, shape) == ATTNRT_ERROR_INVALID_ARG);
   CHECK(t.data == nullptr);
 }
 
@@ -136,33 +182,73 @@ TEST_CASE("npy save/load round trip", "[runtime][npy]") {
       {}, {5}, {1}, {2, 3}, {0, 4}, {2, 3, 4, 5}, {1, 1, 1, 1, 1, 1, 1, 2}};
   for (const std::vector<int64_t> &shape : shapes) {
     CAPTURE(shape);
+    for (int32_t dtype : {ATTN_DTYPE_F32, ATTN_DTYPE_I32}) {
+      CAPTURE(dtype);
+      attnrt_tensor t;
+      REQUIRE(attnrt_tensor_alloc(&t, dtype, int64_t(shape.size()),
+                                  shape.data()) == ATTNRT_OK);
+      const int64_t numel = attnrt_tensor_numel(&t);
+      // Random bits; as i32 they are arbitrary integers.
+      attnrt_fill_random(static_cast<float *>(t.data), numel, 42);
+      const std::string path = tempPath("roundtrip.npy");
+      char err[256];
+      REQUIRE(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK);
+
+      // Version 1.0, data aligned to 64 bytes, header ending in a newline.
+      const std::string bytes = readFile(path);
+      REQUIRE(bytes.size() > 10);
+      CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
+      const size_t headerLen = size_t((unsigned char)bytes[8]) |
+                               size_t((unsigned char)bytes[9]) << 8;
+      CHECK((10 + headerLen) % 64 == 0);
+      CHECK(bytes[10 + headerLen - 1] == '\n');
+      CHECK(bytes.size() == 10 + headerLen + size_t(numel) * 4);
+      const std::string descr = dtype == ATTN_DTYPE_F32 ? "'<f4'" : "'<i4'";
+      CHECK(bytes.find("'descr': " + descr) != std::string::npos);
+
+      attnrt_tensor loaded;
+      REQUIRE(attnrt_npy_load(path.c_str(), &loaded, err, sizeof(err)) ==
+              ATTNRT_OK);
+      CHECK(loaded.dtype == dtype);
+      REQUIRE(loaded.rank == t.rank);
+      for (int64_t i = 0; i < t.rank; ++i)
+        CHECK(loaded.shape[i] == t.shape[i]);
+      CHECK(std::memcmp(loaded.data, t.data, size_t(numel) * 4) == 0);
+      attnrt_tensor_free(&loaded);
+      attnrt_tensor_free(&t);
+    }
+  }
+}
+
+TEST_CASE("npy save writes the shape tuple as numpy does", "[runtime][npy]") {
+  const std::vector<std::pair<std::vector<int64_t>, std::string>> cases = {
+      {{}, "'shape': (), }"},
+      {{5}, "'shape': (5,), }"},
+      {{2, 3}, "'shape': (2, 3), }"}};
+  for (const auto &[shape, expected] : cases) {
     attnrt_tensor t;
-    REQUIRE(attnrt_tensor_alloc(&t, int64_t(shape.size()), shape.data()) ==
-            ATTNRT_OK);
-    const int64_t numel = attnrt_tensor_numel(&t);
-    attnrt_fill_random(t.data, numel, 42);
-    const std::string path = tempPath("roundtrip.npy");
+    REQUIRE(attnrt_tensor_alloc(&t, ATTN_DTYPE_I32, int64_t(shape.size()),
+                                shape.data()) == ATTNRT_OK);
+    const std::string path = tempPath("tuple.npy");
+    REQUIRE(attnrt_npy_save(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
+    CHECK(readFile(path).find("{'descr': '<i4', 'fortran_order': False, " +
+                              expected) != std::string::npos);
+    attnrt_tensor_free(&t);
+  }
+}
+
+TEST_CASE("npy save rejects dtypes that .npy cannot hold", "[runtime][npy]") {
+  const int64_t shape[] = {4};
+  for (int32_t dtype : {ATTN_DTYPE_F16, ATTN_DTYPE_BF16}) {
+    attnrt_tensor t;
+    REQUIRE(attnrt_tensor_alloc(&t, dtype, 1, shape) == ATTNRT_OK);
     char err[256];
-    REQUIRE(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) == ATTNRT_OK);
-
-    // Version 1.0, data aligned to 64 bytes, header ending in a newline.
-    const std::string bytes = readFile(path);
-    REQUIRE(bytes.size() > 10);
-    CHECK(bytes.compare(0, 8, std::string("\x93NUMPY\x01\x00", 8)) == 0);
-    const size_t headerLen =
-        size_t((unsigned char)bytes[8]) | size_t((unsigned char)bytes[9]) << 8;
-    CHECK((10 + headerLen) % 64 == 0);
-    CHECK(bytes[10 + headerLen - 1] == '\n');
-    CHECK(bytes.size() == 10 + headerLen + size_t(numel) * 4);
-
-    attnrt_tensor loaded;
-    REQUIRE(attnrt_npy_load(path.c_str(), &loaded, err, sizeof(err)) ==
-            ATTNRT_OK);
-    REQUIRE(loaded.rank == t.rank);
-    for (int64_t i = 0; i < t.rank; ++i)
-      CHECK(loaded.shape[i] == t.shape[i]);
-    CHECK(std::memcmp(loaded.data, t.data, size_t(numel) * 4) == 0);
-    attnrt_tensor_free(&loaded);
+    const std::string path = tempPath("half.npy");
+    CHECK(attnrt_npy_save(path.c_str(), &t, err, sizeof(err)) ==
+          ATTNRT_ERROR_UNSUPPORTED);
+    CHECK(std::string(err) == path + ": cannot write dtype " +
+                                  attnrt_dtype_name(dtype) +
+                                  " (.npy files hold f32 or i32)");
     attnrt_tensor_free(&t);
   }
 }
@@ -176,12 +262,34 @@ TEST_CASE("npy load accepts versions 2.0 and 3.0", "[runtime][npy]") {
     writeFile(path, npyBytes(major, kF32Dict, data));
     attnrt_tensor t;
     REQUIRE(attnrt_npy_load(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
+    CHECK(t.dtype == ATTN_DTYPE_F32);
     CHECK(t.rank == 2);
     CHECK(t.shape[0] == 2);
     CHECK(t.shape[1] == 3);
-    CHECK(t.data[1] == 2.0f);
+    CHECK(static_cast<float *>(t.data)[1] == 2.0f);
     attnrt_tensor_free(&t);
   }
+}
+
+TEST_CASE("npy load reads int32 files", "[runtime][npy]") {
+  const std::string path = tempPath("int32.npy");
+  std::string data = floatBytes(3);
+  const int32_t values[3] = {7, -1, 512};
+  std::memcpy(&data[0], values, sizeof(values));
+  writeFile(path, npyBytes(1,
+                           "{'descr': '<i4', 'fortran_order': False, 'shape': "
+                           "(3,), }",
+                           data));
+  attnrt_tensor t;
+  REQUIRE(attnrt_npy_load(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
+  CHECK(t.dtype == ATTN_DTYPE_I32);
+  REQUIRE(t.rank == 1);
+  CHECK(t.shape[0] == 3);
+  const int32_t *loaded = static_cast<const int32_t *>(t.data);
+  CHECK(loaded[0] == 7);
+  CHECK(loaded[1] == -1);
+  CHECK(loaded[2] == 512);
+  attnrt_tensor_free(&t);
 }
 
 TEST_CASE("npy load reports each error with the file name", "[runtime][npy]") {
@@ -197,7 +305,24 @@ TEST_CASE("npy load reports each error with the file name", "[runtime][npy]") {
                 "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
                 floatBytes(12)),
        ATTNRT_ERROR_FORMAT,
-       "f8.npy: unsupported dtype '<f8' (expected '<f4', float32)"},
+       "f8.npy: unsupported dtype '<f8' (expected '<f4' float32 or '<i4' "
+       "int32)"},
+      {"i8.npy",
+       npyBytes(1,
+                "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }",
+                floatBytes(12)),
+       ATTNRT_ERROR_FORMAT, "i8.npy: unsupported dtype '<i8'"},
+      {"bigendian.npy",
+       npyBytes(1,
+                "{'descr': '>i4', 'fortran_order': False, 'shape': (2, 3), }",
+                floatBytes(6)),
+       ATTNRT_ERROR_FORMAT, "bigendian.npy: unsupported dtype '>i4'"},
+      {"i4-truncated.npy",
+       npyBytes(1,
+                "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }",
+                floatBytes(5)),
+       ATTNRT_ERROR_FORMAT,
+       "i4-truncated.npy: truncated data: expected 24 bytes, found 20"},
       {"fortran.npy",
        npyBytes(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }",
                 floatBytes(6)),
@@ -260,7 +385,7 @@ TEST_CASE("npy errors fit small buffers and tolerate none", "[runtime][npy]") {
 TEST_CASE("npy save reports unwritable paths", "[runtime][npy]") {
   attnrt_tensor t;
   const int64_t shape[] = {4};
-  REQUIRE(attnrt_tensor_alloc(&t, 1, shape) == ATTNRT_OK);
+  REQUIRE(attnrt_tensor_alloc(&t, ATTN_DTYPE_F32, 1, shape) == ATTNRT_OK);
   char err[256];
   CHECK(attnrt_npy_save("/nonexistent/dir/x.npy", &t, err, sizeof(err)) ==
         ATTNRT_ERROR_IO);

@@ -1,24 +1,21 @@
 //===- IRGen.cpp - model AST to attn IR -----------------------------------===//
 //
-// Turns a parsed model description into `attn` IR on tensors. This is where
-// an op's arguments get their meaning: which op names exist, which keyword
-// arguments each op takes, and that argument names refer to defined tensors.
-// Shape rules are left to the op verifiers, whose messages then point at the
-// model file through the ops' FileLineColLoc.
+// Turns a parsed model description into `attn` IR on tensors: the model's
+// inputs become the entry function's arguments, each call is checked against
+// the op table and built by its op's builder (OpTable.h), and the outputs are
+// returned. Shape rules are left to the op verifiers, whose messages then
+// point at the model file through the ops' FileLineColLoc.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/IRGen.h"
 
-#include "dialect/AttnOps.h"
 #include "passes/Passes.h"
+#include "tools/attnc/OpTable.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/SourceMgr.h"
-
-#include <cmath>
 
 namespace mlir::attn {
 namespace {
@@ -37,8 +34,6 @@ private:
         sourceMgr.getMemoryBuffer(sourceMgr.getMainFileID())->getBufferIdentifier();
     return FileLineColLoc::get(&context, file, line, col);
   }
-  FailureOr<Value> lookup(const model::Expr &expr, StringRef what);
-  FailureOr<Value> buildAttention(const model::Assign &assign);
 
   MLIRContext &context;
   const llvm::SourceMgr &sourceMgr;
@@ -48,82 +43,18 @@ private:
 
 } // namespace
 
-FailureOr<Value> IRGen::lookup(const model::Expr &expr, StringRef what) {
-  if (expr.kind != model::Expr::Kind::Name)
-    return emitError(loc(expr.loc))
-           << "expected a tensor name for " << what << ", got a "
-           << (expr.kind == model::Expr::Kind::Number ? "number" : "list");
-  auto it = values.find(expr.name);
-  if (it == values.end())
-    return emitError(loc(expr.loc)) << "use of undefined value '" << expr.name
-                                    << "'";
-  return it->second;
-}
-
-FailureOr<Value> IRGen::buildAttention(const model::Assign &assign) {
-  static const char *const operandNames[] = {"query", "key", "value"};
-  SmallVector<Value, 3> operands;
-  MaskAttr mask;
-  FloatAttr scale;
-  for (const model::Arg &arg : assign.args) {
-    if (arg.keyword.empty()) {
-      if (operands.size() == 3)
-        return emitError(loc(arg.loc))
-               << "attention takes 3 tensors (query, key, value), got more";
-      FailureOr<Value> v = lookup(arg.value, operandNames[operands.size()]);
-      if (failed(v))
-        return failure();
-      operands.push_back(*v);
-    } else if (arg.keyword == "mask") {
-      std::optional<MaskKind> kind;
-      if (arg.value.kind == model::Expr::Kind::Name)
-        kind = symbolizeMaskKind(arg.value.name);
-      if (!kind)
-        return emitError(loc(arg.value.loc))
-               << "expected mask to be 'none' or 'causal'";
-      mask = MaskAttr::get(&context, *kind);
-    } else if (arg.keyword == "scale") {
-      if (arg.value.kind != model::Expr::Kind::Number ||
-          !std::isfinite(arg.value.number) || arg.value.number == 0)
-        return emitError(loc(arg.value.loc))
-               << "expected scale to be a finite, non-zero number";
-      scale = builder.getF32FloatAttr(arg.value.number);
-    } else {
-      return emitError(loc(arg.loc))
-             << "unknown argument '" << arg.keyword
-             << "' for attention; expected 'mask' or 'scale'";
-    }
-  }
-  if (operands.size() != 3)
-    return emitError(loc(assign.calleeLoc))
-           << "attention takes 3 tensors (query, key, value), got "
-           << operands.size();
-
-  // The result shape is [B, Hq, Sq, Dv]; when ranks are wrong, build with the
-  // query's type and let the verifier explain.
-  auto q = cast<RankedTensorType>(operands[0].getType());
-  auto v = cast<RankedTensorType>(operands[2].getType());
-  RankedTensorType resultType = q;
-  if (q.getRank() == 4 && v.getRank() == 4)
-    resultType = RankedTensorType::get(
-        {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
-        q.getElementType());
-  auto op = SdpaOp::create(builder, loc(assign.calleeLoc), resultType,
-                           operands[0], operands[1], operands[2], mask, scale,
-                           /*schedule=*/nullptr);
-  if (failed(verify(op)))
-    return failure();
-  return op.getResult();
-}
-
 OwningOpRef<ModuleOp> IRGen::build(const model::Model &model) {
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc(model.nameLoc));
   builder.setInsertionPointToEnd(module->getBody());
 
   SmallVector<Type> inputTypes;
-  for (const model::Input &input : model.inputs)
-    inputTypes.push_back(
-        RankedTensorType::get(input.shape, builder.getF32Type()));
+  for (const model::Input &input : model.inputs) {
+    // The parser accepts only the element types handled here.
+    Type elementType = input.elementType == "i32"
+                           ? Type(builder.getI32Type())
+                           : Type(builder.getF32Type());
+    inputTypes.push_back(RankedTensorType::get(input.shape, elementType));
+  }
   // The symbol must be a C identifier; the model's own name is kept in
   // `attn.name` for the runtime.
   std::string symbol = "attn_" + model.name;
@@ -142,12 +73,8 @@ OwningOpRef<ModuleOp> IRGen::build(const model::Model &model) {
 
   builder.setInsertionPointToStart(body);
   for (const model::Assign &assign : model.assigns) {
-    if (assign.callee != "attention") {
-      emitError(loc(assign.calleeLoc))
-          << "unknown op '" << assign.callee << "'; available ops: attention";
-      return nullptr;
-    }
-    FailureOr<Value> result = buildAttention(assign);
+    FailureOr<Value> result = buildOpCall(
+        assign, values, builder, [&](llvm::SMLoc at) { return loc(at); });
     if (failed(result))
       return nullptr;
     values[assign.result] = *result;

@@ -44,11 +44,12 @@ struct Arg {
   Expr value;
 };
 
-/// `input q: [1, 8, 128, 64]` (also `input q: f32[1, 8, 128, 64]`).
+/// `input q: [1, 8, 128, 64]` (also `input q: f32[1, 8, 128, 64]`, and
+/// `input lens: i32[2]`).
 struct Input {
   llvm::SMLoc loc;
   std::string name;
-  std::string elementType = "f32";
+  std::string elementType = "f32"; // "f32" or "i32"
   std::vector<int64_t> shape;
 };
 

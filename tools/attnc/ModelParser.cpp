@@ -299,9 +299,13 @@ LogicalResult Parser::parseInput() {
 
   SMLoc typeLoc = tok.loc();
   if (tok.kind == TokKind::Ident) {
-    if (tok.text != "f32")
-      return emitError(typeLoc, "unsupported element type '" + tok.text +
-                                    "'; only f32 is supported");
+    if (tok.text == "f16" || tok.text == "bf16")
+      return emitError(typeLoc, "element type '" + tok.text +
+                                    "' is not supported yet; use f32");
+    if (tok.text != "f32" && tok.text != "i32")
+      return emitError(typeLoc, "unknown element type '" + tok.text +
+                                    "'; expected f32 or i32");
+    input.elementType = tok.text.str();
     advance();
   }
   SMLoc open = tok.loc();

@@ -1,23 +1,27 @@
 //===- attnc.cpp - the attention compiler's command line ------------------===//
 //
-// Parses flags into CompileOptions and calls attn::compile(); nothing else.
+// Parses flags into CompileOptions and calls attn::compile(), or prints the
+// op table for --print-op-table; nothing else.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/InitAttn.h"
 #include "tools/attnc/Compiler.h"
+#include "tools/attnc/OpTable.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/raw_ostream.h"
 
 using namespace mlir::attn;
 namespace cl = llvm::cl;
 
 static cl::OptionCategory category("attnc options");
 
-static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+// Required unless --print-op-table is given (checked in main).
+static cl::opt<std::string> inputPath(cl::Positional,
                                       cl::desc("<model file (.model or .mlir)>"),
                                       cl::cat(category));
 static cl::opt<std::string>
@@ -72,6 +76,11 @@ static cl::opt<bool> verbose("v", cl::desc("print the time of each phase"),
 static cl::opt<std::string>
     linker("linker", cl::desc("C++ compiler driver used to link executables"),
            cl::value_desc("program"), cl::cat(category));
+static cl::opt<bool> printOpTableFlag(
+    "print-op-table",
+    cl::desc("print the ops a model can call and their arguments (markdown) "
+             "and exit"),
+    cl::cat(category));
 static cl::opt<std::string>
     runtimeDir("runtime-dir",
                cl::desc("folder holding libAttnHarness.a and libAttnRuntime.a "
@@ -95,6 +104,14 @@ int main(int argc, char **argv) {
       "  ./model --bench 10              run it on random inputs\n"
       "  attnc model.model --emit=loops  inspect the flash loop nest\n\n"
       "  LLVM/MLIR developer options: --help-hidden\n");
+  if (printOpTableFlag) {
+    mlir::attn::printOpTable(llvm::outs());
+    return 0;
+  }
+  if (inputPath.empty()) {
+    llvm::errs() << "attnc: error: no input file (see --help)\n";
+    return 2;
+  }
   if (optLevel > 3) {
     llvm::errs() << "attnc: error: -O" << optLevel
                  << " is not an optimization level (0-3)\n";

@@ -1,0 +1,82 @@
+//===- AttnInterfaces.td - attn interfaces -----------------*- tablegen -*-===//
+//
+// The extension points of attnc: a new mask, or a new op with a cost and a
+// schedule, joins by implementing one of these, not by an edit in every pass.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_ATTNINTERFACES_TD
+#define ATTN_ATTNINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    A structured mask. It answers, per query row, which keys are visible, as
+    local keys `[begin, end)` below a hard limit plus static global runs,
+    both at compile time and as IR, computed from its attributes and from
+    run-time values (valid lengths, segment keys). Tile classification
+    (full / boundary / skipped), `--report` and FLOP counts are derived from
+    these answers by `dialect/MaskTiling.h`, for every mask alike.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The local keys and limit of query row `row` (`0 <= row < Sq`), for a
+        problem of `sq` queries and `skv` keys. `begin`, `end` and `limit`
+        must never decrease with the row over the valid rows.
+      }], "::mlir::attn::StaticRowKeys", "getRowKeys",
+      (ins "int64_t":$row, "int64_t":$sq, "int64_t":$skv,
+           "const ::mlir::attn::StaticMaskRuntime &":$runtime)>,
+    InterfaceMethod<[{
+        The same as IR at the builder's insertion point; `row` is an `index`.
+      }], "::mlir::attn::IRRowKeys", "buildRowKeys",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "::mlir::Value":$row, "int64_t":$sq, "int64_t":$skv,
+           "const ::mlir::attn::IRMaskRuntime &":$runtime)>,
+    InterfaceMethod<[{
+        Static runs `[begin, end)` of global positions: keys every row sees
+        (below its limit) and rows that see every key (below their limit).
+      }], "::llvm::SmallVector<::mlir::attn::KeyRange<int64_t>>",
+      "getGlobalRuns", (ins)>,
+    InterfaceMethod<[{
+        A short description for reports, e.g. `causal, window [256, 0]`.
+      }], "std::string", "describe", (ins)>,
+  ];
+}
+
+def Attn_CostOpInterface : OpInterface<"CostOpInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    An op whose useful work is known: signature export sums it over the
+    entry function and every function it calls.
+  }];
+  let methods = [
+    InterfaceMethod<"Useful floating-point operations of one execution.",
+      "int64_t", "getFlops", (ins)>,
+  ];
+}
+
+def Attn_ScheduledOpInterface : OpInterface<"ScheduledOpInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    An op that carries a schedule attribute chosen by `--attn-select-schedule`
+    and read by its lowering. The heuristic for each op kind and target is
+    attached as an external model by the passes library, so the dialect does
+    not depend on it.
+  }];
+  let methods = [
+    InterfaceMethod<"The schedule, or null before selection.",
+      "::mlir::Attribute", "getSchedule", (ins)>,
+    InterfaceMethod<[{
+        Chooses and attaches a schedule for `target` with `overrides` applied
+        (the user's `--schedule` text); emits an error at the op and fails
+        when the result does not fit.
+      }], "::llvm::LogicalResult", "selectSchedule",
+      (ins "const ::mlir::attn::CpuTarget &":$target,
+           "const ::mlir::attn::ScheduleOverride &":$overrides)>,
+    InterfaceMethod<"Appends the op's schedule report (`--report`).",
+      "void", "describeSchedule", (ins "::llvm::raw_ostream &":$os)>,
+  ];
+}
+
+#endif // ATTN_ATTNINTERFACES_TD

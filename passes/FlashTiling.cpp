@@ -1,0 +1,226 @@
+//===- FlashTiling.cpp - which flash-attention tiles run ------------------===//
+//
+// Parallel iteration i covers query tile (tiles - 1 - i % tiles) of head
+// (i / tiles) % Hq of batch i / (tiles · Hq): with a causal mask the costliest
+// tiles come first, which evens out dynamic scheduling. Per query tile:
+//
+//   q_len, kv_len   = the batch's valid lengths (clamped to [0, S]), or S
+//   row info        = per row, the keys it sees in boundary tiles (mask
+//                     interface + segment keys by binary search)
+//   ranges          = computeTileRanges(first valid row, last valid row)
+//   for t in hull(live ranges):  (live, full) = classifyTile(t)
+//     full → computeKvTile(t, boundary = false); live → boundary = true
+//
+// All mask reasoning is MaskTiling.h's; this file only feeds it Values.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/FlashTiling.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace mlir::attn {
+
+FlashTiling::FlashTiling(SdpaOp op, const FlashBuffers &buffers)
+    : loc(op.getLoc()), shape(op.getShape()), mask(op.getMaskOrDefault()),
+      globalRuns(mask.getGlobalRuns()), buffers(buffers),
+      tileQ(op.getScheduleAttr().getTileQ()),
+      tileKv(op.getScheduleAttr().getTileKv()) {}
+
+int64_t FlashTiling::getNumIterations() const {
+  return shape.batch * shape.queryHeads *
+         llvm::divideCeil(shape.querySeq, tileQ);
+}
+
+static Value indexCst(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+/// `x` clamped to [0, hi].
+static Value clampIndex(IRArith &a, Value x, int64_t hi) {
+  return a.min(a.max(x, a.c(0)), a.c(hi));
+}
+
+/// Loads `mem[indices]` (i32) as an index.
+static Value loadIndex(OpBuilder &b, Location loc, Value mem,
+                       ValueRange indices) {
+  Value v = memref::LoadOp::create(b, loc, mem, indices);
+  return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
+}
+
+/// The first key j of batch `batch` with seg[j] > target (`upper`) or
+/// >= target, by binary search over [0, n).
+static Value searchSegment(OpBuilder &b, Location loc, Value seg, Value batch,
+                           Value target, int64_t n, bool upper) {
+  Type index = b.getIndexType();
+  auto loop = scf::WhileOp::create(
+      b, loc, TypeRange{index, index},
+      ValueRange{indexCst(b, loc, 0), indexCst(b, loc, n)},
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value more = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
+                                           args[0], args[1]);
+        scf::ConditionOp::create(nb, l, more, args);
+      },
+      [&](OpBuilder &nb, Location l, ValueRange args) {
+        Value sum = arith::AddIOp::create(nb, l, args[0], args[1]);
+        Value mid = arith::ShRUIOp::create(nb, l, sum, indexCst(nb, l, 1));
+        Value id = memref::LoadOp::create(nb, l, seg, ValueRange{batch, mid});
+        Value right = arith::CmpIOp::create(
+            nb, l, upper ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt,
+            id, target);
+        Value next = arith::AddIOp::create(nb, l, mid, indexCst(nb, l, 1));
+        scf::YieldOp::create(
+            nb, l,
+            ValueRange{arith::SelectOp::create(nb, l, right, next, args[0]),
+                       arith::SelectOp::create(nb, l, right, args[1], mid)});
+      });
+  return loop.getResult(0);
+}
+
+IRMaskRuntime FlashTiling::buildRuntime(OpBuilder &b, Value batch) {
+  IRArith a{b, loc};
+  IRMaskRuntime rt{a.c(shape.querySeq), a.c(shape.kvSeq), {}};
+  // Lengths are clamped so that no load or store can leave the buffers,
+  // whatever the caller passes (the harness rejects bad ones first).
+  if (buffers.qLengths)
+    rt.qLen = clampIndex(a, loadIndex(b, loc, buffers.qLengths, batch),
+                         shape.querySeq);
+  if (buffers.kvLengths)
+    rt.kvLen = clampIndex(a, loadIndex(b, loc, buffers.kvLengths, batch),
+                          shape.kvSeq);
+  if (buffers.kvSegments) {
+    Value kvSeg = buffers.kvSegments, qSeg = buffers.qSegments;
+    int64_t sq = shape.querySeq, skv = shape.kvSeq;
+    Location l = loc;
+    rt.segmentKeys = [&b, l, kvSeg, qSeg, batch, sq,
+                      skv](Value row) -> std::pair<Value, Value> {
+      IRArith a{b, l};
+      Value clamped = a.min(row, a.c(sq - 1));
+      Value id = memref::LoadOp::create(b, l, qSeg ? qSeg : kvSeg,
+                                        ValueRange{batch, clamped});
+      return {searchSegment(b, l, kvSeg, batch, id, skv, /*upper=*/false),
+              searchSegment(b, l, kvSeg, batch, id, skv, /*upper=*/true)};
+    };
+  }
+  return rt;
+}
+
+void FlashTiling::buildIteration(OpBuilder &b, Value linear,
+                                 FlashTileComputation &computation) {
+  IRArith a{b, loc};
+  int64_t queryTiles = llvm::divideCeil(shape.querySeq, tileQ);
+  Value tilesCst = a.c(queryTiles);
+  Value tileRev = arith::RemUIOp::create(b, loc, linear, tilesCst);
+  Value tile = a.sub(a.c(queryTiles - 1), tileRev);
+  Value bh = arith::DivUIOp::create(b, loc, linear, tilesCst);
+  QueryTile qt;
+  qt.qHead = arith::RemUIOp::create(b, loc, bh, a.c(shape.queryHeads));
+  qt.batch = arith::DivUIOp::create(b, loc, bh, a.c(shape.queryHeads));
+  qt.kvHead = arith::DivUIOp::create(b, loc, qt.qHead,
+                                     a.c(shape.queryHeads / shape.kvHeads));
+  qt.q0 = a.mul(tile, a.c(tileQ));
+  qt.rows = a.min(a.c(tileQ), a.sub(a.c(shape.querySeq), qt.q0));
+
+  IRMaskRuntime rt = buildRuntime(b, qt.batch);
+  qt.validRows = a.max(a.min(qt.rows, a.sub(rt.qLen, qt.q0)), a.c(0));
+  computation.beginQueryTile(b, qt);
+  buildRowInfo(b, qt, rt);
+  buildKvLoop(b, qt, rt, computation);
+  computation.endQueryTile(b);
+}
+
+void FlashTiling::buildRowInfo(OpBuilder &b, const QueryTile &tile,
+                               const IRMaskRuntime &rt) {
+  // rowBegin/rowEnd/rowLimit[r] for r in [0, tile_q); rows past q_len (or
+  // past Sq) get an empty range and limit 0.
+  auto type = MemRefType::get({tileQ}, b.getI32Type());
+  auto alloc = [&] {
+    return memref::AllocOp::create(b, loc, type, ValueRange{},
+                                   b.getI64IntegerAttr(64));
+  };
+  rowBegin = alloc();
+  rowEnd = alloc();
+  rowLimit = alloc();
+  IRArith a{b, loc};
+  auto forOp = scf::ForOp::create(b, loc, a.c(0), a.c(tileQ), a.c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forOp.getBody()->getTerminator());
+  Value r = forOp.getInductionVar();
+  IRRowKeys keys = mask.buildRowKeys(b, loc, a.add(tile.q0, r),
+                                     shape.querySeq, shape.kvSeq, rt);
+  KeyRange<Value> range = effectiveRowRange(a, keys, globalRuns);
+  Value limit = a.select(keys.valid, keys.limit, a.c(0));
+  for (auto [value, mem] : {std::pair{range.begin, rowBegin},
+                            std::pair{range.end, rowEnd},
+                            std::pair{limit, rowLimit}}) {
+    Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), value);
+    memref::StoreOp::create(b, loc, i32, mem, r);
+  }
+}
+
+void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
+                              const IRMaskRuntime &rt,
+                              FlashTileComputation &computation) {
+  IRArith a{b, loc};
+  // The tile's first and last valid rows bound what any row sees.
+  Value lastRow = a.add(tile.q0, a.max(a.sub(tile.validRows, a.c(1)), a.c(0)));
+  IRRowKeys first = mask.buildRowKeys(b, loc, tile.q0, shape.querySeq,
+                                      shape.kvSeq, rt);
+  IRRowKeys last =
+      mask.buildRowKeys(b, loc, lastRow, shape.querySeq, shape.kvSeq, rt);
+  TileRanges<Value> ranges = computeTileRanges(a, first, last, globalRuns);
+  KeyRange<Value> hull = liveTileHull(a, ranges, tileKv, shape.kvSeq);
+  // A tile without valid rows visits nothing.
+  Value anyRow = a.lt(a.c(0), tile.validRows);
+  Value hullEnd = a.select(anyRow, hull.end, hull.begin);
+
+  auto forOp = scf::ForOp::create(b, loc, hull.begin, hullEnd, a.c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forOp.getBody()->getTerminator());
+  Value t = forOp.getInductionVar();
+  auto [live, full] = classifyTile(a, ranges, t, tileKv);
+  Value kv0 = a.mul(t, a.c(tileKv));
+  auto emitTile = [&](OpBuilder &nested) {
+    auto ifOp = scf::IfOp::create(nested, loc, full, /*withElseRegion=*/true);
+    OpBuilder::InsertionGuard inner(nested);
+    nested.setInsertionPoint(ifOp.thenYield());
+    computation.computeKvTile(nested, kv0, /*boundary=*/false);
+    nested.setInsertionPoint(ifOp.elseYield());
+    computation.computeKvTile(nested, kv0, /*boundary=*/true);
+  };
+  if (!ranges.multiple) {
+    emitTile(b);
+    return;
+  }
+  auto liveIf = scf::IfOp::create(b, loc, live, /*withElseRegion=*/false);
+  b.setInsertionPoint(liveIf.thenYield());
+  emitTile(b);
+}
+
+Value FlashTiling::buildVisible(OpBuilder &b, Value r, Value key, int64_t vw) {
+  auto vecType = VectorType::get({vw}, b.getI32Type());
+  auto load = [&](Value mem) {
+    return vector::LoadOp::create(b, loc, vecType, mem, r).getResult();
+  };
+  Value key32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), key);
+  Value keyVec = vector::BroadcastOp::create(b, loc, vecType, key32);
+  auto cmp = [&](arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y).getResult();
+  };
+  Value visible = arith::AndIOp::create(
+      b, loc, cmp(arith::CmpIPredicate::sle, load(rowBegin), keyVec),
+      cmp(arith::CmpIPredicate::slt, keyVec, load(rowEnd)));
+  if (globalRuns.empty())
+    return visible;
+  IRArith a{b, loc};
+  Value globalKey = isGlobalKey(a, key, globalRuns);
+  Value globalVec = vector::BroadcastOp::create(
+      b, loc, VectorType::get({vw}, b.getI1Type()), globalKey);
+  Value belowLimit = cmp(arith::CmpIPredicate::slt, keyVec, load(rowLimit));
+  return arith::OrIOp::create(
+      b, loc, visible, arith::AndIOp::create(b, loc, globalVec, belowLimit));
+}
+
+} // namespace mlir::attn

@@ -1,0 +1,81 @@
+//===- FlashTiling.h - which flash-attention tiles run ----------*- C++ -*-===//
+//
+// The target-independent half of the flash lowering: the iteration over
+// (batch, query head, query tile), the run-time mask facts of a batch entry
+// (valid lengths, segment keys), the per-row visibility of a query tile, and
+// the loop over the kv tiles the mask leaves live, each classified as full or
+// boundary. What one tile computes is the target's business: it implements
+// FlashTileComputation (passes/cpu/ for the CPU).
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_PASSES_FLASHTILING_H
+#define ATTN_PASSES_FLASHTILING_H
+
+#include "dialect/AttnOps.h"
+
+namespace mlir::attn {
+
+/// The buffers of one attention op (memrefs; the optional ones may be null).
+struct FlashBuffers {
+  Value query, key, value, out;
+  Value kvSegments, qSegments, kvLengths, qLengths;
+};
+
+/// One query tile, as the tile computation sees it.
+struct QueryTile {
+  Value batch, qHead, kvHead; // index
+  Value q0;                   // first query row
+  Value rows;                 // rows inside the query sequence (<= tile_q)
+  Value validRows;            // rows below the batch's q_len (<= rows)
+};
+
+/// Per-target computation of the tiles of one query tile.
+class FlashTileComputation {
+public:
+  virtual ~FlashTileComputation() = default;
+  /// Before the kv loop: pack the query tile, reset the running statistics.
+  virtual void beginQueryTile(OpBuilder &b, const QueryTile &tile) = 0;
+  /// One kv tile of `tile_kv` keys from `kv0`; `boundary` tiles must test
+  /// FlashTiling::buildVisible per element (they may be partial or masked).
+  virtual void computeKvTile(OpBuilder &b, Value kv0, bool boundary) = 0;
+  /// After the kv loop: normalize and store rows [0, rows), zeros from
+  /// validRows on.
+  virtual void endQueryTile(OpBuilder &b) = 0;
+};
+
+/// Emits the tile iteration of one op and asks `computation` for the tiles.
+class FlashTiling {
+public:
+  FlashTiling(SdpaOp op, const FlashBuffers &buffers);
+
+  /// The number of parallel iterations (batch × query heads × query tiles).
+  int64_t getNumIterations() const;
+  /// The body of parallel iteration `linear` at the builder's insertion
+  /// point.
+  void buildIteration(OpBuilder &b, Value linear,
+                      FlashTileComputation &computation);
+  /// In a boundary tile: which of the `vw` query rows from tile row `r`
+  /// see key `key` (absolute index), as a vector<vw x i1>.
+  Value buildVisible(OpBuilder &b, Value r, Value key, int64_t vw);
+
+private:
+  IRMaskRuntime buildRuntime(OpBuilder &b, Value batch);
+  void buildRowInfo(OpBuilder &b, const QueryTile &tile,
+                    const IRMaskRuntime &rt);
+  void buildKvLoop(OpBuilder &b, const QueryTile &tile,
+                   const IRMaskRuntime &rt, FlashTileComputation &computation);
+
+  Location loc;
+  SdpaOp::Shape shape;
+  MaskAttrInterface mask;
+  SmallVector<KeyRange<int64_t>> globalRuns;
+  FlashBuffers buffers;
+  int64_t tileQ, tileKv;
+  // Per query tile: the keys each row sees in boundary tiles, as i32
+  // [begin, end) plus the limit below which global keys are visible.
+  Value rowBegin, rowEnd, rowLimit;
+};
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_FLASHTILING_H

@@ -1,0 +1,341 @@
+//===- FlashTileCpu.cpp - one flash tile on the CPU -----------------------===//
+//
+// Per query tile (tile_q rows), FlashAttention-2 order:
+//
+//   Qt  = scale · log2(e) · Q[tile]ᵀ            (packed: head_dim × tile_q)
+//   m = -inf, l = 0, O = 0                       (per query row)
+//   per kv tile from FlashTiling:
+//     Sᵀ = K[t] · Qt        kernel 1: qk_keys keys × qk_qvecs query vectors;
+//                           its epilogue masks (boundary tiles only) and
+//                           takes the column max M while Sᵀ is in registers
+//     m' = max(m, M); α = exp2(m - m'); Pᵀ = exp2(Sᵀ - m'); l = α·l + ΣPᵀ
+//     O  = α·O + Pᵀᵀ·V[t]   kernel 2: pv_rows rows × pv_vecs output vectors
+//   Out[tile] = O / l       (0 where l == 0 or past q_len)
+//
+// Both kernels are MicroKernel instances. Scores are kept transposed (keys ×
+// queries) so the softmax statistics are vectors over queries: no horizontal
+// reductions. The only score storage is one tile_kv × tile_q scratch tile.
+//
+//===----------------------------------------------------------------------===//
+#include "passes/cpu/FlashTileCpu.h"
+#include "passes/cpu/MicroKernel.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
+
+namespace mlir::attn {
+namespace {
+
+class CpuFlashTile final : public FlashTileComputation {
+public:
+  CpuFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling)
+      : loc(op.getLoc()), shape(op.getShape()),
+        schedule(op.getScheduleAttr()), scale(op.getScaleOrDefault()),
+        buffers(buffers), tiling(tiling), vw(schedule.getVectorWidth()),
+        tileQ(schedule.getTileQ()), tileKv(schedule.getTileKv()) {}
+
+  void beginQueryTile(OpBuilder &b, const QueryTile &tile) override;
+  void computeKvTile(OpBuilder &b, Value kv0, bool boundary) override;
+  void endQueryTile(OpBuilder &b) override;
+
+private:
+  // Helpers on the builder `b` of the current call.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(*b, loc, v); }
+  Value f32(float v) {
+    return arith::ConstantFloatOp::create(*b, loc, b->getF32Type(),
+                                          APFloat(v));
+  }
+  VectorType vecType() { return VectorType::get({vw}, b->getF32Type()); }
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        *b, loc, DenseElementsAttr::get(vecType(), b->getF32FloatAttr(v)));
+  }
+  Value negInf() { return splat(-std::numeric_limits<float>::infinity()); }
+  Value load(Value mem, ValueRange indices) {
+    return vector::LoadOp::create(*b, loc, vecType(), mem, indices);
+  }
+  Value loadScalar(Value mem, ValueRange indices) {
+    return memref::LoadOp::create(*b, loc, mem, indices);
+  }
+  void store(Value v, Value mem, ValueRange indices) {
+    vector::StoreOp::create(*b, loc, v, mem, indices);
+  }
+  /// max of score vectors. nnan/nsz make it one vmaxps instead of a
+  /// NaN-propagating sequence; a NaN score (only from NaN inputs) still
+  /// reaches the output through exp2(S - m) in the softmax update.
+  Value maxScores(Value x, Value y) {
+    return arith::MaximumFOp::create(
+        *b, loc, x, y,
+        arith::FastMathFlags::nnan | arith::FastMathFlags::nsz);
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(*b, loc, x, y); }
+  Value minIdx(Value x, Value y) {
+    return arith::MinSIOp::create(*b, loc, x, y);
+  }
+  Value alloc(ArrayRef<int64_t> dims) {
+    auto type = MemRefType::get(dims, b->getF32Type());
+    return memref::AllocOp::create(*b, loc, type, ValueRange{},
+                                   b->getI64IntegerAttr(64));
+  }
+  /// `for iv = lb to ub step` with no loop-carried values.
+  void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body);
+
+  void buildScores(Value kv0, bool boundary);
+  void buildSoftmaxUpdate();
+  void buildAccumulate(Value kv0, bool boundary);
+
+  Location loc;
+  SdpaOp::Shape shape;
+  ScheduleAttr schedule;
+  float scale;
+  FlashBuffers buffers;
+  FlashTiling &tiling;
+  int64_t vw, tileQ, tileKv;
+
+  OpBuilder *b = nullptr;
+  QueryTile tile;
+  Value qPack;    // head_dim × tile_q: scaled, transposed query tile
+  Value scores;   // tile_kv × tile_q: Sᵀ, then Pᵀ
+  Value acc;      // tile_q × value_dim: unnormalized output
+  Value rowMax;   // tile_q: running max m
+  Value tileMax;  // tile_q: column max of the current kv tile's scores
+  Value rowSum;   // tile_q: running sum l
+  Value rowScale; // tile_q: α of the current kv tile
+};
+
+void CpuFlashTile::loop(Value lb, Value ub, int64_t step,
+                        function_ref<void(Value)> body) {
+  auto forOp = scf::ForOp::create(*b, loc, lb, ub, idx(step));
+  OpBuilder::InsertionGuard guard(*b);
+  b->setInsertionPoint(forOp.getBody()->getTerminator());
+  body(forOp.getInductionVar());
+}
+
+void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
+  b = &builder;
+  tile = qt;
+  qPack = alloc({shape.headDim, tileQ});
+  scores = alloc({tileKv, tileQ});
+  acc = alloc({tileQ, shape.valueDim});
+  rowMax = alloc({tileQ});
+  tileMax = alloc({tileQ});
+  rowSum = alloc({tileQ});
+  rowScale = alloc({tileQ});
+
+  // qPack[d, r] = scale · log2(e) · Q[batch, qHead, q0 + r, d], zero for
+  // rows past Sq: scores come out in the log2 domain, so the softmax uses
+  // exp2 (exp(s) = exp2(s · log2 e)) and the factor costs nothing here.
+  Value scaleCst = f32(scale * llvm::numbers::log2ef);
+  Value zero = f32(0.0f);
+  Value lastQuery = idx(shape.querySeq - 1);
+  loop(idx(0), idx(tileQ), 1, [&](Value r) {
+    Value inBounds =
+        arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult, r, tile.rows);
+    Value row = minIdx(add(tile.q0, r), lastQuery);
+    loop(idx(0), idx(shape.headDim), 1, [&](Value d) {
+      Value x = loadScalar(buffers.query, {tile.batch, tile.qHead, row, d});
+      x = arith::MulFOp::create(*b, loc, x, scaleCst);
+      x = arith::SelectOp::create(*b, loc, inBounds, x, zero);
+      memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
+    });
+  });
+  Value zeros = splat(0.0f), minusInf = negInf();
+  loop(idx(0), idx(tileQ), vw, [&](Value r) {
+    store(minusInf, rowMax, r);
+    store(zeros, rowSum, r);
+  });
+  loop(idx(0), idx(tileQ), 1, [&](Value r) {
+    loop(idx(0), idx(shape.valueDim), vw,
+         [&](Value d) { store(zeros, acc, {r, d}); });
+  });
+}
+
+void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
+                                 bool boundary) {
+  OpBuilder *outer = b;
+  b = &builder;
+  Value minusInf = negInf();
+  loop(idx(0), idx(tileQ), vw, [&](Value r) { store(minusInf, tileMax, r); });
+  buildScores(kv0, boundary);
+  buildSoftmaxUpdate();
+  buildAccumulate(kv0, boundary);
+  b = outer;
+}
+
+void CpuFlashTile::buildScores(Value kv0, bool boundary) {
+  // Kernel 1: scores[c, r] = Σ_d K[kv0 + c, d] · qPack[d, r]. In boundary
+  // tiles key indices are clamped to stay in bounds and the epilogue sets
+  // scores the mask hides to -inf. The epilogue also folds each block into
+  // the tile's column max, so no pass re-reads the scores for it.
+  int64_t keys = schedule.getQkKeys(), qvecs = schedule.getQkQvecs();
+  Value minusInf = negInf();
+  loop(idx(0), idx(tileKv), keys, [&](Value c0) {
+    SmallVector<Value> keyIdx, keyRows;
+    for (int64_t c = 0; c < keys; ++c) {
+      keyIdx.push_back(add(kv0, add(c0, idx(c))));
+      keyRows.push_back(boundary ? minIdx(keyIdx.back(), idx(shape.kvSeq - 1))
+                                 : keyIdx.back());
+    }
+    loop(idx(0), idx(tileQ), qvecs * vw, [&](Value r0) {
+      MicroKernel kernel;
+      kernel.rows = keys;
+      kernel.vecs = qvecs;
+      kernel.vectorType = vecType();
+      kernel.kBegin = idx(0);
+      kernel.kEnd = idx(shape.headDim);
+      kernel.loadA = [&](OpBuilder &nb, Value d, int64_t c) -> Value {
+        return memref::LoadOp::create(
+            nb, loc, buffers.key,
+            ValueRange{tile.batch, tile.kvHead, keyRows[c], d});
+      };
+      kernel.loadB = [&](OpBuilder &nb, Value d, int64_t j) -> Value {
+        Value r = arith::AddIOp::create(
+            nb, loc, r0, arith::ConstantIndexOp::create(nb, loc, j * vw));
+        return vector::LoadOp::create(nb, loc, vecType(), qPack,
+                                      ValueRange{d, r});
+      };
+      kernel.init = [&](OpBuilder &, int64_t, int64_t) { return splat(0.0f); };
+      kernel.epilogue = [&](OpBuilder &, ArrayRef<Value> sums) {
+        for (int64_t j = 0; j < qvecs; ++j) {
+          Value r = add(r0, idx(j * vw));
+          Value colMax = load(tileMax, r);
+          for (int64_t c = 0; c < keys; ++c) {
+            Value s = sums[c * qvecs + j];
+            if (boundary)
+              s = arith::SelectOp::create(
+                  *b, loc, tiling.buildVisible(*b, r, keyIdx[c], vw), s,
+                  minusInf);
+            store(s, scores, {add(c0, idx(c)), r});
+            colMax = maxScores(colMax, s);
+          }
+          store(colMax, tileMax, r);
+        }
+      };
+      buildMicroKernel(*b, loc, kernel);
+    });
+  });
+}
+
+void CpuFlashTile::buildSoftmaxUpdate() {
+  // Per vector of queries: new running max, rescale factor α, P = exp(S - m)
+  // written over the scores, and the running sum.
+  Value minusInf = negInf(), zeros = splat(0.0f);
+  loop(idx(0), idx(tileQ), vw, [&](Value r) {
+    Value oldMax = load(rowMax, r);
+    Value newMax = maxScores(oldMax, load(tileMax, r));
+    // A row that has seen no visible key yet keeps m = -inf; subtracting 0
+    // instead makes every exp2() below exactly 0 rather than NaN.
+    Value unseen = arith::CmpFOp::create(*b, loc, arith::CmpFPredicate::OEQ,
+                                         newMax, minusInf);
+    Value safeMax = arith::SelectOp::create(*b, loc, unseen, zeros, newMax);
+    Value alpha = math::Exp2Op::create(
+        *b, loc, arith::SubFOp::create(*b, loc, oldMax, safeMax));
+    auto sumLoop = scf::ForOp::create(
+        *b, loc, idx(0), idx(tileKv), idx(1), ValueRange{zeros},
+        [&](OpBuilder &nb, Location l, Value c, ValueRange sum) {
+          Value s = vector::LoadOp::create(nb, l, vecType(), scores,
+                                           ValueRange{c, r});
+          Value p = math::Exp2Op::create(
+              nb, l, arith::SubFOp::create(nb, l, s, safeMax));
+          vector::StoreOp::create(nb, l, p, scores, ValueRange{c, r});
+          scf::YieldOp::create(
+              nb, l, ValueRange{arith::AddFOp::create(nb, l, sum[0], p)});
+        });
+    Value sum = vector::FMAOp::create(*b, loc, load(rowSum, r), alpha,
+                                      sumLoop.getResult(0));
+    store(sum, rowSum, r);
+    store(newMax, rowMax, r);
+    store(alpha, rowScale, r);
+  });
+}
+
+void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
+  // Kernel 2: acc[r, :] = α[r] · acc[r, :] + Σ_c P[c, r] · V[kv0 + c, :].
+  // Boundary tiles stop at the last key in bounds.
+  int64_t blockRows = schedule.getPvRows(), vecs = schedule.getPvVecs();
+  Value keyCount =
+      boundary ? minIdx(idx(tileKv),
+                        arith::SubIOp::create(*b, loc, idx(shape.kvSeq), kv0))
+               : idx(tileKv);
+  // The value panel (tile_kv × pv_vecs vectors) is the outer loop so that it
+  // stays in L1 while every row block of the tile uses it.
+  loop(idx(0), idx(shape.valueDim), vecs * vw, [&](Value d0) {
+    SmallVector<Value> colIdx;
+    for (int64_t j = 0; j < vecs; ++j)
+      colIdx.push_back(add(d0, idx(j * vw)));
+    loop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
+      SmallVector<Value> rowIdx, alphas;
+      for (int64_t i = 0; i < blockRows; ++i) {
+        rowIdx.push_back(add(r0, idx(i)));
+        alphas.push_back(vector::BroadcastOp::create(
+            *b, loc, vecType(), loadScalar(rowScale, rowIdx.back())));
+      }
+      MicroKernel kernel;
+      kernel.rows = blockRows;
+      kernel.vecs = vecs;
+      kernel.vectorType = vecType();
+      kernel.kBegin = idx(0);
+      kernel.kEnd = keyCount;
+      kernel.loadA = [&](OpBuilder &nb, Value c, int64_t i) -> Value {
+        return memref::LoadOp::create(nb, loc, scores,
+                                      ValueRange{c, rowIdx[i]});
+      };
+      kernel.loadB = [&](OpBuilder &nb, Value c, int64_t j) -> Value {
+        Value keyRow = arith::AddIOp::create(nb, loc, kv0, c);
+        return vector::LoadOp::create(
+            nb, loc, vecType(), buffers.value,
+            ValueRange{tile.batch, tile.kvHead, keyRow, colIdx[j]});
+      };
+      kernel.init = [&](OpBuilder &, int64_t i, int64_t j) -> Value {
+        return arith::MulFOp::create(*b, loc, load(acc, {rowIdx[i], colIdx[j]}),
+                                     alphas[i]);
+      };
+      kernel.epilogue = [&](OpBuilder &, ArrayRef<Value> sums) {
+        for (int64_t i = 0; i < blockRows; ++i)
+          for (int64_t j = 0; j < vecs; ++j)
+            store(sums[i * vecs + j], acc, {rowIdx[i], colIdx[j]});
+      };
+      buildMicroKernel(*b, loc, kernel);
+    });
+  });
+}
+
+void CpuFlashTile::endQueryTile(OpBuilder &builder) {
+  b = &builder;
+  // out[q0 + r, :] = acc[r, :] / l[r]; rows that saw no key (l == 0) and
+  // rows past the batch's q_len get 0.
+  Value zero = f32(0.0f), zeros = splat(0.0f);
+  loop(idx(0), tile.rows, 1, [&](Value r) {
+    Value l = loadScalar(rowSum, r);
+    Value valid = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult, r,
+                                        tile.validRows);
+    Value seen = arith::AndIOp::create(
+        *b, loc, valid,
+        arith::CmpFOp::create(*b, loc, arith::CmpFPredicate::OGT, l, zero));
+    Value inv = arith::SelectOp::create(
+        *b, loc, seen, arith::DivFOp::create(*b, loc, f32(1.0f), l), zero);
+    Value invVec = vector::BroadcastOp::create(*b, loc, vecType(), inv);
+    Value outRow = add(tile.q0, r);
+    loop(idx(0), idx(shape.valueDim), vw, [&](Value d) {
+      Value o = arith::MulFOp::create(*b, loc, load(acc, {r, d}), invVec);
+      o = arith::SelectOp::create(*b, loc, valid, o, zeros);
+      store(o, buffers.out, {tile.batch, tile.qHead, outRow, d});
+    });
+  });
+}
+
+} // namespace
+
+std::unique_ptr<FlashTileComputation>
+createCpuFlashTile(SdpaOp op, const FlashBuffers &buffers,
+                   FlashTiling &tiling) {
+  return std::make_unique<CpuFlashTile>(op, buffers, tiling);
+}
+
+} // namespace mlir::attn

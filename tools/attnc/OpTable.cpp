@@ -1,0 +1,368 @@
+//===- OpTable.cpp - The ops a model file can call ------------------------===//
+//
+// The table of model ops, the generic checks every call goes through before
+// its op's builder sees it, and the markdown printer behind
+// `attnc --print-op-table`. The builders themselves are in OpBuilders.cpp.
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/OpTable.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+
+//===----------------------------------------------------------------------===//
+// The table
+//
+// A new op: its operand and keyword arrays, an entry in kOps and a builder
+// declared in OpTable.h. A new keyword: one line in its op's keyword array,
+// read in the builder with `call.getKeyword("name")`. Docs are one line of
+// markdown each (no '|'); they become examples/README.md's op table.
+//===----------------------------------------------------------------------===//
+
+static const OperandDecl kAttentionOperands[] = {
+    {"query", "f32", "`[B, Hq, Sq, D]`"},
+    {"key", "f32",
+     "`[B, Hkv, Skv, D]`; `Hq` is a multiple of `Hkv` (GQA, MQA)"},
+    {"value", "f32", "`[B, Hkv, Skv, Dv]`"},
+};
+
+static const char *const kMaskChoices[] = {"none", "causal"};
+static const llvm::ArrayRef<const char *> kNoChoices;
+
+static const KeywordDecl kAttentionKeywords[] = {
+    {"mask", ValueKind::Choice, nullptr, kMaskChoices, "`none`",
+     "`causal`: row `i` sees only keys `j <= pos(i)`, a limit that global "
+     "tokens obey too"},
+    {"scale", ValueKind::Number, nullptr, kNoChoices, "`1/sqrt(D)`",
+     "the factor on `Q·Kᵀ`; finite and non-zero"},
+    {"window", ValueKind::IntegerOrList, nullptr, kNoChoices, "no window",
+     "`[left, right]`: row `i` sees keys `pos(i) - left` to `pos(i) + right`; "
+     "`W` means `[W, 0]` with `causal` (where `right` must be 0), else "
+     "`[W, W]`"},
+    {"global", ValueKind::IntegerOrList, nullptr, kNoChoices, "none",
+     "`N`: positions `0` to `N-1`; `[p, ...]`: the distinct positions listed "
+     "(each in `[0, Skv)`); every row sees global keys, global rows see every "
+     "key"},
+    {"segments", ValueKind::Tensor, "i32", kNoChoices, "one segment",
+     "`[B, Skv]`: the segment id of each key, non-decreasing; outside the "
+     "global tokens a row sees only keys of its own segment"},
+    {"q_segments", ValueKind::Tensor, "i32", kNoChoices,
+     "`segments` (needs `Sq == Skv`)",
+     "`[B, Sq]`: the segment id of each query row, non-decreasing"},
+    {"kv_lengths", ValueKind::Tensor, "i32", kNoChoices, "`Skv`",
+     "`[B]`: the number of valid keys of each batch (`0` to `Skv`); later "
+     "keys are never seen"},
+    {"q_lengths", ValueKind::Tensor, "i32", kNoChoices, "`Sq`",
+     "`[B]`: the number of valid query rows of each batch (`0` to `Sq`); "
+     "later rows give 0"},
+};
+
+static const OpDecl kOps[] = {
+    {"attention",
+     "scaled dot-product attention, `softmax(scale · Q·Kᵀ + mask) · V` per "
+     "batch and query head",
+     kAttentionOperands, kAttentionKeywords, "f32", "`[B, Hq, Sq, Dv]`",
+     buildAttention},
+};
+
+llvm::ArrayRef<OpDecl> getOpTable() { return kOps; }
+
+const OpDecl *lookupOp(llvm::StringRef name) {
+  for (const OpDecl &op : kOps)
+    if (name == op.name)
+      return &op;
+  return nullptr;
+}
+
+//===----------------------------------------------------------------------===//
+// Markdown
+//===----------------------------------------------------------------------===//
+
+/// `a`, `a` or `b`, `a`, `b` or `c` (each in backquotes unless `quote` is
+/// a plain quote).
+static std::string joinAlternatives(llvm::ArrayRef<const char *> items,
+                                    llvm::StringRef quote) {
+  std::string text;
+  for (auto [i, item] : llvm::enumerate(items)) {
+    if (i > 0)
+      text += i + 1 == items.size() ? " or " : ", ";
+    text += (quote + item + quote).str();
+  }
+  return text;
+}
+
+static std::string describeValue(const KeywordDecl &keyword) {
+  switch (keyword.kind) {
+  case ValueKind::Tensor:
+    return ("`" + llvm::StringRef(keyword.elementType) + "` tensor").str();
+  case ValueKind::Integer:
+    return "integer";
+  case ValueKind::Number:
+    return "number";
+  case ValueKind::Choice:
+    return joinAlternatives(keyword.choices, "`");
+  case ValueKind::IntegerOrList:
+    return "integer or list of integers";
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+void printOpTable(llvm::raw_ostream &os) {
+  for (auto [i, op] : llvm::enumerate(kOps)) {
+    if (i > 0)
+      os << "\n";
+    os << "`" << op.name << "(";
+    llvm::interleaveComma(op.operands, os, [&](const OperandDecl &operand) {
+      os << operand.name;
+    });
+    if (!op.keywords.empty())
+      os << ", keyword = value, ...";
+    os << ")`: " << op.doc << ".\n\n";
+    os << "| Argument | Value | Default | Meaning |\n";
+    os << "| --- | --- | --- | --- |\n";
+    for (const OperandDecl &operand : op.operands)
+      os << "| `" << operand.name << "` | `" << operand.elementType
+         << "` tensor | required | " << operand.doc << " |\n";
+    for (const KeywordDecl &keyword : op.keywords)
+      os << "| `" << keyword.name << "` | " << describeValue(keyword) << " | "
+         << keyword.defaultDoc << " | " << keyword.doc << " |\n";
+    os << "| result | `" << op.resultElementType << "` tensor | | "
+       << op.resultDoc << " |\n";
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// Generic checks
+//===----------------------------------------------------------------------===//
+
+std::optional<llvm::StringRef>
+findClosestName(llvm::StringRef name,
+                llvm::ArrayRef<llvm::StringRef> candidates) {
+  unsigned limit = std::max<unsigned>(1, name.size() / 3);
+  std::optional<llvm::StringRef> best;
+  unsigned bestDistance = limit + 1;
+  for (llvm::StringRef candidate : candidates) {
+    unsigned distance =
+        name.edit_distance(candidate, /*AllowReplacements=*/true,
+                           /*MaxEditDistance=*/limit);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/// A value as written, for "got ..." in messages: `'causal'`, `2.5`, `a list`.
+static std::string describe(const model::Expr &expr) {
+  switch (expr.kind) {
+  case model::Expr::Kind::Name:
+    return "'" + expr.name + "'";
+  case model::Expr::Kind::Number: {
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::format("%g", expr.number);
+    return text;
+  }
+  case model::Expr::Kind::List:
+    return "a list";
+  }
+  llvm_unreachable("unknown expression kind");
+}
+
+static std::string printElementType(Value value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  cast<ShapedType>(value.getType()).getElementType().print(os);
+  return text;
+}
+
+const ArgValue &OpCall::getKeyword(llvm::StringRef name) const {
+  for (auto [decl, value] : llvm::zip_equal(decl.keywords, keywords))
+    if (name == decl.name)
+      return value;
+  llvm_unreachable("keyword not declared for this op");
+}
+
+LogicalResult OpCall::checkTensor(const model::Expr &expr, llvm::StringRef what,
+                                  const char *elementType,
+                                  const llvm::StringMap<Value> &values,
+                                  Value &result) {
+  if (expr.kind != model::Expr::Kind::Name)
+    return emitError(expr.loc) << "expected a tensor name for '" << what
+                               << "', got " << describe(expr);
+  auto it = values.find(expr.name);
+  if (it == values.end()) {
+    llvm::SmallVector<llvm::StringRef> names;
+    for (const auto &entry : values)
+      names.push_back(entry.getKey());
+    llvm::sort(names);
+    InFlightDiagnostic diag = emitError(expr.loc)
+                              << "use of undefined value '" << expr.name << "'";
+    if (std::optional<llvm::StringRef> closest =
+            findClosestName(expr.name, names))
+      diag << "; did you mean '" << *closest << "'?";
+    return diag;
+  }
+  result = it->second;
+  std::string actual = printElementType(result);
+  if (actual != elementType)
+    return emitError(expr.loc)
+           << "expected an " << elementType << " tensor for '" << what
+           << "', got '" << expr.name << "' of element type " << actual;
+  return success();
+}
+
+LogicalResult OpCall::checkInteger(const model::Expr &expr,
+                                   llvm::StringRef what, llvm::StringRef where,
+                                   int64_t &result) {
+  if (expr.kind != model::Expr::Kind::Number || !expr.isInteger)
+    return emitError(expr.loc)
+           << "expected " << what << " " << where << ", got " << describe(expr);
+  // Integers are exact in a double up to 2^53; anything larger is no
+  // sensible size or position.
+  if (std::fabs(expr.number) > 0x1p53)
+    return emitError(expr.loc) << "integer " << describe(expr) << " " << where
+                               << " is out of range";
+  result = static_cast<int64_t>(expr.number);
+  return success();
+}
+
+LogicalResult OpCall::checkKeyword(const KeywordDecl &keyword,
+                                   const model::Expr &expr,
+                                   const llvm::StringMap<Value> &values,
+                                   ArgValue &result) {
+  std::string where = ("for '" + llvm::StringRef(keyword.name) + "'").str();
+  result.expr = &expr;
+  switch (keyword.kind) {
+  case ValueKind::Tensor:
+    return checkTensor(expr, keyword.name, keyword.elementType, values,
+                       result.tensor);
+  case ValueKind::Integer:
+    return checkInteger(expr, "an integer", where, result.integer);
+  case ValueKind::Number:
+    if (expr.kind != model::Expr::Kind::Number)
+      return emitError(expr.loc)
+             << "expected a number " << where << ", got " << describe(expr);
+    result.number = expr.number;
+    return success();
+  case ValueKind::Choice: {
+    if (expr.kind == model::Expr::Kind::Name)
+      for (const char *choice : keyword.choices)
+        if (expr.name == choice) {
+          result.choice = choice;
+          return success();
+        }
+    InFlightDiagnostic diag = emitError(expr.loc)
+                              << "expected "
+                              << joinAlternatives(keyword.choices, "'") << " "
+                              << where << ", got " << describe(expr);
+    llvm::SmallVector<llvm::StringRef> choices(keyword.choices.begin(),
+                                               keyword.choices.end());
+    if (expr.kind == model::Expr::Kind::Name)
+      if (std::optional<llvm::StringRef> closest =
+              findClosestName(expr.name, choices))
+        diag << "; did you mean '" << *closest << "'?";
+    return diag;
+  }
+  case ValueKind::IntegerOrList:
+    if (expr.kind != model::Expr::Kind::List) {
+      if (expr.kind != model::Expr::Kind::Number || !expr.isInteger)
+        return emitError(expr.loc) << "expected an integer or a list of "
+                                      "integers "
+                                   << where << ", got " << describe(expr);
+      return checkInteger(expr, "an integer", where, result.integer);
+    }
+    result.isList = true;
+    for (const model::Expr &element : expr.elements)
+      if (failed(checkInteger(element, "an integer", "in the list " + where,
+                              result.list.emplace_back())))
+        return failure();
+    return success();
+  }
+  llvm_unreachable("unknown value kind");
+}
+
+LogicalResult OpCall::check(const llvm::StringMap<Value> &values) {
+  auto countMismatch = [&](llvm::SMLoc at, size_t got) -> LogicalResult {
+    InFlightDiagnostic diag = emitError(at)
+                              << decl.name << " takes " << decl.operands.size()
+                              << " tensor"
+                              << (decl.operands.size() == 1 ? "" : "s") << " (";
+    llvm::interleaveComma(decl.operands, diag, [&](const OperandDecl &operand) {
+      diag << operand.name;
+    });
+    return diag << "), got " << got;
+  };
+  size_t positional = llvm::count_if(
+      assign.args, [](const model::Arg &arg) { return arg.keyword.empty(); });
+  keywords.assign(decl.keywords.size(), ArgValue());
+  for (const model::Arg &arg : assign.args) {
+    if (arg.keyword.empty()) {
+      if (operands.size() == decl.operands.size())
+        return countMismatch(arg.loc, positional);
+      const OperandDecl &operand = decl.operands[operands.size()];
+      if (failed(checkTensor(arg.value, operand.name, operand.elementType,
+                             values, operands.emplace_back())))
+        return failure();
+      continue;
+    }
+    const KeywordDecl *keyword =
+        llvm::find_if(decl.keywords, [&](const KeywordDecl &keyword) {
+          return arg.keyword == keyword.name;
+        });
+    if (keyword == decl.keywords.end()) {
+      llvm::SmallVector<llvm::StringRef> names;
+      for (const KeywordDecl &keyword : decl.keywords)
+        names.push_back(keyword.name);
+      InFlightDiagnostic diag = emitError(arg.loc)
+                                << "unknown keyword '" << arg.keyword
+                                << "' for " << decl.name;
+      if (std::optional<llvm::StringRef> closest =
+              findClosestName(arg.keyword, names))
+        return diag << "; did you mean '" << *closest << "'?";
+      if (names.empty())
+        return diag << "; it takes no keywords";
+      diag << "; expected one of ";
+      llvm::interleaveComma(names, diag);
+      return diag;
+    }
+    if (failed(checkKeyword(*keyword, arg.value, values,
+                            keywords[keyword - decl.keywords.begin()])))
+      return failure();
+  }
+  if (operands.size() != decl.operands.size())
+    return countMismatch(assign.calleeLoc, operands.size());
+  return success();
+}
+
+FailureOr<Value> buildOpCall(const model::Assign &assign,
+                             const llvm::StringMap<Value> &values,
+                             OpBuilder &builder,
+                             llvm::function_ref<Location(llvm::SMLoc)> locate) {
+  const OpDecl *decl = lookupOp(assign.callee);
+  if (!decl) {
+    llvm::SmallVector<llvm::StringRef> names;
+    for (const OpDecl &op : getOpTable())
+      names.push_back(op.name);
+    InFlightDiagnostic diag = emitError(locate(assign.calleeLoc))
+                              << "unknown op '" << assign.callee << "'";
+    if (std::optional<llvm::StringRef> closest =
+            findClosestName(assign.callee, names))
+      return diag << "; did you mean '" << *closest << "'?";
+    diag << "; available ops: ";
+    llvm::interleaveComma(names, diag);
+    return diag;
+  }
+  OpCall call(*decl, assign, builder, locate);
+  if (failed(call.check(values)))
+    return failure();
+  return decl->build(call);
+}
+
+} // namespace mlir::attn
