@@ -34,8 +34,11 @@ FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 
 
 def sh(cmd, env=None):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True,
-                          env=env).stdout
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"command failed (exit status {proc.returncode}): "
+                 f"{' '.join(cmd)}\n{proc.stderr.strip()}")
+    return proc.stdout
 
 
 def try_sh(cmd, env=None):
@@ -73,7 +76,7 @@ def machine():
     try:
         host = sh(["/usr/lib/llvm-22/bin/llc", "--version"])
         cpu_name = re.search(r"Host CPU: (\S+)", host)
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, SystemExit):
         cpu_name = None
     return (f"{cpu.group(1) if cpu else platform.processor()} "
             f"(LLVM host CPU {cpu_name.group(1) if cpu_name else '?'}, {isa}, "
@@ -98,7 +101,7 @@ def check_peak_loop(exe, accumulators):
     reads an operand from memory. Returns a one-line description."""
     try:
         dis = sh(["objdump", "-d", "--no-show-raw-insn", exe])
-    except (OSError, subprocess.CalledProcessError) as e:
+    except (OSError, SystemExit) as e:
         sys.exit(f"cannot disassemble {exe} to check the peak loop: {e} "
                  "(apt-get install binutils)")
     insns = []
@@ -242,16 +245,50 @@ def grid_flops(s, d, causal, heads):
 
 # --- The standard grid: attnc vs unfused OpenBLAS ---------------------------
 
-def grid(args, work, peaks, heads, threads):
-    # OpenBLAS must use the CPU's real kernels (TOOLCHAIN.md §8).
+# OpenBLAS core types too weak for the CPU's ISA, and what to force instead.
+WEAK_CORES = {"AVX-512": ({"Prescott", "Nehalem", "Core2", "Penryn",
+                           "Dunnington", "Atom", "Sandybridge", "Haswell",
+                           "Zen"}, "SkylakeX"),
+              "AVX2+FMA": ({"Prescott", "Nehalem", "Core2", "Penryn",
+                            "Dunnington", "Atom", "Sandybridge"}, "Haswell")}
+
+
+def openblas_env(unfused_exe):
+    """The environment of the baseline, and a line saying what it uses.
+    OpenBLAS must use the CPU's real kernels (TOOLCHAIN.md §8): the
+    environment's OPENBLAS_CORETYPE=Haswell is removed, and when OpenBLAS's
+    own detection picks kernels below the CPU's ISA (0.3.21 does not know
+    Emerald Rapids and picks Prescott), the matching core type is forced."""
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     env["OPENBLAS_NUM_THREADS"] = "1"
+    was = os.environ.get("OPENBLAS_CORETYPE")
+    probe = ["256", "64", "0", "1", "1", "1"]
+    core = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+    core = core.group(1) if core else "?"
+    isa, _ = cpu_isa()
+    weak, better = WEAK_CORES.get(isa, (set(), None))
+    note = (f"OpenBLAS kernels '{core}' (OPENBLAS_CORETYPE "
+            f"{'was ' + was + ', unset' if was else 'unset'})")
+    if core in weak:
+        env["OPENBLAS_CORETYPE"] = better
+        forced = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+        note = (f"OpenBLAS detected '{core}' on this {isa} CPU; forced "
+                f"OPENBLAS_CORETYPE={better} -> kernels "
+                f"'{forced.group(1) if forced else '?'}'"
+                + (f" (the environment had {was})" if was else ""))
+    return env, note
+
+
+def grid(args, work, peaks, heads, threads):
     unfused_exe = os.path.join(work, "unfused")
+    if not os.path.exists("/usr/include/x86_64-linux-gnu/cblas.h") and \
+            not os.path.exists("/usr/include/cblas.h"):
+        sys.exit("the unfused baseline needs OpenBLAS: "
+                 "apt-get install libopenblas-dev")
     sh(["g++", *FLAGS, os.path.join(HERE, "unfused.cpp"), "-o", unfused_exe,
         "-lopenblas", "-lmvec", "-lpthread"])
-    print("unfused baseline: OpenBLAS with OPENBLAS_CORETYPE unset "
-          f"(was {os.environ.get('OPENBLAS_CORETYPE', 'unset')})", flush=True)
-
+    env, note = openblas_env(unfused_exe)
+    print(f"unfused baseline: {note}", flush=True)
     rows = []
     print("| S | D | causal | threads | attnc ms | attnc GFLOP/s | % of peak "
           "| unfused ms | unfused GFLOP/s | speed-up |", flush=True)
@@ -282,7 +319,7 @@ def grid(args, work, peaks, heads, threads):
                   f"| {ms:.2f} | {gf:.0f} | {pct_text(pct, gf, peaks.values[t])} "
                   f"| {base:.2f} | {base_gf:.0f} | {base / ms:.2f}× |",
                   flush=True)
-    return rows
+    return rows, note
 
 
 def long_context(args, work):
@@ -490,16 +527,17 @@ def main():
         masks(args, work, peaks)
         return
 
-    rows = grid(args, work, peaks, heads, threads)
+    rows, blas_note = grid(args, work, peaks, heads, threads)
     long_line = long_context(args, work)
     if args.quick:
         return
     mask_lines = masks(args, work, peaks)
-    write_results(args.out, rows, peaks.values, long_line, mask_lines)
+    write_results(args.out, rows, peaks.values, long_line, mask_lines,
+                  blas_note)
     chart(os.path.join(HERE, "chart.png"), rows, peaks.values)
 
 
-def write_results(path, rows, peaks, long_line, mask_lines):
+def write_results(path, rows, peaks, long_line, mask_lines, blas_note):
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")
         f.write(f"Measured {datetime.date.today()} with `benchmarks/run.py` "
@@ -514,7 +552,7 @@ def write_results(path, rows, peaks, long_line, mask_lines):
                             for t, p in sorted(peaks.items()))
                 + ". Unfused baseline = `unfused.cpp` (OpenBLAS 0.3.21 sgemm "
                 "per head, heads over threads, vectorized softmax, causal "
-                "computes only the lower triangle; `OPENBLAS_CORETYPE` unset)."
+                f"computes only the lower triangle; {blas_note})."
                 "\n\n![GFLOP/s](chart.png)\n\n")
         f.write("| S | D | causal | threads | attnc ms | attnc GFLOP/s | "
                 "% of peak | unfused ms | unfused GFLOP/s | speed-up |\n")
