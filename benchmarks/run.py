@@ -21,6 +21,7 @@ import math
 import os
 import platform
 import re
+import shutil
 import statistics
 import struct
 import subprocess
@@ -47,7 +48,8 @@ def try_sh(cmd, env=None):
     if proc.returncode == 0:
         return proc.stdout, None
     lines = [l for l in (proc.stderr + proc.stdout).splitlines() if l.strip()]
-    first = next((l for l in lines if "error" in l.lower()),
+    first = next((l for l in lines if "error" in l.lower() or
+                  "undefined reference" in l),
                  lines[0] if lines else f"exit status {proc.returncode}")
     return None, first.strip()
 
@@ -435,6 +437,10 @@ def masks(args, work, peaks):
         exe = model[:-6]
         write_model(model, s, d, heads, kw, extra)
         _, err = try_sh([args.attnc, model, "-o", exe])
+        if err and not err.startswith(model + ":"):
+            # Not a diagnostic on the model (e.g. a link error): attnc
+            # itself is broken, which is not "unsupported".
+            err = f"compile failed: {err}"
         cmd = [exe, "--threads", str(t)]
         for n, (descr, shape, data) in inputs.items():
             path = os.path.join(work, f"mask{k}-{n}.npy")
@@ -463,7 +469,8 @@ def masks(args, work, peaks):
         share = pairs / causal_pairs
         tgt = f"≤ {target:.3g}" if target else ""
         if not samples:
-            why = "unsupported" if not err.startswith("run failed") else "failed"
+            why = ("failed" if err.startswith(("run failed", "compile failed"))
+                   else "unsupported")
             line = (f"| {name} | {why} | | | | {share:.3f} | {tgt} |")
             print(line + f"  ({err})", flush=True)
             lines.append(line)
@@ -510,12 +517,24 @@ def main():
                         help="an older attnc: report old ms, new ms and "
                              "new/old on the grid (--quick: S <= 2048)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch folder (models, binaries)")
     args = parser.parse_args()
     if args.masks_seq % 4 or args.masks_seq < 512:
         parser.error("--masks-seq must be a multiple of 4, at least 512")
 
-    heads, threads = 8, [1, 2]
     work = tempfile.mkdtemp(prefix="attnc-bench-")
+    try:
+        run_modes(args, work)
+    finally:
+        if args.keep:
+            print(f"scratch folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_modes(args, work):
+    heads, threads = 8, [1, 2]
     print(f"machine: {machine()}", flush=True)
     peaks = peak_section(work, threads, measure_all=args.peak)
     if args.peak:
