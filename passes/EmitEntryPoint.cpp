@@ -6,7 +6,9 @@
 // Output: the data and functions of runtime/AttnModel.h, every symbol with
 // the model's prefix (option `prefix`, default: the entry function's name):
 //
-//   int32_t <prefix>_run(void **buffers)        calls the entry function
+//   int32_t <prefix>_run(void **buffers)        checks lengths and segment ids
+//                                                (ATTNRT_ERROR_INVALID_ARG),
+//                                                calls the entry function
 //   const attn_model_info <prefix>_model         the versioned tensor table
 //   attn_main_model                              alias (option main-alias)
 //
@@ -16,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 #include "runtime/AttnModel.h"
+#include "runtime/AttnRuntime.h"
 
 #include "llvm/ADT/StringSwitch.h"
 
@@ -158,6 +161,77 @@ static FailureOr<SmallVector<TensorEntry>> readTensors(ModuleOp module,
   return entries;
 }
 
+/// Emits, at the end of `block` (in `run`), a loop over the elements of each
+/// lengths and segment-id input that returns ATTNRT_ERROR_INVALID_ARG from
+/// `run` on a length outside [0, bound] or a segment id below the one before
+/// it in the same row. Returns the block where the checks passed.
+static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
+                              ArrayRef<Value> pointers,
+                              ArrayRef<TensorEntry> tensors) {
+  Region *region = block->getParent();
+  Type i32 = b.getI32Type(), i64 = b.getI64Type();
+  auto cst = [&](Type type, int64_t v) -> Value {
+    return LLVM::ConstantOp::create(b, loc, type, b.getIntegerAttr(type, v));
+  };
+  auto cmp = [&](LLVM::ICmpPredicate pred, Value x, Value y) -> Value {
+    return LLVM::ICmpOp::create(b, loc, pred, x, y);
+  };
+  Block *fail = nullptr;
+  for (auto [ptr, e] : llvm::zip(pointers, tensors)) {
+    if (e.content == ATTN_CONTENT_DATA)
+      continue;
+    if (!fail) {
+      fail = b.createBlock(region, region->end());
+      LLVM::ReturnOp::create(b, loc, cst(i32, ATTNRT_ERROR_INVALID_ARG));
+    }
+    int64_t numel = 1;
+    for (int64_t d : e.shape)
+      numel *= d;
+    bool segments = e.content == ATTN_CONTENT_SEGMENTS;
+    int64_t row = e.shape.empty() ? 1 : e.shape.back();
+    Block *head = b.createBlock(region, region->end(), {i64}, {loc});
+    Block *body = b.createBlock(region, region->end());
+    Block *next = b.createBlock(region, region->end());
+    b.setInsertionPointToEnd(block);
+    LLVM::BrOp::create(b, loc, ValueRange{cst(i64, segments ? 1 : 0)}, head);
+
+    b.setInsertionPointToEnd(head);
+    Value i = head->getArgument(0);
+    LLVM::CondBrOp::create(b, loc, cmp(LLVM::ICmpPredicate::slt, i,
+                                       cst(i64, numel)),
+                           body, next);
+
+    b.setInsertionPointToEnd(body);
+    auto load = [&](Value index) -> Value {
+      Value slot = LLVM::GEPOp::create(b, loc, ptr.getType(), i32, ptr,
+                                       ArrayRef<LLVM::GEPArg>{index});
+      return LLVM::LoadOp::create(b, loc, i32, slot);
+    };
+    Value v = load(i), bad;
+    if (segments) {
+      Value prev = load(LLVM::SubOp::create(b, loc, i, cst(i64, 1)));
+      Value rowStart = cmp(LLVM::ICmpPredicate::eq,
+                           LLVM::URemOp::create(b, loc, i, cst(i64, row)),
+                           cst(i64, 0));
+      bad = LLVM::AndOp::create(
+          b, loc, cmp(LLVM::ICmpPredicate::slt, v, prev),
+          LLVM::XOrOp::create(b, loc, rowStart,
+                              LLVM::ConstantOp::create(
+                                  b, loc, b.getI1Type(), b.getBoolAttr(true))));
+    } else {
+      bad = LLVM::OrOp::create(
+          b, loc, cmp(LLVM::ICmpPredicate::slt, v, cst(i32, 0)),
+          cmp(LLVM::ICmpPredicate::sgt, v, cst(i32, e.bound)));
+    }
+    Value step = LLVM::AddOp::create(b, loc, i, cst(i64, 1));
+    LLVM::CondBrOp::create(b, loc, bad, fail, ValueRange{}, head,
+                           ValueRange{step});
+    block = next;
+  }
+  b.setInsertionPointToEnd(block);
+  return block;
+}
+
 void EmitEntryPointPass::runOnOperation() {
   ModuleOp module = getOperation();
   auto signature = module->getAttrOfType<DictionaryAttr>(kSignatureAttrName);
@@ -202,7 +276,8 @@ void EmitEntryPointPass::runOnOperation() {
   TableBuilder t(module, entry.getLoc(), prefixText);
   Location loc = entry.getLoc();
 
-  // int32_t <prefix>_run(void **buffers): ATTNRT_OK after the entry returns.
+  // int32_t <prefix>_run(void **buffers): checks the lengths and segment
+  // ids, calls the entry function, returns ATTNRT_OK.
   std::string runName = prefixText + "_run";
   if (module.lookupSymbol(runName) || module.lookupSymbol(prefixText + "_model")) {
     module.emitError() << "symbol prefix '" << prefixText
@@ -221,8 +296,9 @@ void EmitEntryPointPass::runOnOperation() {
                                        ArrayRef<LLVM::GEPArg>{int32_t(i)});
       args.push_back(LLVM::LoadOp::create(t.b, loc, ptrType, slot));
     }
+    emitInputChecks(t.b, loc, t.b.getInsertionBlock(), args, *tensors);
     LLVM::CallOp::create(t.b, loc, entry, args);
-    LLVM::ReturnOp::create(t.b, loc, t.integer(t.b, t.i32, 0));
+    LLVM::ReturnOp::create(t.b, loc, t.integer(t.b, t.i32, ATTNRT_OK));
   }
 
   // The tensor table, then the model.
