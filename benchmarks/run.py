@@ -2,20 +2,28 @@
 """Benchmarks attnc-compiled attention against the machine's FMA peak and an
 unfused OpenBLAS baseline, all in one run, and writes RESULTS.md + chart.png.
 
-    benchmarks/run.py                 # the full grid (about 10 minutes on 2 cores)
-    benchmarks/run.py --quick         # S <= 2048 only
+    benchmarks/run.py                 # the full grid + mask rows (about 10 minutes on 2 cores)
+    benchmarks/run.py --quick         # S <= 2048 only, prints, writes nothing
+    benchmarks/run.py --peak          # only the FMA peak, per ISA this CPU runs
+    benchmarks/run.py --masks         # only the structured-mask rows (S = 8192)
+    benchmarks/run.py --baseline-attnc /tmp/old/build/bin/attnc [--quick]
+                                      # old attnc vs this one on the grid
 
 Needs a built attnc (tools/setup.sh) and `apt-get install libopenblas-dev`
 (plus `python3-matplotlib` for the chart). FLOPs = 4·B·H·S²·D, halved for
 causal; every time is the median of 3 alternating rounds of attnc and the
-baseline (each round itself a median of 1-2 runs after a warm-up).
+baseline (each round itself a median of 1-2 runs after a warm-up). See
+benchmarks/README.md.
 """
 import argparse
 import datetime
+import math
 import os
 import platform
 import re
+import shutil
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -23,11 +31,27 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.join(ROOT, "benchmarks")
 ROUNDS = 3  # alternating attnc/baseline measurements per table cell
+FLAGS = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
 
 
 def sh(cmd, env=None):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True,
-                          env=env).stdout
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        sys.exit(f"command failed (exit status {proc.returncode}): "
+                 f"{' '.join(cmd)}\n{proc.stderr.strip()}")
+    return proc.stdout
+
+
+def try_sh(cmd, env=None):
+    """(stdout, None) on success, else (None, the first line of the error)."""
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode == 0:
+        return proc.stdout, None
+    lines = [l for l in (proc.stderr + proc.stdout).splitlines() if l.strip()]
+    first = next((l for l in lines if "error" in l.lower() or
+                  "undefined reference" in l),
+                 lines[0] if lines else f"exit status {proc.returncode}")
+    return None, first.strip()
 
 
 def value(text, key):
@@ -37,108 +61,502 @@ def value(text, key):
     return float(match.group(1))
 
 
+def cpu_isa():
+    """(ISA name, vector width in bits) of the best vector unit of this CPU."""
+    flags = re.search(r"^flags\s*:(.*)$", open("/proc/cpuinfo").read(), re.M)
+    flags = set(flags.group(1).split()) if flags else set()
+    if "avx512f" in flags:
+        return "AVX-512", 512
+    if "avx2" in flags and "fma" in flags:
+        return "AVX2+FMA", 256
+    return "SSE", 128
+
+
 def machine():
     cpu = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read())
-    flags = open("/proc/cpuinfo").read()
-    isa = "AVX-512" if " avx512f" in flags else "AVX2" if " avx2" in flags else "SSE"
-    host = sh(["/usr/lib/llvm-22/bin/llc", "--version"])
-    cpu_name = re.search(r"Host CPU: (\S+)", host)
+    isa, width = cpu_isa()
+    try:
+        host = sh(["/usr/lib/llvm-22/bin/llc", "--version"])
+        cpu_name = re.search(r"Host CPU: (\S+)", host)
+    except (OSError, SystemExit):
+        cpu_name = None
     return (f"{cpu.group(1) if cpu else platform.processor()} "
-            f"({cpu_name.group(1) if cpu_name else '?'}, {isa}), "
-            f"{os.cpu_count()} cores, Linux {platform.release()}")
+            f"(LLVM host CPU {cpu_name.group(1) if cpu_name else '?'}, {isa}, "
+            f"{width}-bit vectors), {os.cpu_count()} cores, "
+            f"Linux {platform.release()}")
 
+
+# --- The FMA peak ------------------------------------------------------------
+
+# peak.cpp variants: (name, extra g++ flags, needed ISA width). The native
+# build is the denominator of "% of peak"; on an AVX-512 machine the AVX2
+# variant is built too, to check that its loop (12 accumulators in 16
+# registers) does not spill either.
+PEAK_VARIANTS = [("native", [], 128),
+                 ("avx2", ["-mavx2", "-mfma", "-mno-avx512f"], 512)]
+
+
+def check_peak_loop(exe, accumulators):
+    """Disassembles `exe` and fails unless its hot loop (the backward branch
+    enclosing the most vfmadd*ps) is exactly `accumulators` FMAs with no
+    memory operand anywhere in the loop: no spilled accumulator, no FMA that
+    reads an operand from memory. Returns a one-line description."""
+    try:
+        dis = sh(["objdump", "-d", "--no-show-raw-insn", exe])
+    except (OSError, SystemExit) as e:
+        sys.exit(f"cannot disassemble {exe} to check the peak loop: {e} "
+                 "(apt-get install binutils)")
+    insns = []
+    for line in dis.splitlines():
+        m = re.match(r"\s*([0-9a-f]+):\s+(\S.*)$", line)
+        if m:
+            insns.append((int(m.group(1), 16), m.group(2).split("#")[0].strip()))
+    best = None  # (number of FMAs, first address, last address, body)
+    for i, (addr, text) in enumerate(insns):
+        m = re.match(r"j(?!mp)[a-z]+\s+([0-9a-f]+)\b", text)
+        if not m or int(m.group(1), 16) >= addr:
+            continue
+        target = int(m.group(1), 16)
+        j = i
+        while j > 0 and insns[j - 1][0] >= target:
+            j -= 1
+        body = [t for _, t in insns[j:i + 1]]
+        fmas = sum(1 for t in body if re.match(r"vfmadd\d{3}ps\b", t))
+        if fmas and (best is None or fmas > best[0]):
+            best = (fmas, target, addr, body)
+    if best is None:
+        sys.exit(f"peak check: no loop of vfmadd*ps found in {exe}")
+    fmas, first, last, body = best
+    memory = [t for t in body if "(" in t and not t.startswith("nop")]
+    if memory or fmas != accumulators:
+        why = []
+        if fmas != accumulators:
+            why.append(f"{fmas} FMAs where the binary reports {accumulators} "
+                       "accumulators (not fully unrolled?)")
+        if memory:
+            why.append(f"{len(memory)} memory operand(s) (spilled "
+                       "accumulators):\n    " + "\n    ".join(memory[:8]))
+        sys.exit(f"peak check failed for {exe}, hot loop {first:#x}-{last:#x}: "
+                 + "; ".join(why) + "\nThe peak would read low: fix "
+                 "ACCUMULATORS in benchmarks/peak.cpp for this ISA.")
+    return (f"hot loop {first:#x}-{last:#x}: {fmas} register-only FMAs, "
+            f"{len(body)} instructions, no memory operand")
+
+
+def build_peak(work, variant, extra):
+    exe = os.path.join(work, f"peak-{variant}")
+    sh(["g++", *FLAGS, *extra, os.path.join(HERE, "peak.cpp"), "-o", exe,
+        "-lpthread"])
+    out = sh([exe, "0"])  # 0 threads: prints the configuration only
+    isa = re.search(r"isa=(\S+)", out).group(1)
+    width = int(value(out, "width"))
+    acc = int(value(out, "accumulators"))
+    check = check_peak_loop(exe, acc)
+    return exe, f"{isa}, {width}-bit, {acc} accumulators; {check}"
+
+
+class Peaks:
+    """The FMA peak per thread count, measured in this run. `percent`
+    re-measures the peak once when a rate exceeds it and returns None when
+    it still does: no "% of peak" above 100 is ever printed."""
+
+    def __init__(self, exe, threads):
+        self.exe = exe
+        self.values = {t: self.measure(t) for t in threads}
+
+    def measure(self, t):
+        return statistics.median(value(sh([self.exe, str(t)]), "gflops")
+                                 for _ in range(3))
+
+    def percent(self, gf, t):
+        if t not in self.values:
+            self.values[t] = self.measure(t)
+        if gf > self.values[t]:
+            again = self.measure(t)
+            print(f"warning: {gf:.0f} GFLOP/s measured on {t} thread(s) is "
+                  f"above the peak {self.values[t]:.0f} GFLOP/s; re-measured "
+                  f"the peak: {again:.0f} GFLOP/s", flush=True)
+            self.values[t] = max(self.values[t], again)
+        return percent_of(gf, self.values[t])
+
+    def text(self):
+        return ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s"
+                         for t, p in sorted(self.values.items()))
+
+
+def percent_of(gf, peak):
+    return 100 * gf / peak if gf <= peak else None
+
+
+def pct_text(pct, gf, peak):
+    if pct is None:
+        return f"peak too low (measured {gf:.0f} > peak {peak:.0f})"
+    return f"{pct:.0f} %"
+
+
+def peak_section(work, threads, measure_all):
+    """Builds and checks every peak variant this CPU runs; returns the
+    native Peaks. With `measure_all`, also measures the other variants."""
+    _, width = cpu_isa()
+    native = None
+    for variant, extra, needs in PEAK_VARIANTS:
+        if width < needs:
+            continue
+        exe, desc = build_peak(work, variant, extra)
+        print(f"peak.cpp ({variant}): {desc}", flush=True)
+        if variant == "native":
+            native = Peaks(exe, threads)
+            print(f"  peak FMA: {native.text()}", flush=True)
+        elif measure_all:
+            print(f"  peak FMA: {Peaks(exe, threads).text()}", flush=True)
+    return native
+
+
+# --- Model files ---------------------------------------------------------------
+
+def write_model(path, s, d, heads, attention_args, extra_inputs=""):
+    with open(path, "w") as f:
+        f.write(f"model bench\n" + "".join(
+            f"input {n}: [1, {heads}, {s}, {d}]\n" for n in "qkv") +
+            extra_inputs +
+            f"o = attention(q, k, v, {attention_args})\noutput o\n")
+
+
+def write_npy(path, descr, shape, data):
+    """Writes a C-order .npy (format 1.0) holding `data`, raw little-endian
+    bytes of dtype `descr` ('<i4' or '<f4')."""
+    dims = ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "")
+    header = f"{{'descr': '{descr}', 'fortran_order': False, 'shape': ({dims}), }}"
+    header += " " * (-(10 + len(header) + 1) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) +
+                header.encode("latin1") + data)
+
+
+def grid_cells(quick):
+    sizes = [512, 1024, 2048] if quick else [512, 1024, 2048, 4096, 16384]
+    for s in sizes:
+        for d in (64, 128):
+            for causal in (False, True):
+                yield s, d, causal
+
+
+def grid_flops(s, d, causal, heads):
+    return 4 * heads * s * s * d / (2 if causal else 1)
+
+
+# --- The standard grid: attnc vs unfused OpenBLAS ---------------------------
+
+# OpenBLAS core types too weak for the CPU's ISA, and what to force instead.
+WEAK_CORES = {"AVX-512": ({"Prescott", "Nehalem", "Core2", "Penryn",
+                           "Dunnington", "Atom", "Sandybridge", "Haswell",
+                           "Zen"}, "SkylakeX"),
+              "AVX2+FMA": ({"Prescott", "Nehalem", "Core2", "Penryn",
+                            "Dunnington", "Atom", "Sandybridge"}, "Haswell")}
+
+
+def openblas_env(unfused_exe):
+    """The environment of the baseline, and a line saying what it uses.
+    OpenBLAS must use the CPU's real kernels (TOOLCHAIN.md §8): the
+    environment's OPENBLAS_CORETYPE=Haswell is removed, and when OpenBLAS's
+    own detection picks kernels below the CPU's ISA (0.3.21 does not know
+    Emerald Rapids and picks Prescott), the matching core type is forced."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
+    env["OPENBLAS_NUM_THREADS"] = "1"
+    was = os.environ.get("OPENBLAS_CORETYPE")
+    probe = ["256", "64", "0", "1", "1", "1"]
+    core = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+    core = core.group(1) if core else "?"
+    isa, _ = cpu_isa()
+    weak, better = WEAK_CORES.get(isa, (set(), None))
+    note = (f"OpenBLAS kernels '{core}' (OPENBLAS_CORETYPE "
+            f"{'was ' + was + ', unset' if was else 'unset'})")
+    if core in weak:
+        env["OPENBLAS_CORETYPE"] = better
+        forced = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+        note = (f"OpenBLAS detected '{core}' on this {isa} CPU; forced "
+                f"OPENBLAS_CORETYPE={better} -> kernels "
+                f"'{forced.group(1) if forced else '?'}'"
+                + (f" (the environment had {was})" if was else ""))
+    return env, note
+
+
+def grid(args, work, peaks, heads, threads):
+    unfused_exe = os.path.join(work, "unfused")
+    if not os.path.exists("/usr/include/x86_64-linux-gnu/cblas.h") and \
+            not os.path.exists("/usr/include/cblas.h"):
+        sys.exit("the unfused baseline needs OpenBLAS: "
+                 "apt-get install libopenblas-dev")
+    sh(["g++", *FLAGS, os.path.join(HERE, "unfused.cpp"), "-o", unfused_exe,
+        "-lopenblas", "-lmvec", "-lpthread"])
+    env, note = openblas_env(unfused_exe)
+    print(f"unfused baseline: {note}", flush=True)
+    rows = []
+    print("| S | D | causal | threads | attnc ms | attnc GFLOP/s | % of peak "
+          "| unfused ms | unfused GFLOP/s | speed-up |", flush=True)
+    for s, d, causal in grid_cells(args.quick):
+        flops = grid_flops(s, d, causal, heads)
+        reps = 2 if flops < 2e10 else 1
+        model = os.path.join(work, f"m{s}_{d}_{int(causal)}.model")
+        exe = model[:-6]
+        write_model(model, s, d, heads,
+                    f"mask = {'causal' if causal else 'none'}")
+        sh([args.attnc, model, "-o", exe])
+        for t in threads:
+            # Alternate attnc and the baseline for ROUNDS rounds so that a
+            # burst of noise on the VM hits both columns.
+            ours, theirs = [], []
+            for _ in range(ROUNDS):
+                ours.append(value(sh([exe, "--threads", str(t),
+                                      "--bench", str(reps)]), "ms"))
+                theirs.append(value(sh([unfused_exe, str(s), str(d),
+                                        str(int(causal)), str(t), str(heads),
+                                        str(reps)], env=env), "ms"))
+            ms = statistics.median(ours)
+            base = statistics.median(theirs)
+            gf, base_gf = flops / ms * 1e-6, flops / base * 1e-6
+            pct = peaks.percent(gf, t)
+            rows.append((s, d, causal, t, ms, gf, base, base_gf, base / ms))
+            print(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
+                  f"| {ms:.2f} | {gf:.0f} | {pct_text(pct, gf, peaks.values[t])} "
+                  f"| {base:.2f} | {base_gf:.0f} | {base / ms:.2f}× |",
+                  flush=True)
+    return rows, note
+
+
+def long_context(args, work):
+    """Long context: O(S·D) memory, reported by the generated binary."""
+    long_model = os.path.join(work, "long.model")
+    write_model(long_model, 32768, 128, 1, "mask = causal")
+    sh([args.attnc, long_model, "-o", long_model[:-6]])
+    out = sh([long_model[:-6], "--threads", "2"])
+    long_ms, rss, tensors = (value(out, k) for k in
+                             ("ms", "peak_rss_bytes", "tensor_bytes"))
+    line = (f"S = 32768, H = 1, D = 128, causal, 2 threads: {long_ms:.0f} ms, "
+            f"peak RSS {rss / 2**20:.1f} MiB for {tensors / 2**20:.1f} MiB "
+            f"of tensors (+{(rss - tensors) / 2**20:.1f} MiB; the S×S "
+            f"scores alone would be {32768**2 * 4 / 2**30:.0f} GiB)")
+    print(line, flush=True)
+    return line
+
+
+# --- Old attnc vs new attnc ---------------------------------------------------
+
+def old_vs_new(args, work, heads, threads):
+    old = os.path.abspath(args.baseline_attnc)
+    if not os.access(old, os.X_OK):
+        sys.exit(f"--baseline-attnc: {old} is not an executable")
+    print(f"old attnc: {old}\nnew attnc: {os.path.abspath(args.attnc)}",
+          flush=True)
+    print("| S | D | causal | threads | old ms | new ms | new/old |",
+          flush=True)
+    ratios = []
+    for s, d, causal in grid_cells(args.quick):
+        flops = grid_flops(s, d, causal, heads)
+        reps = 2 if flops < 2e10 else 1
+        model = os.path.join(work, f"on{s}_{d}_{int(causal)}.model")
+        write_model(model, s, d, heads,
+                    f"mask = {'causal' if causal else 'none'}")
+        exes = {}
+        for who, compiler in (("old", old), ("new", args.attnc)):
+            exes[who] = f"{model[:-6]}-{who}"
+            _, err = try_sh([compiler, model, "-o", exes[who]])
+            if err:
+                exes[who] = None
+                print(f"  {who} attnc cannot compile S={s} D={d}: {err}")
+        for t in threads:
+            if None in exes.values():
+                print(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
+                      f"| {'-' if exes['old'] is None else '?'} "
+                      f"| {'-' if exes['new'] is None else '?'} | - |")
+                continue
+            times = {"old": [], "new": []}
+            for r in range(ROUNDS):
+                # Alternate, and swap who goes first each round.
+                order = ("old", "new") if r % 2 == 0 else ("new", "old")
+                for who in order:
+                    times[who].append(value(sh([exes[who], "--threads", str(t),
+                                                "--bench", str(reps)]), "ms"))
+            o, n = (statistics.median(times[w]) for w in ("old", "new"))
+            ratios.append(n / o)
+            print(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
+                  f"| {o:.2f} | {n:.2f} | {n / o:.3f} |", flush=True)
+    if ratios:
+        geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
+        print(f"new/old geometric mean over {len(ratios)} cells: {geo:.3f} "
+              f"(< 1: the new attnc is faster)", flush=True)
+
+
+# --- Structured masks -----------------------------------------------------------
+
+def visible_pairs(s, window=None, segments=1):
+    """Visible (query, key) pairs of a causal S×S mask with an optional
+    window = [window, 0] and `segments` equal segments (MASKS.md)."""
+    length = s // segments
+    per = sum(min(i + 1, window + 1) if window is not None else i + 1
+              for i in range(length))
+    return segments * per
+
+
+def mask_rows(s, standin):
+    """(name, attention keywords, extra model inputs, {input: (descr, shape,
+    data)}, visible pairs, target ratio to causal or None)."""
+    ids = [i * 4 // s for i in range(s)]  # 4 equal segments 0,0,...,3
+    rows = [
+        ("causal", "mask = causal", "", {}, visible_pairs(s), None),
+        ("causal, window = [256, 0]", "mask = causal, window = [256, 0]", "",
+         {}, visible_pairs(s, window=256), 1 / 8),
+        ("causal, 4 segments", "mask = causal, segments = seg",
+         f"input seg: i32[1, {s}]\n",
+         {"seg": ("<i4", (1, s), struct.pack(f"<{s}i", *ids))},
+         visible_pairs(s, segments=4), 0.3),
+    ]
+    if standin:
+        # Rows in the syntax attnc accepts today, to test this code path
+        # (compile errors, --input .npy files, ratios, targets).
+        rows += [
+            ("stand-in: no mask (ratio ~2)", "mask = none", "", {}, s * s, 2.5),
+            ("stand-in: causal, q from .npy", "mask = causal", "",
+             {"q": ("<f4", (1, 8, s, 128),
+                    struct.pack("<f", 0.5) * (8 * s * 128))},
+             visible_pairs(s), 1.2),
+            ("stand-in: unknown keyword", "mask = causal, bogus = 1", "", {},
+             visible_pairs(s), None),
+        ]
+    return rows
+
+
+def masks(args, work, peaks):
+    s, heads, d, t = args.masks_seq, 8, 128, 2
+    print(f"structured masks: S = {s}, H = {heads}, D = {d}, {t} threads, "
+          f"median of {ROUNDS} alternating rounds", flush=True)
+    runs = []  # (name, exe or None, cmd args, pairs, target, error)
+    for k, (name, kw, extra, inputs, pairs, target) in enumerate(
+            mask_rows(s, args.masks_standin)):
+        model = os.path.join(work, f"mask{k}.model")
+        exe = model[:-6]
+        write_model(model, s, d, heads, kw, extra)
+        _, err = try_sh([args.attnc, model, "-o", exe])
+        if err and not err.startswith(model + ":"):
+            # Not a diagnostic on the model (e.g. a link error): attnc
+            # itself is broken, which is not "unsupported".
+            err = f"compile failed: {err}"
+        cmd = [exe, "--threads", str(t)]
+        for n, (descr, shape, data) in inputs.items():
+            path = os.path.join(work, f"mask{k}-{n}.npy")
+            write_npy(path, descr, shape, data)
+            cmd += ["--input", f"{n}={path}"]
+        flops = 4 * heads * d * pairs
+        cmd += ["--bench", "1" if flops > 2e10 else "3"]
+        runs.append([name, None if err else cmd, pairs, target, err, []])
+    for _ in range(ROUNDS):
+        for run in runs:
+            if run[1] is None:
+                continue
+            out, err = try_sh(run[1])
+            if err:
+                run[1], run[4] = None, f"run failed: {err}"
+                continue
+            run[5].append((value(out, "ms"), value(out, "gflops")))
+    causal_ms = (statistics.median(m for m, _ in runs[0][5])
+                 if runs[0][5] else None)
+    causal_pairs = runs[0][2]
+    lines = ["| mask | ms | GFLOP/s (useful) | % of peak | time / causal "
+             "| visible pairs / causal | target |",
+             "|:---|---:|---:|---:|---:|---:|:---|"]
+    print(lines[0], flush=True)
+    for name, cmd, pairs, target, err, samples in runs:
+        share = pairs / causal_pairs
+        tgt = f"≤ {target:.3g}" if target else ""
+        if not samples:
+            why = ("failed" if err.startswith(("run failed", "compile failed"))
+                   else "unsupported")
+            line = (f"| {name} | {why} | | | | {share:.3f} | {tgt} |")
+            print(line + f"  ({err})", flush=True)
+            lines.append(line)
+            continue
+        ms = statistics.median(m for m, _ in samples)
+        gf = statistics.median(g for _, g in samples)
+        expected = 4 * heads * d * pairs / ms * 1e-6
+        if abs(gf - expected) > 0.02 * expected:
+            print(f"  note: the harness counts {gf:.0f} GFLOP/s for {name}, "
+                  f"visible pairs give {expected:.0f}", flush=True)
+        pct = pct_text(peaks.percent(gf, t), gf, peaks.values[t])
+        if causal_ms:
+            ratio = ms / causal_ms
+            verdict = ((" met" if ratio <= target else " MISSED")
+                       if target else "")
+            rtext = f"{ratio:.3f}"
+        else:
+            rtext, verdict = "-", ""
+        line = (f"| {name} | {ms:.2f} | {gf:.0f} | {pct} | {rtext} "
+                f"| {share:.3f} | {tgt}{verdict} |")
+        print(line, flush=True)
+        lines.append(line)
+    return lines
+
+
+# --- Main --------------------------------------------------------------------------
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attnc", default=os.path.join(ROOT, "build/bin/attnc"))
     parser.add_argument("--quick", action="store_true",
                         help="only S <= 2048 (a smoke run, not for RESULTS.md)")
+    parser.add_argument("--peak", action="store_true",
+                        help="only build, check and measure the FMA peak of "
+                             "every ISA variant this CPU runs")
+    parser.add_argument("--masks", action="store_true",
+                        help="only the structured-mask rows")
+    parser.add_argument("--masks-seq", type=int, default=8192,
+                        metavar="S", help="S of the mask rows (default 8192)")
+    parser.add_argument("--masks-standin", action="store_true",
+                        help="add mask rows in today's syntax (tests the "
+                             "script)")
+    parser.add_argument("--baseline-attnc", metavar="PATH",
+                        help="an older attnc: report old ms, new ms and "
+                             "new/old on the grid (--quick: S <= 2048)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the scratch folder (models, binaries)")
     args = parser.parse_args()
+    if args.masks_seq % 4 or args.masks_seq < 512:
+        parser.error("--masks-seq must be a multiple of 4, at least 512")
 
-    sizes = [512, 1024, 2048] if args.quick else [512, 1024, 2048, 4096, 16384]
-    heads, threads = 8, [1, 2]
     work = tempfile.mkdtemp(prefix="attnc-bench-")
-    # OpenBLAS must use the CPU's real kernels (TOOLCHAIN.md §8).
-    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
-    env["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        run_modes(args, work)
+    finally:
+        if args.keep:
+            print(f"scratch folder kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
-    flags = ["-O3", "-march=native", "-ffast-math", "-fopenmp-simd"]
-    peak_exe, unfused_exe = (os.path.join(work, n) for n in ("peak", "unfused"))
-    sh(["g++", *flags, os.path.join(HERE, "peak.cpp"), "-o", peak_exe, "-lpthread"])
-    sh(["g++", *flags, os.path.join(HERE, "unfused.cpp"), "-o", unfused_exe,
-        "-lopenblas", "-lmvec", "-lpthread"])
 
-    def peak(t):
-        return statistics.median(value(sh([peak_exe, str(t)]), "gflops")
-                                 for _ in range(3))
+def run_modes(args, work):
+    heads, threads = 8, [1, 2]
+    print(f"machine: {machine()}", flush=True)
+    peaks = peak_section(work, threads, measure_all=args.peak)
+    if args.peak:
+        return
+    if args.baseline_attnc:
+        old_vs_new(args, work, heads, threads)
+        return
+    if args.masks:
+        masks(args, work, peaks)
+        return
 
-    peaks = {t: peak(t) for t in threads}
-    print("peak FMA: " + ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s"
-                                   for t, p in peaks.items()), flush=True)
-
-    rows = []
-    header = ("| S | D | causal | threads | attnc ms | attnc GFLOP/s | % of peak "
-              "| unfused ms | unfused GFLOP/s | speed-up |")
-    print(header, flush=True)
-    for s in sizes:
-        for d in (64, 128):
-            for causal in (False, True):
-                flops = 4 * heads * s * s * d / (2 if causal else 1)
-                reps = 2 if flops < 2e10 else 1
-                model = os.path.join(work, f"m{s}_{d}_{int(causal)}.model")
-                exe = model[:-6]
-                with open(model, "w") as f:
-                    f.write(f"model bench\n" + "".join(
-                        f"input {n}: [1, {heads}, {s}, {d}]\n" for n in "qkv") +
-                        f"o = attention(q, k, v, mask = "
-                        f"{'causal' if causal else 'none'})\noutput o\n")
-                sh([args.attnc, model, "-o", exe])
-                for t in threads:
-                    # Alternate attnc and the baseline for ROUNDS rounds so
-                    # that a burst of noise on the VM hits both columns.
-                    ours, theirs = [], []
-                    for _ in range(ROUNDS):
-                        ours.append(value(sh([exe, "--threads", str(t),
-                                              "--bench", str(reps)]), "ms"))
-                        theirs.append(value(sh([unfused_exe, str(s), str(d),
-                                                str(int(causal)), str(t),
-                                                str(heads), str(reps)],
-                                               env=env), "ms"))
-                    ms = statistics.median(ours)
-                    base = statistics.median(theirs)
-                    gf, base_gf = flops / ms * 1e-6, flops / base * 1e-6
-                    row = (s, d, causal, t, ms, gf, 100 * gf / peaks[t], base,
-                           base_gf, base / ms)
-                    rows.append(row)
-                    line = (f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
-                            f"| {ms:.2f} | {gf:.0f} | {row[6]:.0f} % "
-                            f"| {base:.2f} | {base_gf:.0f} | {row[9]:.2f}× |")
-                    print(line, flush=True)
-
-    # Long context: O(S·D) memory, reported by the generated binary.
-    long_model = os.path.join(work, "long.model")
-    with open(long_model, "w") as f:
-        f.write("model long\n" + "".join(
-            f"input {n}: [1, 1, 32768, 128]\n" for n in "qkv") +
-            "o = attention(q, k, v, mask = causal)\noutput o\n")
-    sh([args.attnc, long_model, "-o", long_model[:-6]])
-    out = sh([long_model[:-6], "--threads", "2"])
-    long_ms, rss, tensors = (value(out, k) for k in
-                             ("ms", "peak_rss_bytes", "tensor_bytes"))
-    long_line = (f"S = 32768, H = 1, D = 128, causal, 2 threads: {long_ms:.0f} ms, "
-                 f"peak RSS {rss / 2**20:.1f} MiB for {tensors / 2**20:.1f} MiB "
-                 f"of tensors (+{(rss - tensors) / 2**20:.1f} MiB; the S×S "
-                 f"scores alone would be {32768**2 * 4 / 2**30:.0f} GiB)")
-    print(long_line)
-
+    rows, blas_note = grid(args, work, peaks, heads, threads)
+    long_line = long_context(args, work)
     if args.quick:
         return
-    write_results(args.out, rows, peaks, long_line)
-    chart(os.path.join(HERE, "chart.png"), rows, peaks)
+    mask_lines = masks(args, work, peaks)
+    write_results(args.out, rows, peaks.values, long_line, mask_lines,
+                  blas_note)
+    chart(os.path.join(HERE, "chart.png"), rows, peaks.values)
 
 
-def write_results(path, rows, peaks, long_line):
+def write_results(path, rows, peaks, long_line, mask_lines, blas_note):
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")
         f.write(f"Measured {datetime.date.today()} with `benchmarks/run.py` "
@@ -147,21 +565,27 @@ def write_results(path, rows, peaks, long_line):
                 "Each time is the median of 3 rounds that alternate attnc "
                 "and the baseline (a round: the median of 1–2 runs after a "
                 "warm-up), so noise on the VM hits both. Peak = the FMA "
-                "microbenchmark (`peak.cpp`) with the same thread count, in "
-                "the same run: " + ", ".join(
-                    f"{t} thread(s) {p:.0f} GFLOP/s" for t, p in peaks.items())
+                "microbenchmark (`peak.cpp`, register-only loop checked by "
+                "disassembly) with the same thread count, in the same run: "
+                + ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s"
+                            for t, p in sorted(peaks.items()))
                 + ". Unfused baseline = `unfused.cpp` (OpenBLAS 0.3.21 sgemm "
                 "per head, heads over threads, vectorized softmax, causal "
-                "computes only the lower triangle; `OPENBLAS_CORETYPE` unset)."
+                f"computes only the lower triangle; {blas_note})."
                 "\n\n![GFLOP/s](chart.png)\n\n")
         f.write("| S | D | causal | threads | attnc ms | attnc GFLOP/s | "
                 "% of peak | unfused ms | unfused GFLOP/s | speed-up |\n")
         f.write("|---:|---:|:---:|---:|---:|---:|---:|---:|---:|---:|\n")
-        for s, d, causal, t, ms, gf, pct, base, base_gf, speed in rows:
+        for s, d, causal, t, ms, gf, base, base_gf, speed in rows:
+            pct = pct_text(percent_of(gf, peaks[t]), gf, peaks[t])
             f.write(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} | "
-                    f"{ms:.2f} | {gf:.0f} | {pct:.0f} % | {base:.2f} | "
+                    f"{ms:.2f} | {gf:.0f} | {pct} | {base:.2f} | "
                     f"{base_gf:.0f} | {speed:.2f}× |\n")
         f.write(f"\nLong context: {long_line}.\n")
+        f.write("\nStructured masks (S = 8192, H = 8, D = 128, 2 threads; "
+                "GFLOP/s count only visible pairs; time / causal is the "
+                "ratio of medians to the full causal row):\n\n")
+        f.write("\n".join(mask_lines) + "\n")
 
 
 def chart(path, rows, peaks):
@@ -179,7 +603,7 @@ def chart(path, rows, peaks):
         sel = [r for r in rows if r[1] == d and r[2] == causal and r[3] == 2]
         sizes = [r[0] for r in sel]
         ax.plot(sizes, [r[5] for r in sel], "o-", label="attnc")
-        ax.plot(sizes, [r[8] for r in sel], "s--", label="unfused OpenBLAS")
+        ax.plot(sizes, [r[7] for r in sel], "s--", label="unfused OpenBLAS")
         ax.axhline(peaks[2], color="gray", linestyle=":", label="FMA peak")
         ax.set_xscale("log", base=2)
         ax.set_title(f"D={d}, {'causal' if causal else 'no mask'}, 2 threads")

@@ -8,7 +8,11 @@
 // of 256 (each block multiplies only the keys its rows can see). Memory grows
 // as S² per thread.
 //
-//   unfused S D CAUSAL THREADS HEADS REPS  ->  prints "ms=<median>"
+//   unfused S D CAUSAL THREADS HEADS REPS  ->  prints "ms=<median> core=<name>"
+//
+// core = the kernel set OpenBLAS picked (openblas_get_corename): run.py checks
+// it, since OpenBLAS 0.3.21 does not know every CPU (Emerald Rapids, model
+// 207, gets its SSE3 "Prescott" kernels, 5-10x too slow).
 //
 //===----------------------------------------------------------------------===//
 #include <cblas.h>
@@ -23,6 +27,7 @@
 #include <vector>
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char *openblas_get_corename(void);
 
 namespace {
 constexpr int kBlock = 256;
@@ -107,5 +112,5 @@ int main(int argc, char **argv) {
                      .count());
   }
   std::sort(ms.begin(), ms.end());
-  std::printf("ms=%.3f\n", ms[ms.size() / 2]);
+  std::printf("ms=%.3f core=%s\n", ms[ms.size() / 2], openblas_get_corename());
 }

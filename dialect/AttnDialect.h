@@ -15,6 +15,9 @@ namespace mlir::attn {
 // the ScheduledOpInterface models.
 struct CpuTarget;
 struct ScheduleOverride;
+
+/// What the values of a tensor mean (runtime/AttnModel.h attn_content).
+enum class TensorContent : int32_t { Data = 0, Lengths = 1, Segments = 2 };
 } // namespace mlir::attn
 
 #include "dialect/AttnDialect.h.inc"

@@ -56,6 +56,23 @@ def Attn_CostOpInterface : OpInterface<"CostOpInterface"> {
   ];
 }
 
+def Attn_TensorContentOpInterface : OpInterface<"TensorContentOpInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    An op some of whose operands are not plain data (valid lengths, segment
+    ids). Signature export asks it what an entry argument feeding such an
+    operand holds, so that callers can make valid inputs and the generated
+    program can reject invalid ones.
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        What `operand` (one of this op's) holds; for `Lengths`, `bound` is
+        the largest valid value.
+      }], "::mlir::attn::TensorContent", "getOperandContent",
+      (ins "::mlir::OpOperand &":$operand, "int64_t &":$bound)>,
+  ];
+}
+
 def Attn_ScheduledOpInterface : OpInterface<"ScheduledOpInterface"> {
   let cppNamespace = "::mlir::attn";
   let description = [{

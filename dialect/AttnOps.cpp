@@ -54,6 +54,19 @@ int64_t SdpaOp::getFlops() {
   return 2 * s.batch * s.queryHeads * pairs * (s.headDim + s.valueDim);
 }
 
+TensorContent SdpaOp::getOperandContent(OpOperand &operand, int64_t &bound) {
+  Shape s = getShape();
+  Value v = operand.get();
+  bound = 0;
+  if (v == getKvLengths() || v == getQLengths()) {
+    bound = v == getKvLengths() ? s.kvSeq : s.querySeq;
+    return TensorContent::Lengths;
+  }
+  if (v == getKvSegments() || v == getQSegments())
+    return TensorContent::Segments;
+  return TensorContent::Data;
+}
+
 LogicalResult SdpaOp::verifyMaskOperands() {
   Shape s = getShape();
   struct Expected {

@@ -12,7 +12,8 @@ include "dialect/AttnInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
-    DeclareOpInterfaceMethods<Attn_CostOpInterface>]> {
+    DeclareOpInterfaceMethods<Attn_CostOpInterface>,
+    DeclareOpInterfaceMethods<Attn_TensorContentOpInterface>]> {
   let summary = "scaled dot-product attention";
   let description = [{
     Computes `softmax(scale · Q·Kᵀ + mask) · V` per batch and query head.

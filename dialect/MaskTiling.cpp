@@ -35,10 +35,10 @@ Value IRArith::max(Value x, Value y) {
   return arith::MaxSIOp::create(b, loc, x, y);
 }
 Value IRArith::divFloor(Value x, int64_t d) {
-  return arith::FloorDivSIOp::create(b, loc, x, c(d));
+  return arith::DivUIOp::create(b, loc, x, c(d));
 }
 Value IRArith::divCeil(Value x, int64_t d) {
-  return arith::CeilDivSIOp::create(b, loc, x, c(d));
+  return arith::CeilDivUIOp::create(b, loc, x, c(d));
 }
 Value IRArith::lt(Value x, Value y) {
   return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);

@@ -73,8 +73,8 @@ struct StaticArith {
   V mul(V x, V y) { return x * y; }
   V min(V x, V y) { return std::min(x, y); }
   V max(V x, V y) { return std::max(x, y); }
-  V divFloor(V x, int64_t d) { return x >= 0 ? x / d : -((-x + d - 1) / d); }
-  V divCeil(V x, int64_t d) { return -divFloor(-x, d); }
+  V divFloor(V x, int64_t d) { return x / d; } // x >= 0
+  V divCeil(V x, int64_t d) { return (x + d - 1) / d; }
   B lt(V x, V y) { return x < y; }
   B le(V x, V y) { return x <= y; }
   B andB(B x, B y) { return x && y; }
@@ -83,6 +83,7 @@ struct StaticArith {
 };
 
 /// IR arithmetic on `index` (V) and `i1` (B) values, or vectors of them.
+/// Divisions are unsigned: the mask code divides only key indices (>= 0).
 struct IRArith {
   using V = Value;
   using B = Value;

@@ -1,14 +1,23 @@
 //===- ExportSignature.cpp - describe the entry function for the runtime --===//
 //
-// Input: a module whose entry function takes and returns static f32 tensors.
-// Output: the module carries `attn.signature` (the text format documented in
-// runtime/AttnRuntime.h) and `attn.entry` (the entry function's symbol).
+// Input: a module whose entry function takes and returns static f32/i32
+// tensors. Output: the module carries `attn.entry` (the entry function's
+// symbol) and `attn.signature`, the model's typed tensor table as an
+// attribute (EmitEntryPoint turns it into the data of runtime/AttnModel.h):
+//
+//   {name = "m", flops = 1024 : i64, tensors = [
+//      {name = "q", dtype = "f32", role = "input", content = "data",
+//       bound = 0 : i64, shape = array<i64: 1, 8, 128, 64>}, ...]}
+//
+// The pass names no op: FLOPs come from CostOpInterface and an input's
+// content from TensorContentOpInterface, over the entry function and every
+// function it calls (once per call).
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
 #include "passes/Passes.h"
 
-#include "llvm/Support/raw_ostream.h"
+#include "llvm/ADT/StringMap.h"
 
 #define DEBUG_TYPE "attn-export-signature"
 
@@ -41,24 +50,78 @@ static func::FuncOp findEntry(ModuleOp module) {
   return publicCount == 1 ? onlyPublic : func::FuncOp();
 }
 
-/// Appends `<kind> <name> f32 <dims...>` for one tensor, or fails.
-static LogicalResult describe(func::FuncOp func, llvm::raw_ostream &os,
-                              StringRef kind, Type type, DictionaryAttr attrs,
-                              unsigned index) {
-  auto tensor = dyn_cast<RankedTensorType>(type);
-  if (!tensor || !tensor.hasStaticShape() || !tensor.getElementType().isF32())
-    return func.emitError() << "entry function " << kind << " #" << index
-                            << " must be a statically shaped f32 tensor, got "
-                            << type;
-  std::string name = (kind == "input" ? "arg" : "result") + std::to_string(index);
-  if (attrs)
-    if (auto given = attrs.getAs<StringAttr>(kNameAttrName))
-      name = given.str();
-  os << kind << " " << name << " f32";
-  for (int64_t dim : tensor.getShape())
-    os << " " << dim;
-  os << "\n";
-  return success();
+/// Sums CostOpInterface FLOPs of `func` and, per call, of its callees.
+/// Fails on recursion or on a count that does not fit 64 bits.
+static FailureOr<int64_t> countFlops(func::FuncOp func, SymbolTable &symbols,
+                                     SmallPtrSetImpl<Operation *> &active) {
+  if (!active.insert(func).second)
+    return func.emitError("recursive call to @") << func.getSymName();
+  int64_t total = 0;
+  bool overflow = false;
+  WalkResult walk = func.walk([&](Operation *op) {
+    int64_t flops = 0;
+    if (auto cost = dyn_cast<CostOpInterface>(op)) {
+      flops = cost.getFlops();
+    } else if (auto call = dyn_cast<func::CallOp>(op)) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal())
+        return WalkResult::advance();
+      FailureOr<int64_t> sub = countFlops(callee, symbols, active);
+      if (failed(sub))
+        return WalkResult::interrupt();
+      flops = *sub;
+    }
+    overflow |= flops < 0 || llvm::AddOverflow(total, flops, total);
+    return WalkResult::advance();
+  });
+  active.erase(func);
+  if (walk.wasInterrupted())
+    return failure();
+  if (overflow)
+    return func.emitError("the model's FLOP count does not fit in 64 bits");
+  return total;
+}
+
+/// What block argument `arg` holds, from the ops that use it (following
+/// calls). Fails when two uses disagree.
+static FailureOr<std::pair<TensorContent, int64_t>>
+argumentContent(BlockArgument arg, SymbolTable &symbols) {
+  std::optional<std::pair<TensorContent, int64_t>> found;
+  for (OpOperand &use : arg.getUses()) {
+    std::pair<TensorContent, int64_t> content{TensorContent::Data, 0};
+    if (auto op = dyn_cast<TensorContentOpInterface>(use.getOwner())) {
+      content.first = op.getOperandContent(use, content.second);
+    } else if (auto call = dyn_cast<func::CallOp>(use.getOwner())) {
+      auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
+      if (!callee || callee.isExternal())
+        continue;
+      auto sub = argumentContent(
+          callee.getArgument(use.getOperandNumber()), symbols);
+      if (failed(sub))
+        return failure();
+      content = *sub;
+    } else {
+      continue;
+    }
+    if (found && *found != content)
+      return emitError(use.getOwner()->getLoc())
+             << "entry argument #" << arg.getArgNumber()
+             << " is used both as data and as lengths or segment ids";
+    found = content;
+  }
+  return found.value_or(std::pair{TensorContent::Data, int64_t(0)});
+}
+
+static StringRef contentName(TensorContent content) {
+  switch (content) {
+  case TensorContent::Data:
+    return "data";
+  case TensorContent::Lengths:
+    return "lengths";
+  case TensorContent::Segments:
+    return "segments";
+  }
+  llvm_unreachable("unknown tensor content");
 }
 
 void ExportSignaturePass::runOnOperation() {
@@ -69,25 +132,66 @@ void ExportSignaturePass::runOnOperation() {
                      "attribute or keep exactly one public function");
     return signalPassFailure();
   }
-  int64_t flops = 0;
-  entry.walk([&](SdpaOp op) { flops += op.getFlops(); });
+  SymbolTable symbols(module);
+  SmallPtrSet<Operation *, 8> active;
+  FailureOr<int64_t> flops = countFlops(entry, symbols, active);
+  if (failed(flops))
+    return signalPassFailure();
+
+  Builder b(&getContext());
+  SmallVector<Attribute> tensors;
+  llvm::StringMap<unsigned> names;
+  auto describe = [&](StringRef role, Type type, DictionaryAttr attrs,
+                      unsigned index,
+                      std::pair<TensorContent, int64_t> content)
+      -> LogicalResult {
+    auto tensor = dyn_cast<RankedTensorType>(type);
+    Type element = tensor ? tensor.getElementType() : Type();
+    if (!tensor || !tensor.hasStaticShape() ||
+        !(element.isF32() || element.isSignlessInteger(32)))
+      return entry.emitError()
+             << "entry function " << role << " #" << index
+             << " must be a statically shaped f32 or i32 tensor, got " << type;
+    std::string name = (role == "input" ? "arg" : "result") + std::to_string(index);
+    if (attrs)
+      if (auto given = attrs.getAs<StringAttr>(kNameAttrName))
+        name = given.str();
+    if (!names.try_emplace(name, tensors.size()).second)
+      return entry.emitError() << "two tensors of the entry function are "
+                                  "named '"
+                               << name << "'";
+    NamedAttribute fields[] = {
+        b.getNamedAttr("name", b.getStringAttr(name)),
+        b.getNamedAttr("dtype", b.getStringAttr(element.isF32() ? "f32" : "i32")),
+        b.getNamedAttr("role", b.getStringAttr(role)),
+        b.getNamedAttr("content",
+                       b.getStringAttr(contentName(content.first))),
+        b.getNamedAttr("bound", b.getI64IntegerAttr(content.second)),
+        b.getNamedAttr("shape", b.getDenseI64ArrayAttr(tensor.getShape()))};
+    tensors.push_back(b.getDictionaryAttr(fields));
+    return success();
+  };
+  FunctionType type = entry.getFunctionType();
+  for (auto [i, input] : llvm::enumerate(type.getInputs())) {
+    auto content = argumentContent(entry.getArgument(i), symbols);
+    if (failed(content) ||
+        failed(describe("input", input, entry.getArgAttrDict(i), i, *content)))
+      return signalPassFailure();
+  }
+  for (auto [i, result] : llvm::enumerate(type.getResults()))
+    if (failed(describe("output", result, entry.getResultAttrDict(i), i,
+                        {TensorContent::Data, 0})))
+      return signalPassFailure();
 
   // The model's name is the entry function's `attn.name`, else its symbol.
   StringRef name = entry.getSymName();
   if (auto given = entry->getAttrOfType<StringAttr>(kNameAttrName))
     name = given.getValue();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "attnc-model 1\nname " << name << "\nflops " << flops << "\n";
-  FunctionType type = entry.getFunctionType();
-  for (auto [i, input] : llvm::enumerate(type.getInputs()))
-    if (failed(describe(entry, os, "input", input, entry.getArgAttrDict(i), i)))
-      return signalPassFailure();
-  for (auto [i, result] : llvm::enumerate(type.getResults()))
-    if (failed(describe(entry, os, "output", result,
-                        entry.getResultAttrDict(i), i)))
-      return signalPassFailure();
-  module->setAttr(kSignatureAttrName, StringAttr::get(&getContext(), text));
+  NamedAttribute signature[] = {
+      b.getNamedAttr("name", b.getStringAttr(name)),
+      b.getNamedAttr("flops", b.getI64IntegerAttr(*flops)),
+      b.getNamedAttr("tensors", b.getArrayAttr(tensors))};
+  module->setAttr(kSignatureAttrName, b.getDictionaryAttr(signature));
   module->setAttr(kEntryAttrName,
                   FlatSymbolRefAttr::get(entry.getSymNameAttr()));
 }

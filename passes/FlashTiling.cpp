@@ -180,7 +180,8 @@ void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forOp.getBody()->getTerminator());
   Value t = forOp.getInductionVar();
-  auto [live, full] = classifyTile(a, ranges, t, tileKv);
+  auto [live, isFull] = classifyTile(a, ranges, t, tileKv);
+  Value full = isFull;
   Value kv0 = a.mul(t, a.c(tileKv));
   auto emitTile = [&](OpBuilder &nested) {
     auto ifOp = scf::IfOp::create(nested, loc, full, /*withElseRegion=*/true);

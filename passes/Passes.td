@@ -14,18 +14,21 @@ include "mlir/Pass/PassBase.td"
 //===----------------------------------------------------------------------===//
 
 def ExportSignaturePass : Pass<"attn-export-signature", "::mlir::ModuleOp"> {
-  let summary = "record the entry function's tensors and FLOPs for the runtime";
+  let summary = "record the entry function's typed tensor table and FLOPs";
   let description = [{
     Finds the entry function (the one marked `attn.entry`, else the only
-    public function) and stores a textual description of its inputs,
-    outputs and useful FLOPs in the module attribute `attn.signature`. The
-    runtime's generic `main` reads this text (emitted into the object by
-    `--attn-emit-entry-point`) to allocate, fill, time and save tensors.
-    Names come from `attn.name` argument/result attributes (default `argN`,
-    `resultN`).
+    public function) and stores the model's tensor table in the module
+    attribute `attn.signature`: for every input and output its name
+    (`attn.name`, default `argN`/`resultN`), element type (f32, i32), role,
+    content (data, or lengths / segment ids as the ops that use it say
+    through `TensorContentOpInterface`) and shape, plus the useful FLOPs
+    summed over `CostOpInterface` ops of the entry function and of every
+    function it calls. `--attn-emit-entry-point` turns it into the data of
+    `runtime/AttnModel.h`.
 
     ```mlir
-    module attributes {attn.signature = "attnc-model 1\nname m\n..."} { ... }
+    module attributes {attn.signature = {name = "m", flops = 1024 : i64,
+        tensors = [ {name = "q", dtype = "f32", role = "input", ...} ]}} { ... }
     ```
   }];
 }
@@ -134,15 +137,23 @@ def OutlineParallelLoopsPass
 }
 
 def EmitEntryPointPass : Pass<"attn-emit-entry-point", "::mlir::ModuleOp"> {
-  let summary = "emit the runtime ABI: attn_model_run and attn_model_signature";
+  let summary = "emit the typed model ABI: <prefix>_model and <prefix>_run";
   let description = [{
     Runs on LLVM dialect (after `convert-func-to-llvm` with the bare-pointer
-    memref convention). Emits `attn_model_signature`, a NUL-terminated string
-    global holding the module's `attn.signature`, and
-    `void attn_model_run(void **buffers)`, which calls the entry function with
-    one pointer per input and output. This is the whole contract between
-    generated code and `runtime/HarnessMain.cpp`.
+    memref convention). Emits `int32_t <prefix>_run(void **buffers)`, which
+    calls the entry function with one pointer per tensor and returns
+    `ATTNRT_OK`, and `const attn_model_info <prefix>_model`, the versioned
+    tensor table of `runtime/AttnModel.h` built from `attn.signature`. The
+    entry function and the table's strings and arrays become internal, so
+    objects of different models link into one program. With `main-alias`,
+    `attn_main_model` names the table for the harness `main`.
   }];
+  let options = [
+    Option<"prefix", "prefix", "std::string", /*default=*/"",
+           "symbol prefix of the model (default: the entry function's name)">,
+    Option<"mainAlias", "main-alias", "bool", /*default=*/"false",
+           "also define attn_main_model, the model the harness main runs">,
+  ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 

@@ -37,7 +37,8 @@ void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
                   "canonicalize,cse");
 }
 
-void buildCpuToLLVMPipeline(OpPassManager &pm) {
+void buildCpuToLLVMPipeline(OpPassManager &pm,
+                            const CpuPipelineOptions &opts) {
   pm.addPass(createOutlineParallelLoopsPass());
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   addUpstream(pm, "expand-strided-metadata,lower-affine,"
@@ -48,13 +49,14 @@ void buildCpuToLLVMPipeline(OpPassManager &pm) {
                   "convert-index-to-llvm,convert-ub-to-llvm,"
                   "convert-func-to-llvm{use-bare-ptr-memref-call-conv},"
                   "convert-cf-to-llvm,reconcile-unrealized-casts");
-  pm.addPass(createEmitEntryPointPass());
+  pm.addPass(createEmitEntryPointPass(
+      {opts.prefix.getValue(), opts.mainAlias.getValue()}));
   addUpstream(pm, "canonicalize,cse");
 }
 
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   buildCpuLoopsPipeline(pm, opts);
-  buildCpuToLLVMPipeline(pm);
+  buildCpuToLLVMPipeline(pm, opts);
 }
 
 void registerAttnPipelines() {
@@ -66,10 +68,10 @@ void registerAttnPipelines() {
       "attn-cpu-loops-pipeline",
       "lower attn ops on tensors to flash loop nests on buffers",
       buildCpuLoopsPipeline);
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<CpuPipelineOptions>(
       "attn-cpu-to-llvm-pipeline",
       "lower flash loop nests on buffers to LLVM dialect",
-      [](OpPassManager &pm) { buildCpuToLLVMPipeline(pm); });
+      buildCpuToLLVMPipeline);
 }
 
 } // namespace mlir::attn

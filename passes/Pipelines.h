@@ -28,13 +28,21 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "report",
       llvm::cl::desc("emit a remark per attention op describing its schedule"),
       llvm::cl::init(false)};
+  Option<std::string> prefix{
+      *this, "prefix",
+      llvm::cl::desc("symbol prefix of the model (default: the entry "
+                     "function's name)")};
+  Option<bool> mainAlias{
+      *this, "main-alias",
+      llvm::cl::desc("define attn_main_model for the harness main"),
+      llvm::cl::init(false)};
 };
 
 /// Stage 1+2: attn ops on tensors -> flash loop nests on buffers (the IR that
 /// `attnc --emit=loops` prints).
 void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 /// Stage 3: loops on buffers -> LLVM dialect with the runtime entry point.
-void buildCpuToLLVMPipeline(OpPassManager &pm);
+void buildCpuToLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 /// Both stages: attn on tensors -> LLVM dialect.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 

@@ -26,3 +26,6 @@ config.substitutions.append(
     ("%examples", os.path.join(config.attn_src_root, "examples")))
 # Generated executables must not depend on the environment's thread count.
 config.environment["OMP_NUM_THREADS"] = "1"
+# Linking compiled objects by hand: the C++ compiler and the runtime archives.
+config.substitutions.append(("%cxx", config.attn_cxx))
+config.substitutions.append(("%attn_lib", config.attn_lib_dir))

@@ -1,17 +1,41 @@
 // RUN: attn-opt %s --split-input-file --attn-emit-entry-point | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-emit-entry-point="prefix=net main-alias" | FileCheck %s --check-prefix=ALIAS
 
-// The signature becomes a NUL-terminated global and attn_model_run loads one
-// pointer per tensor from its argument and calls the entry function.
+// The signature becomes the typed table of runtime/AttnModel.h: per tensor a
+// name, dtype, role, content, rank, bound and shape; <prefix>_run loads one
+// pointer per tensor and calls the entry function, which becomes internal.
 // CHECK-NOT:   attn.signature
-//     CHECK:   llvm.mlir.global external constant @attn_model_signature("attnc-model 1\0Aname m\0Aflops 0\0Ainput x f32 4\0Aoutput y f32 4\0A\00")
-//     CHECK:   llvm.func @attn_model_run(%[[ARGV:.+]]: !llvm.ptr)
+//     CHECK:   llvm.func internal @m(
+//     CHECK:   llvm.func @m_run(%[[ARGV:.+]]: !llvm.ptr) -> i32
 //     CHECK:     %[[S0:.+]] = llvm.getelementptr %[[ARGV]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
 //     CHECK:     %[[P0:.+]] = llvm.load %[[S0]] : !llvm.ptr -> !llvm.ptr
-//     CHECK:     %[[S1:.+]] = llvm.getelementptr %[[ARGV]][1] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
-//     CHECK:     %[[P1:.+]] = llvm.load %[[S1]] : !llvm.ptr -> !llvm.ptr
-//     CHECK:     llvm.call @m(%[[P0]], %[[P1]])
-module attributes {attn.entry = @m, attn.signature = "attnc-model 1\0Aname m\0Aflops 0\0Ainput x f32 4\0Aoutput y f32 4\0A"} {
-  llvm.func @m(%x: !llvm.ptr, %y: !llvm.ptr) {
+//     CHECK:     %[[S2:.+]] = llvm.getelementptr %[[ARGV]][2] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+//     CHECK:     %[[P2:.+]] = llvm.load %[[S2]] : !llvm.ptr -> !llvm.ptr
+//     CHECK:     llvm.call @m(%[[P0]], %{{.+}}, %[[P2]])
+//     CHECK:     %[[OK:.+]] = llvm.mlir.constant(0 : i32) : i32
+//     CHECK:     llvm.return %[[OK]] : i32
+//     CHECK:   llvm.mlir.global internal constant @m_tensor0_name("x\00")
+//     CHECK:   llvm.mlir.global internal constant @m_tensor0_shape(dense<[2, 4]> : tensor<2xi64>)
+//     CHECK:   llvm.mlir.global internal constant @m_tensor1_name("len\00")
+//     CHECK:   llvm.mlir.global internal constant @m_tensors() {{.+}} : !llvm.array<3 x struct<(ptr, i32, i32, i32, i32, i64, ptr)>>
+// The lengths tensor: dtype i32 (1), role input (0), content lengths (1),
+// rank 1, bound 4.
+//     CHECK:     llvm.mlir.constant(1 : i32) : i32
+//     CHECK:     llvm.mlir.constant(4 : i64) : i64
+//     CHECK:   llvm.mlir.global external constant @m_model() {{.+}} : !llvm.struct<(i32, i32, ptr, i64, ptr, ptr)>
+//     CHECK:     llvm.mlir.constant(3 : i32) : i32
+//     CHECK:     llvm.mlir.constant(77 : i64) : i64
+//     CHECK:     llvm.mlir.addressof @m_run
+// CHECK-NOT:   attn_main_model
+//     ALIAS:   llvm.func @net_run(
+//     ALIAS:   llvm.mlir.global external constant @net_model()
+//     ALIAS:   llvm.mlir.alias external @attn_main_model : !llvm.struct<(i32, i32, ptr, i64, ptr, ptr)>
+//     ALIAS:     llvm.mlir.addressof @net_model
+module attributes {attn.entry = @m, attn.signature = {name = "m", flops = 77 : i64, tensors = [
+    {name = "x", dtype = "f32", role = "input", content = "data", bound = 0 : i64, shape = array<i64: 2, 4>},
+    {name = "len", dtype = "i32", role = "input", content = "lengths", bound = 4 : i64, shape = array<i64: 2>},
+    {name = "y", dtype = "f32", role = "output", content = "data", bound = 0 : i64, shape = array<i64: 2, 4>}]}} {
+  llvm.func @m(%x: !llvm.ptr, %len: !llvm.ptr, %y: !llvm.ptr) {
     llvm.return
   }
 }

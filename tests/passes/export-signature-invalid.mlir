@@ -8,7 +8,22 @@ module {
 
 // -----
 
-// expected-error @+1 {{entry function input #0 must be a statically shaped f32 tensor, got 'tensor<?xf32>'}}
+// expected-error @+1 {{entry function input #0 must be a statically shaped f32 or i32 tensor, got 'tensor<?xf32>'}}
 func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   return %x : tensor<?xf32>
+}
+
+// -----
+
+// expected-error @+1 {{two tensors of the entry function are named 'x'}}
+func.func @same_name(%a: tensor<2xf32> {attn.name = "x"}) -> (tensor<2xf32> {attn.name = "x"}) {
+  return %a : tensor<2xf32>
+}
+
+// -----
+
+// expected-error @+1 {{recursive call to @loop}}
+func.func @loop(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %y = func.call @loop(%x) : (tensor<2xf32>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
 }

@@ -16,8 +16,8 @@
 //   CHECK-NOT:     memref<100x100xf32>
 // The kv tile loop runs over the hull of the live key range: from
 // floor(begin / tile_kv) to ceil(end / tile_kv) of the first and last row.
-//       CHECK:     %[[LO:.+]] = arith.floordivsi %{{.+}}, %{{.+}} : index
-//       CHECK:     %[[HI:.+]] = arith.ceildivsi %{{.+}}, %{{.+}} : index
+//       CHECK:     %[[LO:.+]] = arith.divui %{{.+}}, %{{.+}} : index
+//       CHECK:     %[[HI:.+]] = arith.ceildivui %{{.+}}, %{{.+}} : index
 //       CHECK:     scf.for %[[T:.+]] = %[[LO]] to %{{.+}} step
 //       CHECK:       scf.if
 // Full tile: kernel 1 keeps 4 keys × 2 query vectors in registers over d.

@@ -8,13 +8,13 @@
 // CHECK-NOT:   scf.
 // CHECK-NOT:   memref.
 // CHECK-NOT:   vector.
-//     CHECK:   llvm.func @attn_m_parallel_0(%{{.+}}: i64, %{{.+}}: i64, %{{.+}}: !llvm.ptr)
+//     CHECK:   llvm.func internal @attn_m_parallel_0(%{{.+}}: i64, %{{.+}}: i64, %{{.+}}: !llvm.ptr)
 //     CHECK:     llvm.intr.fma
 // CHECK-NOT:     llvm.call @expf
-//     CHECK:   llvm.func @attn_m(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
+//     CHECK:   llvm.func internal @attn_m(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
 //     CHECK:     llvm.call @attnrt_parallel_for
-//     CHECK:   llvm.mlir.global external constant @attn_model_signature
-//     CHECK:   llvm.func @attn_model_run
+//     CHECK:   llvm.func @attn_m_run
+//     CHECK:   llvm.mlir.global external constant @attn_m_model
 
 // The loops stage: buffers only, the output is an out-parameter written in
 // place, and the kv loop is the only loop over keys.

@@ -240,6 +240,9 @@ int compile(const CompileOptions &options) {
   pipelineOptions.vectorRegisters = target->vectorRegisters;
   pipelineOptions.schedule = options.schedule;
   pipelineOptions.report = options.report;
+  pipelineOptions.prefix = options.prefix;
+  // Only an executable has the harness main that runs attn_main_model.
+  pipelineOptions.mainAlias = options.emit == EmitPhase::Exe;
   if (failed(runStage(*module, options, [&](OpPassManager &pm) {
         buildCpuLoopsPipeline(pm, pipelineOptions);
       })))
@@ -247,7 +250,7 @@ int compile(const CompileOptions &options) {
   timer.done("loops");
   if (options.emit != EmitPhase::Loops &&
       failed(runStage(*module, options, [&](OpPassManager &pm) {
-        buildCpuToLLVMPipeline(pm);
+        buildCpuToLLVMPipeline(pm, pipelineOptions);
       })))
     return 1;
   if (options.emit == EmitPhase::Loops || options.emit == EmitPhase::LLVM)

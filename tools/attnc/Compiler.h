@@ -26,6 +26,7 @@ struct CompileOptions {
   int64_t vectorRegisters = 0; // 0: from the target's features
   std::string schedule; // overrides of the heuristic's schedule fields
   bool report = false;  // print each op's schedule, FLOPs and tiles
+  std::string prefix;   // symbol prefix of the model; empty: attn_<name>
   bool printIRAfterAll = false;
   bool verbose = false;
   std::string linker;      // empty: the C++ compiler attnc was built with

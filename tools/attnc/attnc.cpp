@@ -11,6 +11,7 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -67,6 +68,11 @@ static cl::opt<bool>
            cl::desc("print each attention op's schedule, FLOPs, visited and "
                     "skipped kv tiles and working set (as remarks)"),
            cl::cat(category));
+static cl::opt<std::string> prefix(
+    "prefix",
+    cl::desc("symbol prefix of the compiled model: <prefix>_model and "
+             "<prefix>_run (default: attn_<model name>)"),
+    cl::value_desc("identifier"), cl::cat(category));
 static cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
                     cl::desc("print the IR after every pass (to stderr)"),
@@ -112,6 +118,13 @@ int main(int argc, char **argv) {
     llvm::errs() << "attnc: error: no input file (see --help)\n";
     return 2;
   }
+  if (!prefix.empty() &&
+      (llvm::isDigit(prefix[0]) ||
+       !llvm::all_of(prefix, [](char c) { return llvm::isAlnum(c) || c == '_'; }))) {
+    llvm::errs() << "attnc: error: --prefix='" << prefix
+                 << "' is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)\n";
+    return 2;
+  }
   if (optLevel > 3) {
     llvm::errs() << "attnc: error: -O" << optLevel
                  << " is not an optimization level (0-3)\n";
@@ -127,6 +140,7 @@ int main(int argc, char **argv) {
   options.vectorRegisters = vectorRegisters;
   options.schedule = schedule;
   options.report = report;
+  options.prefix = prefix;
   options.printIRAfterAll = printIRAfterAll;
   options.verbose = verbose;
   options.linker = linker;
