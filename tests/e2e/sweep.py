@@ -176,6 +176,10 @@ CORNER_CASES = [
 ]
 
 # The random cases cycle through these; every kind may also be causal.
+# Global tokens change nothing without a window or segments (a key is
+# visible to every row already): "global" and "global-causal" check that
+# the keyword alone keeps the result (and tile skipping) exact; the
+# combinations check its effect.
 KINDS = [
     "dense",
     "window",
