@@ -22,7 +22,11 @@ namespace mlir::attn {
 #define GEN_PASS_REGISTRATION
 #include "passes/Passes.h.inc"
 
-/// Name of the module attribute holding the runtime signature text.
+/// Attaches the ScheduledOpInterface models of the attn ops (the schedule
+/// heuristics live in this library, not in the dialect).
+void registerScheduleModels(DialectRegistry &registry);
+
+/// Name of the module attribute holding the model's typed tensor table.
 inline constexpr llvm::StringLiteral kSignatureAttrName = "attn.signature";
 /// Name of the module attribute naming the entry function.
 inline constexpr llvm::StringLiteral kEntryAttrName = "attn.entry";

@@ -20,6 +20,7 @@ namespace mlir::attn {
 
 inline void registerAttnDialects(DialectRegistry &registry) {
   registry.insert<AttnDialect>();
+  registerScheduleModels(registry);
   registerAllDialects(registry);
   registerAllExtensions(registry);
 }

@@ -5,7 +5,7 @@
 // lie above it (skipped).
 func.func @causal_report(%q: tensor<1x8x1024x64xf32>, %k: tensor<1x8x1024x64xf32>,
                          %v: tensor<1x8x1024x64xf32>) -> tensor<1x8x1024x64xf32> {
-  // expected-remark @+1 {{attn.sdpa B=1 Hq=8 Hkv=8 Sq=1024 Skv=1024 D=64 Dv=64 mask=causal: #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>; 1074790400 FLOP; kv tiles per head: 165 full, 32 boundary, 155 skipped; working set 37440 B scratch per thread + 32768 B per K/V tile}}
+  // expected-remark @+1 {{attn.sdpa B=1 Hq=8 Hkv=8 Sq=1024 Skv=1024 D=64 Dv=64 mask=causal: #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>; 1074790400 FLOP; kv tiles per head: 165 full, 32 boundary, 155 skipped; working set 38016 B scratch per thread + 32768 B per K/V tile}}
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>} : tensor<1x8x1024x64xf32>, tensor<1x8x1024x64xf32>, tensor<1x8x1024x64xf32> -> tensor<1x8x1024x64xf32>
   return %o : tensor<1x8x1024x64xf32>
 }
@@ -31,4 +31,42 @@ func.func @cross_causal_report(%q: tensor<1x1x128x16xf32>, %k: tensor<1x1x32x16x
   // expected-remark @+1 {{kv tiles per head: 0 full, 1 boundary, 2 skipped}}
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>} : tensor<1x1x128x16xf32>, tensor<1x1x32x16xf32>, tensor<1x1x32x16xf32> -> tensor<1x1x128x16xf32>
   return %o : tensor<1x1x128x16xf32>
+}
+
+// -----
+
+// A causal window of 256 over 1024 tokens: each 48-row query tile sees at
+// most 256 + 48 keys, so only 5-6 of the 16 kv tiles are live (105 of 352
+// against 197 for plain causal): the cost grows with S · window, not S².
+// FLOPs: 2 · 128 · (Σ_{i<256} (i + 1) + 768 · 257) = 58949632.
+func.func @window_report(%q: tensor<1x1x1024x64xf32>, %k: tensor<1x1x1024x64xf32>,
+                         %v: tensor<1x1x1024x64xf32>) -> tensor<1x1x1024x64xf32> {
+  // expected-remark @+1 {{mask=causal, window [256, 0]: #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>; 58949632 FLOP; kv tiles per head: 49 full, 56 boundary, 247 skipped}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal, window = [256, 0]>} : tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32> -> tensor<1x1x1024x64xf32>
+  return %o : tensor<1x1x1024x64xf32>
+}
+
+// -----
+
+// Global tokens add kv ranges: 2 global keys keep tile 0 live for every
+// query tile, and query tile 0 (holding the global rows) visits every tile.
+// FLOPs: 2 · 128 · 131770 visible pairs (1024 rows × 129 window keys, less
+// 4160 cut at the edges, plus 1917 for the global rows and 1917 for the
+// global keys outside a row's window).
+func.func @global_report(%q: tensor<1x1x1024x64xf32>, %k: tensor<1x1x1024x64xf32>,
+                         %v: tensor<1x1x1024x64xf32>) -> tensor<1x1x1024x64xf32> {
+  // expected-remark @+1 {{mask=none, window [64, 64], 2 global: #attn.schedule<tile_q = 48, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 3, pv_rows = 6, pv_vecs = 4>; 33733120 FLOP; kv tiles per head: 12 full, 93 boundary, 247 skipped}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, window = [64, 64], global = [0, 1]>} : tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32>, tensor<1x1x1024x64xf32> -> tensor<1x1x1024x64xf32>
+  return %o : tensor<1x1x1024x64xf32>
+}
+
+// -----
+
+// Segments are run-time values: the counts are those of the static mask,
+// and the report says so.
+func.func @segments_report(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32>,
+                           %v: tensor<1x1x256x64xf32>, %s: tensor<1x256xi32>) -> tensor<1x1x256x64xf32> {
+  // expected-remark @+1 {{skipped (before run-time segments skip more; FLOPs count full lengths, one segment)}}
+  %o = attn.sdpa %q, %k, %v kv_segments(%s : tensor<1x256xi32>) {mask = #attn.mask<causal>} : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
+  return %o : tensor<1x1x256x64xf32>
 }

@@ -1,0 +1,80 @@
+//===- SdpaScheduleModel.cpp - attn.sdpa's ScheduledOpInterface -----------===//
+//
+// How attn.sdpa chooses, checks and reports its #attn.schedule. Attached to
+// the op as an external model (registerScheduleModels), so the dialect does
+// not depend on the heuristics and the selection pass names no op.
+//
+//===----------------------------------------------------------------------===//
+#include "dialect/AttnOps.h"
+#include "passes/Passes.h"
+#include "passes/ScheduleHeuristics.h"
+
+namespace mlir::attn {
+namespace {
+
+struct SdpaScheduleModel
+    : ScheduledOpInterface::ExternalModel<SdpaScheduleModel, SdpaOp> {
+  Attribute getSchedule(Operation *op) const {
+    return cast<SdpaOp>(op).getScheduleAttr();
+  }
+
+  LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
+                               const ScheduleOverride &overrides) const {
+    auto op = cast<SdpaOp>(raw);
+    SdpaOp::Shape shape = op.getShape();
+    ScheduleParams p = chooseCpuSchedule(
+        {shape.querySeq, shape.kvSeq, shape.headDim, shape.valueDim}, target);
+    overrides.applyTo(p);
+    auto emitError = [&] {
+      return op.emitOpError("schedule override does not fit this op: ");
+    };
+    auto schedule = ScheduleAttr::getChecked(
+        emitError, op.getContext(), p.tileQ, p.tileKv, p.vectorWidth,
+        p.qkKeys, p.qkQvecs, p.pvRows, p.pvVecs);
+    if (!schedule)
+      return failure();
+    op.setScheduleAttr(schedule);
+    return op.verify();
+  }
+
+  /// Schedule, FLOPs, tile classification and working set.
+  void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
+    auto op = cast<SdpaOp>(raw);
+    SdpaOp::Shape s = op.getShape();
+    ScheduleAttr schedule = op.getScheduleAttr();
+    MaskAttr mask = op.getMaskOrDefault();
+    int64_t tq = schedule.getTileQ(), tk = schedule.getTileKv();
+    TileCounts tiles = countTiles(mask, s.querySeq, s.kvSeq, tq, tk);
+    // Per-thread scratch (packed Q, score tile, accumulator, m/l/α, the
+    // rows' key ranges) and the K/V tile streamed per step, in bytes.
+    int64_t scratch =
+        4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq + 3 * tq);
+    int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
+    os << "attn.sdpa B=" << s.batch << " Hq=" << s.queryHeads
+       << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
+       << " D=" << s.headDim << " Dv=" << s.valueDim
+       << " mask=" << mask.describe() << ": " << schedule << "; "
+       << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
+       << " full, " << tiles.boundary << " boundary, " << tiles.skipped
+       << " skipped";
+    if (op.getKvSegments() || op.getKvLengths() || op.getQLengths())
+      os << " (before run-time " << (op.getKvSegments() ? "segments" : "")
+         << (op.getKvSegments() && (op.getKvLengths() || op.getQLengths())
+                 ? " and "
+                 : "")
+         << (op.getKvLengths() || op.getQLengths() ? "lengths" : "")
+         << " skip more; FLOPs count full lengths, one segment)";
+    os << "; working set " << scratch << " B scratch per thread + " << kvTile
+       << " B per K/V tile";
+  }
+};
+
+} // namespace
+
+void registerScheduleModels(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
+    SdpaOp::attachInterface<SdpaScheduleModel>(*ctx);
+  });
+}
+
+} // namespace mlir::attn
