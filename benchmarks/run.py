@@ -348,8 +348,14 @@ def old_vs_new(args, work, heads, threads):
         sys.exit(f"--baseline-attnc: {old} is not an executable")
     print(f"old attnc: {old}\nnew attnc: {os.path.abspath(args.attnc)}",
           flush=True)
-    print("| S | D | causal | threads | old ms | new ms | new/old |",
-          flush=True)
+    lines = []
+
+    def emit(line):
+        lines.append(line)
+        print(line, flush=True)
+
+    emit("| S | D | causal | threads | old ms | new ms | new/old |")
+    emit("|---:|---:|:---:|---:|---:|---:|---:|")
     ratios = []
     for s, d, causal in grid_cells(args.quick):
         flops = grid_flops(s, d, causal, heads)
@@ -366,9 +372,9 @@ def old_vs_new(args, work, heads, threads):
                 print(f"  {who} attnc cannot compile S={s} D={d}: {err}")
         for t in threads:
             if None in exes.values():
-                print(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
-                      f"| {'-' if exes['old'] is None else '?'} "
-                      f"| {'-' if exes['new'] is None else '?'} | - |")
+                emit(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
+                     f"| {'-' if exes['old'] is None else '?'} "
+                     f"| {'-' if exes['new'] is None else '?'} | - |")
                 continue
             times = {"old": [], "new": []}
             for r in range(ROUNDS):
@@ -379,12 +385,14 @@ def old_vs_new(args, work, heads, threads):
                                                 "--bench", str(reps)]), "ms"))
             o, n = (statistics.median(times[w]) for w in ("old", "new"))
             ratios.append(n / o)
-            print(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
-                  f"| {o:.2f} | {n:.2f} | {n / o:.3f} |", flush=True)
+            emit(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
+                 f"| {o:.2f} | {n:.2f} | {n / o:.3f} |")
     if ratios:
         geo = math.exp(sum(map(math.log, ratios)) / len(ratios))
-        print(f"new/old geometric mean over {len(ratios)} cells: {geo:.3f} "
-              f"(< 1: the new attnc is faster)", flush=True)
+        emit(f"\nnew/old geometric mean over {len(ratios)} cells: {geo:.3f} "
+             f"(< 1: the new attnc is faster; range {min(ratios):.3f}–"
+             f"{max(ratios):.3f})")
+    return lines
 
 
 # --- Structured masks -----------------------------------------------------------
@@ -515,7 +523,8 @@ def main():
                              "script)")
     parser.add_argument("--baseline-attnc", metavar="PATH",
                         help="an older attnc: report old ms, new ms and "
-                             "new/old on the grid (--quick: S <= 2048)")
+                             "new/old on the grid (with --quick: only that, "
+                             "S <= 2048; else also in RESULTS.md)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
     parser.add_argument("--keep", action="store_true",
                         help="keep the scratch folder (models, binaries)")
@@ -539,7 +548,7 @@ def run_modes(args, work):
     peaks = peak_section(work, threads, measure_all=args.peak)
     if args.peak:
         return
-    if args.baseline_attnc:
+    if args.baseline_attnc and args.quick:
         old_vs_new(args, work, heads, threads)
         return
     if args.masks:
@@ -551,12 +560,15 @@ def run_modes(args, work):
     if args.quick:
         return
     mask_lines = masks(args, work, peaks)
+    old_lines = (old_vs_new(args, work, heads, threads)
+                 if args.baseline_attnc else None)
     write_results(args.out, rows, peaks.values, long_line, mask_lines,
-                  blas_note)
+                  blas_note, old_lines, args.baseline_attnc)
     chart(os.path.join(HERE, "chart.png"), rows, peaks.values)
 
 
-def write_results(path, rows, peaks, long_line, mask_lines, blas_note):
+def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
+                  old_lines, old_attnc):
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")
         f.write(f"Measured {datetime.date.today()} with `benchmarks/run.py` "
@@ -586,6 +598,10 @@ def write_results(path, rows, peaks, long_line, mask_lines, blas_note):
                 "GFLOP/s count only visible pairs; time / causal is the "
                 "ratio of medians to the full causal row):\n\n")
         f.write("\n".join(mask_lines) + "\n")
+        if old_lines:
+            f.write(f"\nThis attnc against an older one (`{old_attnc}`), "
+                    "same grid, same run, rounds alternating old and new:\n\n")
+            f.write("\n".join(old_lines) + "\n")
 
 
 def chart(path, rows, peaks):
