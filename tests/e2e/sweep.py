@@ -26,7 +26,7 @@ program (its random valid data: full lengths, 2-4 segments) or, for cases
 marked aux=file, written here as i32 .npy files with edge cases (lengths 0
 and strictly inside (0, S), 1 to 5 segments including segments of length 1,
 query segment ids that no key has) and passed with --input. Cases marked
-inputs=sharp get q, k, v from npy_gen.py's sharp_inputs: exact dot products
+inputs=sharp get q, k, v from tests/npy.py's sharp_inputs: exact dot products
 whose values are far apart, so that with scales of +-300 and +-3000 the f32
 rounding of huge scores (~1e-3 at 1e4) cannot be amplified by near-tied
 scores into errors above the tolerance. (Scale 30 runs on the ordinary
@@ -49,7 +49,9 @@ import subprocess
 import sys
 import time
 
-from npy_gen import prod, sharp_inputs, write_npy
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir))
+from npy import prod, sharp_inputs, write_npy  # noqa: E402 (tests/npy.py)
 
 ATOL = "1e-4"
 MAX_FLOPS = 20e6
@@ -78,7 +80,7 @@ class Case:
     q_lengths: bool = False
     aux: str = "random"  # "random": the program's own; "file": written here
     files: tuple = ()  # ((role, rows), ...): fixed aux data for aux=file
-    sharp: bool = False  # q, k, v written here by npy_gen.sharp_inputs
+    sharp: bool = False  # q, k, v written here by npy.sharp_inputs
 
     def has_masks(self):
         return (self.window is not None or self.glob is not None or
@@ -380,13 +382,13 @@ def aux_files(case, seed, folder, index):
                     for first in first_ids]
         values = [value for row in rows for value in row]
         path = os.path.join(folder, f"{n[role]}.npy")
-        write_npy(path, "i32", shape, values)
+        write_npy(path, "i4", shape, values)
         result.append(f"{n[role]}={path}")
     return result
 
 
 def sharp_files(case, seed, folder, index):
-    """Writes npy_gen.py's sharp q, k, v; returns --input values."""
+    """Writes tests/npy.py's sharp q, k, v; returns --input values."""
     rng = random.Random(seed * 1000003 + index + 500000)
     n = names(index)
     result = []
@@ -397,7 +399,7 @@ def sharp_files(case, seed, folder, index):
                     [case.b, case.hkv, case.skv, case.d],
                     [case.b, case.hkv, case.skv, case.dv]), values):
         path = os.path.join(folder, f"{n[role]}.npy")
-        write_npy(path, "f32", shape, data)
+        write_npy(path, "f4", shape, data)
         result.append(f"{n[role]}={path}")
     return result
 
