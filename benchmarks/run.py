@@ -399,7 +399,7 @@ def old_vs_new(args, work, heads, threads):
 
 def visible_pairs(s, window=None, segments=1):
     """Visible (query, key) pairs of a causal S×S mask with an optional
-    window = [window, 0] and `segments` equal segments (MASKS.md)."""
+    window = [window, 0] and `segments` equal segments (dialect/README.md)."""
     length = s // segments
     per = sum(min(i + 1, window + 1) if window is not None else i + 1
               for i in range(length))

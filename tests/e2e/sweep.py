@@ -7,7 +7,7 @@
 Cases cover shapes (self/cross attention, GQA/MQA, head dims 32/64/128,
 ragged lengths, batch > 1) and every mask of the `attention` op and their
 combinations (causal, sliding window, global tokens, segments, runtime
-kv/q lengths; see /work/notes/MASKS.md), plus large logits (|scores| of 1e2
+kv/q lengths; the rule is in dialect/README.md), plus large logits (|scores| of 1e2
 to 1e4, which only a softmax that subtracts its running maximum survives).
 
 A fixed list of corner cases comes first, then --count random cases drawn

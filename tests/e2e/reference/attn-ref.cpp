@@ -9,8 +9,8 @@
 //            [--kv-segments S.npy] [--q-segments S.npy]
 //            [--scale S] [--atol T] [--write-ref R.npy]
 //
-// Semantics (the contract of attn.sdpa and of /work/notes/MASKS.md, written
-// out independently here): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v
+// Semantics (the contract of attn.sdpa and #attn.mask in dialect/README.md,
+// written out independently here): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v
 // [B, Hkv, Skv, Dv], out [B, Hq, Sq, Dv], Hq a multiple of Hkv; query head h
 // reads kv head h / (Hq / Hkv); scale defaults to 1/sqrt(D). Lengths are i32
 // [B], segment ids i32 [B, Skv] (kv) and [B, Sq] (q; defaults to the kv ids
@@ -55,8 +55,9 @@ const char *const kUsage =
     "                [--kv-segments S.npy] [--q-segments S.npy]\n"
     "                [--scale S] [--atol T] [--write-ref R.npy]\n"
     "Compares O with attention over Q, K, V computed in double precision,\n"
-    "with the mask semantics of MASKS.md: --window keeps keys within L\n"
-    "before and R after a query's position, --global lists global positions,\n"
+    "with the mask rule of attn.sdpa (dialect/README.md): --window keeps\n"
+    "keys within L before and R after a query's position, --global lists\n"
+    "global positions,\n"
     "lengths are int32 [B], segment ids int32 [B, S] (--q-segments defaults\n"
     "to --kv-segments). --scale defaults to 1/sqrt(D), --atol to 1e-4;\n"
     "--write-ref also writes the reference as float32. Exit status: 0 pass,\n"
@@ -220,7 +221,7 @@ std::unique_ptr<Tensor> loadOptional(const std::string &name,
   return std::make_unique<Tensor>(name, path, ATTN_DTYPE_I32, rank);
 }
 
-/// Everything that decides which keys a query row sees (MASKS.md).
+/// Everything that decides which keys a query row sees (dialect/README.md).
 struct Mask {
   int64_t Sq = 0, Skv = 0;
   bool causal = false;
@@ -232,7 +233,7 @@ struct Mask {
   const int32_t *qSegments = nullptr;  // [B, Sq] or null
   const int32_t *kvSegments = nullptr; // [B, Skv] or null
 
-  /// Query row i of batch b sees key j; MASKS.md term by term.
+  /// Query row i of batch b sees key j; the rule term by term.
   bool visible(int64_t b, int64_t i, int64_t j) const {
     const int64_t qLen = qLengths ? qLengths[b] : Sq;
     const int64_t kvLen = kvLengths ? kvLengths[b] : Skv;
