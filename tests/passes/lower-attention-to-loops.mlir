@@ -129,3 +129,24 @@ func.func @segments_lengths(%q: tensor<2x2x64x32xf32>, %k: tensor<2x1x64x32xf32>
   %o = attn.sdpa %q, %k, %v kv_segments(%seg : tensor<2x64xi32>) kv_lengths(%len : tensor<2xi32>) {mask = #attn.mask<causal>, schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>} : tensor<2x2x64x32xf32>, tensor<2x1x64x32xf32>, tensor<2x1x64x32xf32> -> tensor<2x2x64x32xf32>
   return %o : tensor<2x2x64x32xf32>
 }
+
+// -----
+
+// Cross-attention with query segment ids and query lengths: the queries'
+// segment id is read from q_segments (then searched in the key ids), and
+// the query length bounds the valid rows of each tile.
+// CHECK-LABEL: func.func @query_segments_lengths
+//   CHECK-DAG:   %[[KSEG:.+]] = bufferization.to_buffer %arg3 read_only : tensor<1x64xi32>
+//   CHECK-DAG:   %[[QSEG:.+]] = bufferization.to_buffer %arg4 read_only : tensor<1x16xi32>
+//   CHECK-DAG:   %[[QLEN:.+]] = bufferization.to_buffer %arg5 read_only : tensor<1xi32>
+//       CHECK:   scf.parallel
+//       CHECK:     memref.load %[[QLEN]]
+//       CHECK:     memref.load %[[QSEG]]
+//       CHECK:     scf.while
+//       CHECK:       memref.load %[[KSEG]]
+func.func @query_segments_lengths(%q: tensor<1x1x16x32xf32>, %k: tensor<1x1x64x32xf32>,
+                                  %v: tensor<1x1x64x32xf32>, %ks: tensor<1x64xi32>,
+                                  %qs: tensor<1x16xi32>, %ql: tensor<1xi32>) -> tensor<1x1x16x32xf32> {
+  %o = attn.sdpa %q, %k, %v kv_segments(%ks : tensor<1x64xi32>) q_segments(%qs : tensor<1x16xi32>) q_lengths(%ql : tensor<1xi32>) {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 2>} : tensor<1x1x16x32xf32>, tensor<1x1x64x32xf32>, tensor<1x1x64x32xf32> -> tensor<1x1x16x32xf32>
+  return %o : tensor<1x1x16x32xf32>
+}
