@@ -484,11 +484,14 @@ def masks(args, work, peaks):
             lines.append(line)
             continue
         ms = statistics.median(m for m, _ in samples)
-        gf = statistics.median(g for _, g in samples)
-        expected = 4 * heads * d * pairs / ms * 1e-6
-        if abs(gf - expected) > 0.02 * expected:
-            print(f"  note: the harness counts {gf:.0f} GFLOP/s for {name}, "
-                  f"visible pairs give {expected:.0f}", flush=True)
+        harness = statistics.median(g for _, g in samples)
+        # The rate of useful work: visible pairs. The harness's count is the
+        # compile-time one, which cannot see run-time segments.
+        gf = 4 * heads * d * pairs / ms * 1e-6
+        if abs(harness - gf) > 0.02 * gf:
+            print(f"  note: the harness counts {harness:.0f} GFLOP/s for "
+                  f"{name} (compile-time FLOPs: one segment); visible pairs "
+                  f"give {gf:.0f}", flush=True)
         pct = pct_text(peaks.percent(gf, t), gf, peaks.values[t])
         if causal_ms:
             ratio = ms / causal_ms
