@@ -34,11 +34,13 @@ def ExportSignaturePass : Pass<"attn-export-signature", "::mlir::ModuleOp"> {
 }
 
 def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
-  let summary = "attach an #attn.schedule to every attn.sdpa without one";
+  let summary = "attach a schedule to every scheduled op without one";
   let description = [{
-    The only pass that chooses tile sizes and register blocking. The choice
-    is a pure function of the problem shape and the target description
-    (`passes/ScheduleHeuristics.h`); ops that already carry a schedule (set
+    The only pass that chooses tile sizes and register blocking. It walks
+    ops implementing `ScheduledOpInterface` (never an op by name); each op
+    kind's model chooses (`attn.sdpa`: `SdpaScheduleModel.cpp`, a pure
+    function of the problem shape and the target description in
+    `passes/ScheduleHeuristics.h`). Ops that already carry a schedule (set
     by hand) are left alone. The `schedule` option overrides fields of the
     heuristic's choice; an override that does not fit an op is an error at
     that op. With `report`, each op gets a remark describing its schedule,
@@ -74,12 +76,16 @@ def LowerAttentionToLoopsPass
   let description = [{
     Rewrites each scheduled `attn.sdpa` into FlashAttention-2 style loops on
     buffers: a `scf.parallel` over (batch, query head, query tile) whose body
-    packs the scaled query tile, then walks only the live key/value tiles of
-    the mask (tiles fully hidden by a causal mask are never visited) with a
-    running max, running sum and output accumulator, and normalizes at the
-    end. Tiles that the mask shows completely run without mask arithmetic;
-    only boundary tiles select `-inf` per element. Scores exist only as one
-    `tile_kv × tile_q` scratch tile: nothing of size `Sq × Skv` is created.
+    (`FlashTiling`) reads the batch's run-time lengths and segment keys,
+    computes each row's visible keys, and walks only the kv tiles the mask
+    leaves live (`MaskAttrInterface`, `dialect/MaskTiling.h`): tiles a
+    causal, window, segment or length bound hides are never visited. Tiles
+    that the mask shows completely run without mask arithmetic; only
+    boundary tiles select `-inf` per element. What one tile computes is the
+    CPU tile computation (`passes/cpu/`): packed query, two register-blocked
+    micro-kernels, online softmax in the log2 domain. Scores exist only as
+    one `tile_kv × tile_q` scratch tile: nothing of size `Sq × Skv` is
+    created.
 
     Inputs enter through `bufferization.to_buffer` and the result leaves
     through `bufferization.to_tensor`, so one-shot bufferization finishes the
