@@ -43,6 +43,11 @@ LogicalResult MaskAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if ((left < 0) != (right < 0) || left < -1 || right < -1)
     return emitError() << "expected window sizes to be non-negative, got ["
                        << left << ", " << right << "]";
+  // Positions are int64 arithmetic in the lowering: keep pos ± size exact.
+  constexpr int64_t kMaxWindow = int64_t(1) << 40;
+  if (left > kMaxWindow || right > kMaxWindow)
+    return emitError() << "expected window sizes of at most 2^40, got ["
+                       << left << ", " << right << "]";
   if (kind == MaskKind::causal && right > 0)
     return emitError() << "expected a causal window to have right = 0 "
                           "(causal hides later keys), got "

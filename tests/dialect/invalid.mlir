@@ -221,3 +221,11 @@ func.func @lengths_f32(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v:
   %o = attn.sdpa %q, %k, %v kv_lengths(%l : tensor<1xf32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
   return %o : tensor<1x2x64x32xf32>
 }
+
+// -----
+
+func.func @window_huge(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected window sizes of at most 2^40, got [9000000000000000000, 0]}}
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, window = [9000000000000000000, 0]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}

@@ -135,9 +135,18 @@ FailureOr<Value> buildAttention(OpCall &call) {
     return failure();
 
   MaskAttr mask;
-  if (maskArg.isPresent() || windowArg.isPresent() || globalArg.isPresent())
-    mask = MaskAttr::get(call.getContext(), kind, window->first, window->second,
-                         global);
+  if (maskArg.isPresent() || windowArg.isPresent() || globalArg.isPresent()) {
+    // The attribute's own checks (e.g. window sizes past 2^40), at the window.
+    auto emit = [&]() -> InFlightDiagnostic {
+      return windowArg.isPresent() ? call.emitError(windowArg.getLoc())
+                                   : mlir::emitError(call.getLoc());
+    };
+    if (failed(MaskAttr::verify(emit, kind, window->first, window->second,
+                                global)))
+      return failure();
+    mask = MaskAttr::get(call.getContext(), kind, window->first,
+                         window->second, global);
+  }
 
   const ArgValue &kvSegments = call.getKeyword("segments");
   const ArgValue &qSegments = call.getKeyword("q_segments");
