@@ -15,6 +15,7 @@
 
 #include "runtime/AttnModel.h"
 #include "runtime/AttnRuntime.h"
+#include "runtime/HarnessModel.h"
 
 #include <fmt/format.h>
 
@@ -34,6 +35,8 @@ extern "C" const attn_model_info attn_main_model;
 
 namespace {
 
+using namespace attn::harness;
+
 constexpr int kExitIO = 1;
 constexpr int kExitUsage = 2;
 /// Input i of a run with --seed N is filled from seed N * kSeedStride + i,
@@ -41,28 +44,6 @@ constexpr int kExitUsage = 2;
 constexpr uint64_t kSeedStride = 1000003;
 constexpr int32_t kMaxThreads = 1024;
 constexpr uint64_t kMaxBench = 1000000000;
-/// Random segment ids: each row gets this many segments (fewer when the row
-/// is shorter).
-constexpr int64_t kMinSegments = 2;
-constexpr int64_t kMaxSegments = 4;
-
-/// One tensor of the model table, checked by readModel.
-struct TensorSpec {
-  std::string name;
-  int32_t dtype;
-  int32_t role;
-  int32_t content;
-  int64_t bound;
-  std::vector<int64_t> shape;
-};
-
-struct Model {
-  std::string name;
-  uint64_t flops = 0;
-  std::vector<TensorSpec> tensors;     // table order, = buffer order
-  std::vector<size_t> inputs, outputs; // indices into `tensors`
-  int32_t (*run)(void **buffers) = nullptr;
-};
 
 struct Options {
   std::vector<std::pair<std::string, std::string>> inputFiles; // name, path
@@ -96,47 +77,6 @@ bool parseUInt(const std::string &text, uint64_t max, uint64_t &out) {
   return true;
 }
 
-std::string shapeString(const int64_t *shape, size_t rank) {
-  return fmt::format("[{}]", fmt::join(shape, shape + rank, ", "));
-}
-
-std::string shapeString(const TensorSpec &spec) {
-  return shapeString(spec.shape.data(), spec.shape.size());
-}
-
-/// The dtype and shape, e.g. "i32[2, 512]".
-std::string typeString(const TensorSpec &spec) {
-  return attnrt_dtype_name(spec.dtype) + shapeString(spec);
-}
-
-const char *roleName(int32_t role) {
-  return role == ATTN_ROLE_INPUT ? "input" : "output";
-}
-
-/// What the values of an input mean; empty for outputs.
-std::string contentString(const TensorSpec &spec) {
-  if (spec.role != ATTN_ROLE_INPUT)
-    return "";
-  switch (spec.content) {
-  case ATTN_CONTENT_LENGTHS:
-    return fmt::format("lengths <= {}", spec.bound);
-  case ATTN_CONTENT_SEGMENTS:
-    return "segments";
-  default:
-    return "data";
-  }
-}
-
-/// The row-major multi-index of flat element `flat`, e.g. "[0, 17]".
-std::string indexString(const std::vector<int64_t> &shape, int64_t flat) {
-  std::vector<int64_t> index(shape.size());
-  for (size_t d = shape.size(); d-- > 0;) {
-    index[d] = flat % shape[d];
-    flat /= shape[d];
-  }
-  return shapeString(index.data(), index.size());
-}
-
 /// `digits` significant digits, without an exponent for large values.
 std::string formatNumber(double value, int digits = 3) {
   if (std::fabs(value) >= std::pow(10.0, digits))
@@ -149,80 +89,6 @@ std::string formatMs(double seconds) { return formatNumber(seconds * 1e3, 4); }
 
 std::string plural(size_t count, const char *noun) {
   return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
-}
-
-//===----------------------------------------------------------------------===//
-// The model table
-//===----------------------------------------------------------------------===//
-
-/// Copies and checks the table; on failure returns false with `error` set.
-bool readModel(const attn_model_info &info, Model &model, std::string &error) {
-  if (info.abi_version != ATTN_ABI_VERSION) {
-    error = fmt::format("unsupported model ABI version {} (this harness "
-                        "reads version {})",
-                        info.abi_version, ATTN_ABI_VERSION);
-    return false;
-  }
-  if (!info.name || !info.run || (info.num_tensors && !info.tensors)) {
-    error = "the table lacks the model's name, run function or tensors";
-    return false;
-  }
-  model.name = info.name;
-  model.flops = info.flops;
-  model.run = info.run;
-  for (uint32_t i = 0; i < info.num_tensors; ++i) {
-    const attn_tensor_info &t = info.tensors[i];
-    const std::string name = t.name ? t.name : "";
-    auto bad = [&](const std::string &what) {
-      error = fmt::format("tensor {} '{}': {}", i, name, what);
-      return false;
-    };
-    if (name.empty())
-      return bad("no name");
-    for (const TensorSpec &other : model.tensors)
-      if (other.name == name)
-        return bad("duplicate name");
-    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32)
-      return bad(fmt::format("unsupported dtype {} ({})",
-                             attnrt_dtype_name(t.dtype), t.dtype));
-    if (t.role != ATTN_ROLE_INPUT && t.role != ATTN_ROLE_OUTPUT)
-      return bad(fmt::format("unsupported role {}", t.role));
-    if (t.rank < 0 || t.rank > ATTNRT_MAX_RANK || (t.rank && !t.shape))
-      return bad(fmt::format("invalid rank {}", t.rank));
-    TensorSpec spec{name,    t.dtype,
-                    t.role,  t.content,
-                    t.bound, std::vector<int64_t>(t.shape, t.shape + t.rank)};
-    for (int64_t dim : spec.shape)
-      if (dim < 0)
-        return bad(fmt::format("negative dimension in {}", shapeString(spec)));
-    switch (t.content) {
-    case ATTN_CONTENT_DATA:
-      break;
-    case ATTN_CONTENT_LENGTHS:
-      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 ||
-          t.bound < 0 || t.bound > std::numeric_limits<int32_t>::max())
-        return bad(fmt::format("lengths must be an i32 input with a bound in "
-                               "[0, 2^31), not {} {} with bound {}",
-                               roleName(t.role), typeString(spec), t.bound));
-      break;
-    case ATTN_CONTENT_SEGMENTS:
-      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 || !t.rank)
-        return bad(fmt::format("segment ids must be an i32 input of rank >= "
-                               "1, not {} {}",
-                               roleName(t.role), typeString(spec)));
-      break;
-    default:
-      return bad(fmt::format("unsupported content kind {}", t.content));
-    }
-    (t.role == ATTN_ROLE_INPUT ? model.inputs : model.outputs)
-        .push_back(model.tensors.size());
-    model.tensors.push_back(std::move(spec));
-  }
-  if (model.outputs.empty()) {
-    error = "the model has no outputs";
-    return false;
-  }
-  return true;
 }
 
 /// Column widths of the tensor listing: the longest name, type and (inputs
@@ -377,141 +243,6 @@ bool parseOptions(int argc, char **argv, const Model &model, Options &opts,
         }
       opts.inputFiles.emplace_back(name, value.substr(split + 1));
     }
-  }
-  return true;
-}
-
-//===----------------------------------------------------------------------===//
-// Inputs
-//===----------------------------------------------------------------------===//
-
-/// Allocates `t` with the dtype and shape of `spec`.
-bool allocate(const TensorSpec &spec, attnrt_tensor &t) {
-  if (attnrt_tensor_alloc(&t, spec.dtype, int64_t(spec.shape.size()),
-                          spec.shape.data()) == ATTNRT_OK)
-    return true;
-  fmt::print(stderr, "error: cannot allocate {} '{}' of type {}\n",
-             roleName(spec.role), spec.name, typeString(spec));
-  return false;
-}
-
-/// Loads input `spec` from `path` into `t`, checking the dtype and shape.
-bool loadInput(const TensorSpec &spec, const std::string &path,
-               attnrt_tensor &t) {
-  char err[512];
-  if (attnrt_npy_load(path.c_str(), &t, err, sizeof(err)) != ATTNRT_OK) {
-    fmt::print(stderr, "error: input '{}': {}\n", spec.name, err);
-    return false;
-  }
-  std::string problem;
-  if (t.dtype != spec.dtype)
-    problem =
-        fmt::format("has dtype {} but the model expects {}",
-                    attnrt_dtype_name(t.dtype), attnrt_dtype_name(spec.dtype));
-  else if (!std::equal(spec.shape.begin(), spec.shape.end(), t.shape,
-                       t.shape + t.rank))
-    problem =
-        fmt::format("has shape {} but the model expects {}",
-                    shapeString(t.shape, size_t(t.rank)), shapeString(spec));
-  if (problem.empty())
-    return true;
-  fmt::print(stderr, "error: input '{}': {} {}\n", spec.name, path, problem);
-  attnrt_tensor_free(&t);
-  return false;
-}
-
-/// A uniform integer in [0, n) from a draw `u` in [-1, 1) of
-/// attnrt_fill_random.
-int64_t pick(float u, int64_t n) {
-  const int64_t k = int64_t((double(u) + 1.0) * 0.5 * double(n));
-  return std::min(k, n - 1);
-}
-
-/// Fills every row of the last dimension of `t` (i32, rank >= 1) with
-/// segment ids 0, 1, ...: kMinSegments to kMaxSegments non-empty segments
-/// (fewer when the row is shorter), count and boundaries drawn from the
-/// generator seeded by `seed`.
-void fillSegments(attnrt_tensor &t, uint64_t seed) {
-  const int64_t len = t.shape[t.rank - 1];
-  const int64_t numel = attnrt_tensor_numel(&t);
-  if (numel == 0)
-    return;
-  const int64_t rows = numel / len;
-  // Per row: one draw for the count, one per boundary.
-  constexpr int64_t kDraws = kMaxSegments;
-  std::vector<float> draws(size_t(rows * kDraws));
-  attnrt_fill_random(draws.data(), rows * kDraws, seed);
-  int32_t *data = static_cast<int32_t *>(t.data);
-  std::vector<int64_t> cuts;
-  for (int64_t r = 0; r < rows; ++r) {
-    const float *u = &draws[size_t(r * kDraws)];
-    const int64_t count = std::min(
-        len, kMinSegments + pick(u[0], kMaxSegments - kMinSegments + 1));
-    // Floyd's sampling of count - 1 distinct boundaries in [1, len - 1]: a
-    // segment starts at each.
-    cuts.clear();
-    for (int64_t j = len - count + 1, d = 1; j < len; ++j, ++d) {
-      const int64_t cut = 1 + pick(u[d], j);
-      cuts.push_back(
-          std::find(cuts.begin(), cuts.end(), cut) == cuts.end() ? cut : j);
-    }
-    std::sort(cuts.begin(), cuts.end());
-    int32_t *row = data + r * len;
-    int32_t id = 0;
-    for (int64_t p = 0, next = 0; p < len; ++p) {
-      if (next < int64_t(cuts.size()) && cuts[size_t(next)] == p) {
-        ++id;
-        ++next;
-      }
-      row[p] = id;
-    }
-  }
-}
-
-/// Fills input `spec` with seeded random values for its content kind;
-/// returns where they came from, for the listing.
-std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
-                       uint64_t userSeed) {
-  const int64_t numel = attnrt_tensor_numel(&t);
-  switch (spec.content) {
-  case ATTN_CONTENT_LENGTHS:
-    std::fill_n(static_cast<int32_t *>(t.data), numel, int32_t(spec.bound));
-    return "random (full lengths)";
-  case ATTN_CONTENT_SEGMENTS:
-    fillSegments(t, seed);
-    return fmt::format("random (seed {}, {}-{} segments per row)", userSeed,
-                       kMinSegments, kMaxSegments);
-  default:
-    if (spec.dtype != ATTN_DTYPE_F32)
-      return "zeros"; // no random integer data yet
-    attnrt_fill_random(static_cast<float *>(t.data), numel, seed);
-    return fmt::format("random (seed {})", userSeed);
-  }
-}
-
-/// Checks what the model would reject: lengths outside [0, bound] and
-/// segment ids that decrease along the last dimension.
-bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
-  const int32_t *data = static_cast<const int32_t *>(t.data);
-  const int64_t numel = attnrt_tensor_numel(&t);
-  if (spec.content == ATTN_CONTENT_LENGTHS) {
-    for (int64_t i = 0; i < numel; ++i)
-      if (data[i] < 0 || data[i] > spec.bound) {
-        fmt::print(stderr,
-                   "error: input '{}': value {} at {} is outside [0, {}]\n",
-                   spec.name, data[i], indexString(spec.shape, i), spec.bound);
-        return false;
-      }
-  } else if (spec.content == ATTN_CONTENT_SEGMENTS) {
-    const int64_t len = spec.shape.back();
-    for (int64_t i = 0; i < numel; ++i)
-      if (i % len != 0 && data[i] < data[i - 1]) {
-        fmt::print(stderr,
-                   "error: input '{}': segment ids decrease at {} ({} after "
-                   "{})\n",
-                   spec.name, indexString(spec.shape, i), data[i], data[i - 1]);
-        return false;
-      }
   }
   return true;
 }

@@ -1,0 +1,70 @@
+//===- HarnessModel.h - the model table and inputs of the harness -*- C++ -*-===//
+//
+// Internal to the generic harness main (libAttnHarness.a): the model table
+// as the harness sees it, and the input tensors made from it.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_RUNTIME_HARNESSMODEL_H
+#define ATTN_RUNTIME_HARNESSMODEL_H
+
+#include "runtime/AttnModel.h"
+#include "runtime/AttnRuntime.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace attn::harness {
+
+/// Random segment ids: each row gets this many segments (fewer when the row
+/// is shorter).
+constexpr int64_t kMinSegments = 2;
+constexpr int64_t kMaxSegments = 4;
+
+/// One tensor of the model table, checked by readModel.
+struct TensorSpec {
+  std::string name;
+  int32_t dtype;
+  int32_t role;
+  int32_t content;
+  int64_t bound;
+  std::vector<int64_t> shape;
+};
+
+struct Model {
+  std::string name;
+  uint64_t flops = 0;
+  std::vector<TensorSpec> tensors;     // table order, = buffer order
+  std::vector<size_t> inputs, outputs; // indices into `tensors`
+  int32_t (*run)(void **buffers) = nullptr;
+};
+
+/// Copies and checks the table; on failure returns false with `error` set.
+bool readModel(const attn_model_info &info, Model &model, std::string &error);
+
+std::string shapeString(const int64_t *shape, size_t rank);
+std::string shapeString(const TensorSpec &spec);
+/// The dtype and shape, e.g. "i32[2, 512]".
+std::string typeString(const TensorSpec &spec);
+const char *roleName(int32_t role);
+/// What the values of an input mean; empty for outputs.
+std::string contentString(const TensorSpec &spec);
+
+/// Allocates `t` with the dtype and shape of `spec` (prints the error).
+bool allocate(const TensorSpec &spec, attnrt_tensor &t);
+/// Loads input `spec` from `path` into `t`, checking the dtype and shape
+/// (prints the error).
+bool loadInput(const TensorSpec &spec, const std::string &path,
+               attnrt_tensor &t);
+/// Fills input `spec` with seeded random values for its content kind;
+/// returns where they came from, for the listing.
+std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
+                       uint64_t userSeed);
+/// Checks what the model would reject: lengths outside [0, bound] and
+/// segment ids that decrease along the last dimension (prints the error).
+bool validateInput(const TensorSpec &spec, const attnrt_tensor &t);
+
+} // namespace attn::harness
+
+#endif // ATTN_RUNTIME_HARNESSMODEL_H
