@@ -144,12 +144,14 @@ static FailureOr<SmallVector<TensorEntry>> readTensors(ModuleOp module,
   SmallVector<TensorEntry> entries;
   for (Attribute attr : tensors) {
     auto dict = dyn_cast<DictionaryAttr>(attr);
-    auto name = dict ? dict.getAs<StringAttr>("name") : nullptr;
-    auto dtype = dict ? dict.getAs<StringAttr>("dtype") : nullptr;
-    auto role = dict ? dict.getAs<StringAttr>("role") : nullptr;
-    auto content = dict ? dict.getAs<StringAttr>("content") : nullptr;
-    auto bound = dict ? dict.getAs<IntegerAttr>("bound") : nullptr;
-    auto shape = dict ? dict.getAs<DenseI64ArrayAttr>("shape") : nullptr;
+    if (!dict)
+      dict = DictionaryAttr::get(module.getContext());
+    auto name = dict.getAs<StringAttr>("name");
+    auto dtype = dict.getAs<StringAttr>("dtype");
+    auto role = dict.getAs<StringAttr>("role");
+    auto content = dict.getAs<StringAttr>("content");
+    auto bound = dict.getAs<IntegerAttr>("bound");
+    auto shape = dict.getAs<DenseI64ArrayAttr>("shape");
     if (!name || !dtype || !role || !content || !bound || !shape ||
         dtypeValue(dtype) < 0 || roleValue(role) < 0 ||
         contentValue(content) < 0)
@@ -177,9 +179,10 @@ static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
     return LLVM::ICmpOp::create(b, loc, pred, x, y);
   };
   Block *fail = nullptr;
-  for (auto [ptr, e] : llvm::zip(pointers, tensors)) {
+  for (auto [index, e] : llvm::enumerate(tensors)) {
     if (e.content == ATTN_CONTENT_DATA)
       continue;
+    Value ptr = pointers[index];
     if (!fail) {
       fail = b.createBlock(region, region->end());
       LLVM::ReturnOp::create(b, loc, cst(i32, ATTNRT_ERROR_INVALID_ARG));

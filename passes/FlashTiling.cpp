@@ -34,10 +34,6 @@ int64_t FlashTiling::getNumIterations() const {
          llvm::divideCeil(shape.querySeq, tileQ);
 }
 
-static Value indexCst(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 /// `x` clamped to [0, hi].
 static Value clampIndex(IRArith &a, Value x, int64_t hi) {
   return a.min(a.max(x, a.c(0)), a.c(hi));
@@ -55,26 +51,23 @@ static Value loadIndex(OpBuilder &b, Location loc, Value mem,
 static Value searchSegment(OpBuilder &b, Location loc, Value seg, Value batch,
                            Value target, int64_t n, bool upper) {
   Type index = b.getIndexType();
+  IRArith a{b, loc};
   auto loop = scf::WhileOp::create(
-      b, loc, TypeRange{index, index},
-      ValueRange{indexCst(b, loc, 0), indexCst(b, loc, n)},
+      b, loc, TypeRange{index, index}, ValueRange{a.c(0), a.c(n)},
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value more = arith::CmpIOp::create(nb, l, arith::CmpIPredicate::ult,
-                                           args[0], args[1]);
-        scf::ConditionOp::create(nb, l, more, args);
+        IRArith w{nb, l};
+        scf::ConditionOp::create(nb, l, w.lt(args[0], args[1]), args);
       },
       [&](OpBuilder &nb, Location l, ValueRange args) {
-        Value sum = arith::AddIOp::create(nb, l, args[0], args[1]);
-        Value mid = arith::ShRUIOp::create(nb, l, sum, indexCst(nb, l, 1));
+        IRArith w{nb, l};
+        Value mid = w.divFloor(w.add(args[0], args[1]), 2);
         Value id = memref::LoadOp::create(nb, l, seg, ValueRange{batch, mid});
-        Value right = arith::CmpIOp::create(
-            nb, l, upper ? arith::CmpIPredicate::sle : arith::CmpIPredicate::slt,
-            id, target);
-        Value next = arith::AddIOp::create(nb, l, mid, indexCst(nb, l, 1));
-        scf::YieldOp::create(
-            nb, l,
-            ValueRange{arith::SelectOp::create(nb, l, right, next, args[0]),
-                       arith::SelectOp::create(nb, l, right, args[1], mid)});
+        // Is the answer right of mid?
+        Value right = upper ? w.le(id, target) : w.lt(id, target);
+        Value next = w.add(mid, w.c(1));
+        scf::YieldOp::create(nb, l,
+                             ValueRange{w.select(right, next, args[0]),
+                                        w.select(right, args[1], mid)});
       });
   return loop.getResult(0);
 }
@@ -98,8 +91,8 @@ IRMaskRuntime FlashTiling::buildRuntime(OpBuilder &b, Value batch) {
                       skv](Value row) -> std::pair<Value, Value> {
       IRArith a{b, l};
       Value clamped = a.min(row, a.c(sq - 1));
-      Value id = memref::LoadOp::create(b, l, qSeg ? qSeg : kvSeg,
-                                        ValueRange{batch, clamped});
+      Value id =
+          memref::LoadOp::create(b, l, qSeg, ValueRange{batch, clamped});
       return {searchSegment(b, l, kvSeg, batch, id, skv, /*upper=*/false),
               searchSegment(b, l, kvSeg, batch, id, skv, /*upper=*/true)};
     };

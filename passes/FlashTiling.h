@@ -18,7 +18,8 @@ namespace mlir::attn {
 /// The buffers of one attention op (memrefs; the optional ones may be null).
 struct FlashBuffers {
   Value query, key, value, out;
-  Value kvSegments, qSegments, kvLengths, qLengths;
+  Value kvSegments, kvLengths, qLengths;
+  Value qSegments; // the queries' ids: q_segments, else kv_segments
 };
 
 /// One query tile, as the tile computation sees it.

@@ -43,7 +43,7 @@ static Value lowerToLoops(OpBuilder &b, SdpaOp op) {
   buffers.key = bufferOf(op.getKey());
   buffers.value = bufferOf(op.getValue());
   buffers.kvSegments = bufferOf(op.getKvSegments());
-  buffers.qSegments = bufferOf(op.getQSegments());
+  buffers.qSegments = bufferOf(op.getQuerySegments());
   buffers.kvLengths = bufferOf(op.getKvLengths());
   buffers.qLengths = bufferOf(op.getQLengths());
   RankedTensorType resultType = op.getResult().getType();

@@ -9,6 +9,8 @@
 #include "passes/Passes.h"
 #include "passes/ScheduleHeuristics.h"
 
+#include "llvm/ADT/StringExtras.h"
+
 namespace mlir::attn {
 namespace {
 
@@ -57,12 +59,13 @@ struct SdpaScheduleModel
        << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
        << " full, " << tiles.boundary << " boundary, " << tiles.skipped
        << " skipped";
-    if (op.getKvSegments() || op.getKvLengths() || op.getQLengths())
-      os << " (before run-time " << (op.getKvSegments() ? "segments" : "")
-         << (op.getKvSegments() && (op.getKvLengths() || op.getQLengths())
-                 ? " and "
-                 : "")
-         << (op.getKvLengths() || op.getQLengths() ? "lengths" : "")
+    SmallVector<StringRef, 2> runtime;
+    if (op.getKvSegments())
+      runtime.push_back("segments");
+    if (op.getKvLengths() || op.getQLengths())
+      runtime.push_back("lengths");
+    if (!runtime.empty())
+      os << " (before run-time " << llvm::join(runtime, " and ")
          << " skip more; FLOPs count full lengths, one segment)";
     os << "; working set " << scratch << " B scratch per thread + " << kvTile
        << " B per K/V tile";

@@ -39,12 +39,6 @@ struct MicroKernel {
 /// Emits `kernel` at the builder's insertion point.
 void buildMicroKernel(OpBuilder &b, Location loc, const MicroKernel &kernel);
 
-/// The accumulators plus operands one block keeps live: rows·vecs + vecs + 1
-/// vector registers. Schedules keep this within the register file.
-inline int64_t microKernelRegisters(int64_t rows, int64_t vecs) {
-  return rows * vecs + vecs + 1;
-}
-
 } // namespace mlir::attn
 
 #endif // ATTN_PASSES_CPU_MICROKERNEL_H
