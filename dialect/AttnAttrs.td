@@ -102,4 +102,96 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
   let genVerifyDecl = 1;
 }
 
+
+//===----------------------------------------------------------------------===//
+// Transformer-block attributes
+//===----------------------------------------------------------------------===//
+
+def Attn_Activation : I32EnumAttr<"Activation", "elementwise activation", [
+  I32EnumAttrCase<"none", 0>,
+  I32EnumAttrCase<"relu", 1>,
+  I32EnumAttrCase<"silu", 2>,
+  I32EnumAttrCase<"gelu", 3>,
+  I32EnumAttrCase<"gelu_tanh", 4>,
+]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_ActivationAttr : EnumAttr<Attn_Dialect, Attn_Activation, "activation"> {
+  let summary = "an activation function";
+  let description = [{
+    `relu`: `max(x, 0)`; `silu`: `x · σ(x)`; `gelu`: the exact form
+    `0.5 · x · (1 + erf(x / √2))`; `gelu_tanh`: the tanh approximation
+    `0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³)))` (Hugging Face
+    `gelu_new` and `gelu_pytorch_tanh`); `none`: the identity.
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Attn_WeightLayout : I32EnumAttr<"WeightLayout", "layout of a linear weight", [
+  I32EnumAttrCase<"out_in", 0>,
+  I32EnumAttrCase<"in_out", 1>,
+]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_WeightLayoutAttr : EnumAttr<Attn_Dialect, Attn_WeightLayout, "layout"> {
+  let summary = "how a linear layer's weight is stored";
+  let description = [{
+    `out_in`: `[N, K]`, `y = x·Wᵀ` (PyTorch `nn.Linear`); `in_out`: `[K, N]`,
+    `y = x·W` (GPT-2's `Conv1D`).
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Attn_RopeScaling : I32EnumAttr<"RopeScaling", "RoPE frequency scaling", [
+  I32EnumAttrCase<"none", 0>,
+  I32EnumAttrCase<"linear", 1>,
+  I32EnumAttrCase<"llama3", 2>,
+]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::attn";
+}
+
+def Attn_RopeScalingAttr : EnumAttr<Attn_Dialect, Attn_RopeScaling, "rope_scaling"> {
+  let summary = "how RoPE frequencies are rescaled for long contexts";
+  let description = [{
+    As Hugging Face's `rope_scaling` types: `linear` divides every inverse
+    frequency by `factor`; `llama3` keeps high frequencies, divides low
+    ones by `factor` and interpolates between (`low_freq_factor`,
+    `high_freq_factor`, `original_max_positions`).
+  }];
+  let assemblyFormat = "`<` $value `>`";
+}
+
+def Attn_GemmScheduleAttr : Attn_Attr<"GemmSchedule", "gemm_schedule"> {
+  let summary = "tiling and register blocking of a dense layer";
+  let description = [{
+    Chosen by `--attn-select-schedule` for `attn.linear` and only read by
+    its lowering. `C[M, N] = A[M, K] · B[K, N]` is computed in tiles of
+    `tile_m × tile_n` outputs (one parallel iteration each); a tile walks
+    `K` in blocks of `tile_k`, and inside a block keeps `rows` rows ×
+    `vecs` vectors of `vector_width` columns in registers. B (the weight)
+    is packed into panels of `vecs · vector_width` columns first.
+
+    Constraints: `tile_n` is a multiple of `vecs · vector_width` and
+    `tile_m` of `rows`.
+
+    ```mlir
+    #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2,
+                        tile_m = 96, tile_n = 256, tile_k = 256>
+    ```
+  }];
+  let parameters = (ins "int64_t":$vector_width, "int64_t":$rows,
+                        "int64_t":$vecs, "int64_t":$tile_m,
+                        "int64_t":$tile_n, "int64_t":$tile_k);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    int64_t getPanelWidth() const { return getVecs() * getVectorWidth(); }
+  }];
+}
+
 #endif // ATTN_ATTNATTRS_TD

@@ -212,3 +212,28 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << ") to be a multiple of qk_keys (" << qkKeys << ")";
   return success();
 }
+
+LogicalResult
+GemmScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         int64_t vectorWidth, int64_t rows, int64_t vecs,
+                         int64_t tileM, int64_t tileN, int64_t tileK) {
+  std::pair<const char *, int64_t> fields[] = {
+      {"vector_width", vectorWidth}, {"rows", rows},     {"vecs", vecs},
+      {"tile_m", tileM},             {"tile_n", tileN}, {"tile_k", tileK}};
+  for (auto [name, value] : fields)
+    if (value <= 0)
+      return emitError() << "expected " << name << " to be positive, got "
+                         << value;
+  if (!llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
+    return emitError() << "expected vector_width to be a power of two <= 64, "
+                          "got "
+                       << vectorWidth;
+  if (tileN % (vecs * vectorWidth) != 0)
+    return emitError() << "expected tile_n (" << tileN
+                       << ") to be a multiple of vecs * vector_width ("
+                       << vecs * vectorWidth << ")";
+  if (tileM % rows != 0)
+    return emitError() << "expected tile_m (" << tileM
+                       << ") to be a multiple of rows (" << rows << ")";
+  return success();
+}

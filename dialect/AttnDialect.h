@@ -17,7 +17,12 @@ struct CpuTarget;
 struct ScheduleOverride;
 
 /// What the values of a tensor mean (runtime/AttnModel.h attn_content).
-enum class TensorContent : int32_t { Data = 0, Lengths = 1, Segments = 2 };
+enum class TensorContent : int32_t {
+  Data = 0,
+  Lengths = 1,
+  Segments = 2,
+  Tokens = 3, // token ids in [0, bound)
+};
 } // namespace mlir::attn
 
 #include "dialect/AttnDialect.h.inc"

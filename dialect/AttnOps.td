@@ -98,4 +98,6 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
   }];
 }
 
+include "dialect/AttnBlockOps.td"
+
 #endif // ATTN_ATTNOPS_TD

@@ -128,6 +128,7 @@ static int32_t contentValue(StringRef s) {
       .Case("data", ATTN_CONTENT_DATA)
       .Case("lengths", ATTN_CONTENT_LENGTHS)
       .Case("segments", ATTN_CONTENT_SEGMENTS)
+      .Case("tokens", ATTN_CONTENT_TOKENS)
       .Default(-1);
 }
 
@@ -164,9 +165,10 @@ static FailureOr<SmallVector<TensorEntry>> readTensors(ModuleOp module,
 }
 
 /// Emits, at the end of `block` (in `run`), a loop over the elements of each
-/// lengths and segment-id input that returns ATTNRT_ERROR_INVALID_ARG from
-/// `run` on a length outside [0, bound] or a segment id below the one before
-/// it in the same row. Returns the block where the checks passed.
+/// lengths, segment-id and token-id input that returns
+/// ATTNRT_ERROR_INVALID_ARG from `run` on a length outside [0, bound], a
+/// segment id below the one before it in the same row, or a token id outside
+/// [0, bound). Returns the block where the checks passed.
 static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
                               ArrayRef<Value> pointers,
                               ArrayRef<TensorEntry> tensors) {
@@ -224,7 +226,9 @@ static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
     } else {
       bad = LLVM::OrOp::create(
           b, loc, cmp(LLVM::ICmpPredicate::slt, v, cst(i32, 0)),
-          cmp(LLVM::ICmpPredicate::sgt, v, cst(i32, e.bound)));
+          cmp(e.content == ATTN_CONTENT_TOKENS ? LLVM::ICmpPredicate::sge
+                                               : LLVM::ICmpPredicate::sgt,
+              v, cst(i32, e.bound)));
     }
     Value step = LLVM::AddOp::create(b, loc, i, cst(i64, 1));
     LLVM::CondBrOp::create(b, loc, bad, fail, ValueRange{}, head,

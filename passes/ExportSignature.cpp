@@ -120,6 +120,8 @@ static StringRef contentName(TensorContent content) {
     return "lengths";
   case TensorContent::Segments:
     return "segments";
+  case TensorContent::Tokens:
+    return "tokens";
   }
   llvm_unreachable("unknown tensor content");
 }
@@ -152,7 +154,7 @@ void ExportSignaturePass::runOnOperation() {
       return entry.emitError()
              << "entry function " << role << " #" << index
              << " must be a statically shaped f32 or i32 tensor, got " << type;
-    std::string name = (role == "input" ? "arg" : "result") + std::to_string(index);
+    std::string name = (role == "output" ? "result" : "arg") + std::to_string(index);
     if (attrs)
       if (auto given = attrs.getAs<StringAttr>(kNameAttrName))
         name = given.str();
@@ -174,8 +176,9 @@ void ExportSignaturePass::runOnOperation() {
   FunctionType type = entry.getFunctionType();
   for (auto [i, input] : llvm::enumerate(type.getInputs())) {
     auto content = argumentContent(entry.getArgument(i), symbols);
+    StringRef role = entry.getArgAttr(i, kWeightAttrName) ? "weight" : "input";
     if (failed(content) ||
-        failed(describe("input", input, entry.getArgAttrDict(i), i, *content)))
+        failed(describe(role, input, entry.getArgAttrDict(i), i, *content)))
       return signalPassFailure();
   }
   for (auto [i, result] : llvm::enumerate(type.getResults()))

@@ -32,6 +32,8 @@ inline constexpr llvm::StringLiteral kSignatureAttrName = "attn.signature";
 inline constexpr llvm::StringLiteral kEntryAttrName = "attn.entry";
 /// Name of the argument/result attribute giving a tensor's user-facing name.
 inline constexpr llvm::StringLiteral kNameAttrName = "attn.name";
+/// Unit attribute on an entry argument that is a model weight (role weight).
+inline constexpr llvm::StringLiteral kWeightAttrName = "attn.weight";
 
 } // namespace mlir::attn
 

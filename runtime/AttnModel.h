@@ -42,7 +42,7 @@ typedef enum attn_dtype {
 typedef enum attn_role {
   ATTN_ROLE_INPUT = 0,
   ATTN_ROLE_OUTPUT = 1,
-  ATTN_ROLE_WEIGHT = 2,     // reserved: not emitted yet
+  ATTN_ROLE_WEIGHT = 2,     // a model parameter (e.g. a layer's matrix)
   ATTN_ROLE_AUX_OUTPUT = 3, // reserved: not emitted yet (LSE, maps)
 } attn_role;
 
@@ -53,6 +53,7 @@ typedef enum attn_content {
   ATTN_CONTENT_LENGTHS = 1,  // i32 valid lengths, each in [0, bound]
   ATTN_CONTENT_SEGMENTS = 2, // i32 segment ids, non-decreasing along the
                              // last dimension
+  ATTN_CONTENT_TOKENS = 3,   // i32 token ids, each in [0, bound)
 } attn_content;
 
 /// One tensor of the model. 40 bytes, no padding.
@@ -62,7 +63,8 @@ typedef struct attn_tensor_info {
   int32_t role;         // attn_role
   int32_t content;      // attn_content
   int32_t rank;         // 0..8
-  int64_t bound;        // ATTN_CONTENT_LENGTHS: the largest valid value
+  int64_t bound;        // LENGTHS: the largest valid value; TOKENS: the
+                        // vocabulary size (ids are below it)
   const int64_t *shape; // `rank` dimensions
 } attn_tensor_info;
 

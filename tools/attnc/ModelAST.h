@@ -25,13 +25,13 @@ class SourceMgr;
 
 namespace mlir::attn::model {
 
-/// An argument value: a name (`causal`, `q`), a number (`0.125`, `64`), or a
-/// list of numbers (`[1, 8, 128, 64]`).
+/// An argument value: a name (`causal`, `q`), a number (`0.125`, `64`), a
+/// list of numbers (`[1, 8, 128, 64]`) or a string (`"model.layers.{i}."`).
 struct Expr {
-  enum class Kind { Name, Number, List };
+  enum class Kind { Name, Number, List, String };
   Kind kind = Kind::Name;
   llvm::SMLoc loc;
-  std::string name;              // Kind::Name
+  std::string name;              // Kind::Name; Kind::String: its contents
   double number = 0;             // Kind::Number
   bool isInteger = false;        // Kind::Number written without '.'/exponent
   std::vector<Expr> elements;    // Kind::List
@@ -53,7 +53,18 @@ struct Input {
   std::vector<int64_t> shape;
 };
 
-/// `o = attention(q, k, v, mask = causal)`.
+/// `weight wq: [2048, 2048] = "self_attn.q_proj.weight"`: a model parameter.
+/// Its name in weight files is `fileName` (default: `name`), inside a layer
+/// after the instance's prefix.
+struct Weight {
+  llvm::SMLoc loc;
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string fileName;
+};
+
+/// `o = attention(q, k, v, mask = causal)`; also a layer call
+/// `h = decoder(x, repeat = 4, prefix = "layers.{i}.")`.
 struct Assign {
   llvm::SMLoc loc;       // location of the result name
   std::string result;
@@ -68,12 +79,33 @@ struct Output {
   std::string name;
 };
 
+/// `layer NAME(p, ...)` ... `return r` ... `end`: a function of tensors
+/// with its own weights and namespace. Calls instantiate it (each instance
+/// has its own weights) and compile it once.
+struct Layer {
+  llvm::SMLoc loc; // of NAME
+  std::string name;
+  std::vector<Output> params; // names and where they are written
+  std::vector<Weight> weights;
+  std::vector<Assign> assigns;
+  Output result; // the `return` value
+};
+
 struct Model {
   std::string name;    // from `model NAME`, else the file's stem
   llvm::SMLoc nameLoc; // of NAME in `model NAME`, else the start of the file
   std::vector<Input> inputs;
+  std::vector<Weight> weights; // top-level weights
+  std::vector<Layer> layers;   // each defined before its first call
   std::vector<Assign> assigns; // in source order; each uses only earlier names
   std::vector<Output> outputs;
+
+  const Layer *findLayer(llvm::StringRef layerName) const {
+    for (const Layer &layer : layers)
+      if (layer.name == layerName)
+        return &layer;
+    return nullptr;
+  }
 };
 
 /// Parses the main buffer of `sourceMgr`. On error prints

@@ -4,8 +4,8 @@
 // format documented in examples/README.md. A statement ends at a newline,
 // except inside ( ) or [ ], so a call's arguments may span several lines. The
 // parser checks syntax, element types, shapes, that every name is defined once
-// (inputs and op results share one namespace) and that every output names a
-// value defined above it. What an op's arguments mean, including whether an
+// (inputs, weights and op results share one namespace; each layer has its
+// own) and that every output names a value defined above it. What an op's arguments mean, including whether an
 // argument name refers to a value, is checked by IRGen. Errors go through the
 // SourceMgr as `file:line:col: error: ...`; parsing stops at the first one.
 //
@@ -13,6 +13,7 @@
 #include "tools/attnc/ModelAST.h"
 
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
@@ -22,6 +23,7 @@
 #include "llvm/Support/SourceMgr.h"
 
 #include <cmath>
+#include <utility>
 
 namespace mlir::attn::model {
 namespace {
@@ -41,7 +43,7 @@ constexpr unsigned kMaxListDepth = 16;
 // Lexer
 //===----------------------------------------------------------------------===//
 
-enum class TokKind { Ident, Number, Punct, Newline, Eof, Error };
+enum class TokKind { Ident, Number, String, Punct, Newline, Eof, Error };
 
 struct Token {
   TokKind kind = TokKind::Eof;
@@ -145,6 +147,16 @@ Token Lexer::lex() {
       return error(start, "invalid number '" + text + "'");
     return make(TokKind::Number, start);
   }
+  if (c == '"') {
+    // A string ends at the next unescaped '"' on the same line.
+    while (cur != end && *cur != '"' && *cur != '\n')
+      cur += (*cur == '\\' && cur + 1 != end && cur[1] != '\n') ? 2 : 1;
+    if (cur == end || *cur != '"')
+      return error(start, "unterminated string: expected '\"' before the end "
+                          "of the line");
+    ++cur;
+    return make(TokKind::String, start);
+  }
   if (StringRef("()[],=:-").contains(c)) {
     if (c == '(' || c == '[')
       openBrackets.push_back(start);
@@ -180,9 +192,15 @@ private:
   LogicalResult parseStatement();
   LogicalResult parseModelName();
   LogicalResult parseInput();
+  LogicalResult parseWeight(std::vector<Weight> &weights);
+  LogicalResult parseTensorType(std::string &elementType,
+                                std::vector<int64_t> &shape, bool allowI32);
   LogicalResult parseDimension(std::vector<int64_t> &shape);
-  LogicalResult parseAssign();
+  LogicalResult parseLayer();
+  LogicalResult parseLayerStatement(Layer &layer, bool &ended);
+  LogicalResult parseAssign(std::vector<Assign> &assigns);
   LogicalResult parseOutputs();
+  LogicalResult parseString(std::string &value);
   LogicalResult parseExpr(Expr &expr, unsigned depth = 0);
 
   void advance() { tok = lexer.lex(); }
@@ -208,7 +226,9 @@ private:
   Token tok;
   Model model;
   bool named = false;
-  llvm::StringMap<SMLoc> definitions;
+  llvm::StringMap<SMLoc> definitions; // of the model, or of the layer being
+                                      // parsed
+  llvm::StringMap<SMLoc> layerNames;
   llvm::StringSet<> outputNames;
 };
 
@@ -258,17 +278,25 @@ std::optional<Model> Parser::parse() {
   return std::move(model);
 }
 
-/// stmt := 'model' ... | 'input' ... | 'output' ... | IDENT '=' ...
+/// stmt := 'model' ... | 'input' ... | 'weight' ... | 'layer' ... 'end'
+///       | 'output' ... | IDENT '=' ...
 LogicalResult Parser::parseStatement() {
   if (tok.kind != TokKind::Ident)
-    return unexpected("a statement (model, input, output or NAME = op(...))");
+    return unexpected("a statement (model, input, weight, layer, output or "
+                      "NAME = op(...))");
   if (tok.text == "model")
     return parseModelName();
   if (tok.text == "input")
     return parseInput();
+  if (tok.text == "weight")
+    return parseWeight(model.weights);
+  if (tok.text == "layer")
+    return parseLayer();
   if (tok.text == "output")
     return parseOutputs();
-  return parseAssign();
+  if (tok.text == "return" || tok.text == "end")
+    return emitError(tok.loc(), "'" + tok.text + "' outside a layer");
+  return parseAssign(model.assigns);
 }
 
 /// 'model' IDENT
@@ -285,7 +313,7 @@ LogicalResult Parser::parseModelName() {
   return success();
 }
 
-/// 'input' IDENT ':' [IDENT] '[' INT {',' INT} ']'
+/// 'input' IDENT ':' type
 LogicalResult Parser::parseInput() {
   advance();
   Input input;
@@ -296,33 +324,173 @@ LogicalResult Parser::parseInput() {
   advance();
   if (!consumeIf(':'))
     return unexpected("':' after input name '" + input.name + "'");
+  if (failed(parseTensorType(input.elementType, input.shape,
+                             /*allowI32=*/true)) ||
+      failed(define(input.name, input.loc)))
+    return failure();
+  model.inputs.push_back(std::move(input));
+  return success();
+}
 
+/// 'weight' IDENT ':' type ['=' STRING]
+LogicalResult Parser::parseWeight(std::vector<Weight> &weights) {
+  advance();
+  Weight weight;
+  weight.loc = tok.loc();
+  if (tok.kind != TokKind::Ident)
+    return unexpected("a weight name after 'weight'");
+  weight.name = tok.text.str();
+  advance();
+  if (!consumeIf(':'))
+    return unexpected("':' after weight name '" + weight.name + "'");
+  std::string elementType;
+  if (failed(parseTensorType(elementType, weight.shape, /*allowI32=*/false)))
+    return failure();
+  if (consumeIf('=')) {
+    SMLoc at = tok.loc();
+    if (failed(parseString(weight.fileName)))
+      return failure();
+    if (weight.fileName.empty())
+      return emitError(at, "a weight's file name must not be empty");
+  }
+  if (failed(define(weight.name, weight.loc)))
+    return failure();
+  weights.push_back(std::move(weight));
+  return success();
+}
+
+/// type := [IDENT] '[' INT {',' INT} ']'
+LogicalResult Parser::parseTensorType(std::string &elementType,
+                                      std::vector<int64_t> &shape,
+                                      bool allowI32) {
   SMLoc typeLoc = tok.loc();
+  const char *expected = allowI32 ? "f32 or i32" : "f32";
   if (tok.kind == TokKind::Ident) {
     if (tok.text == "f16" || tok.text == "bf16")
       return emitError(typeLoc, "element type '" + tok.text +
                                     "' is not supported yet; use f32");
-    if (tok.text != "f32" && tok.text != "i32")
+    if (tok.text != "f32" && !(allowI32 && tok.text == "i32"))
       return emitError(typeLoc, "unknown element type '" + tok.text +
-                                    "'; expected f32 or i32");
-    input.elementType = tok.text.str();
+                                    "'; expected " + expected);
+    elementType = tok.text.str();
     advance();
   }
   SMLoc open = tok.loc();
   if (!consumeIf('['))
     return unexpected("a shape such as [1, 8, 128, 64] or f32[1, 8, 128, 64]");
   do {
-    if (failed(parseDimension(input.shape)))
+    if (failed(parseDimension(shape)))
       return failure();
   } while (consumeIf(','));
   if (!consumeIf(']'))
     return unexpected("']' or ',' in shape", open);
-  if (input.shape.size() > kMaxRank)
-    return emitError(typeLoc, "tensor rank " + Twine(input.shape.size()) +
+  if (shape.size() > kMaxRank)
+    return emitError(typeLoc, "tensor rank " + Twine(shape.size()) +
                                   " exceeds the maximum of " + Twine(kMaxRank));
-  if (failed(define(input.name, input.loc)))
-    return failure();
-  model.inputs.push_back(std::move(input));
+  return success();
+}
+
+/// 'layer' IDENT '(' [IDENT {',' IDENT}] ')' NEWLINE {layer-stmt} 'end'
+LogicalResult Parser::parseLayer() {
+  SMLoc layerLoc = tok.loc();
+  advance();
+  Layer layer;
+  layer.loc = tok.loc();
+  if (tok.kind != TokKind::Ident)
+    return unexpected("a layer name after 'layer'");
+  layer.name = tok.text.str();
+  auto [it, inserted] = layerNames.try_emplace(layer.name, layer.loc);
+  if (!inserted)
+    return emitError(layer.loc, "layer '" + layer.name +
+                                    "' is already defined at line " +
+                                    Twine(sourceMgr.FindLineNumber(it->second)));
+  advance();
+  SMLoc open = tok.loc();
+  if (!consumeIf('('))
+    return unexpected("'(' after layer name '" + layer.name + "'");
+  // The layer's names are its own: swap in an empty namespace.
+  llvm::StringMap<SMLoc> outer = std::exchange(definitions, {});
+  llvm::scope_exit restore([&] { definitions = std::move(outer); });
+  while (tok.kind == TokKind::Ident) {
+    Output &param = layer.params.emplace_back();
+    param.loc = tok.loc();
+    param.name = tok.text.str();
+    if (failed(define(param.name, param.loc)))
+      return failure();
+    advance();
+    if (!consumeIf(','))
+      break;
+  }
+  if (!consumeIf(')'))
+    return unexpected("a parameter name, ',' or ')' in layer '" + layer.name +
+                          "'",
+                      open);
+  if (layer.params.empty())
+    return emitError(open, "layer '" + layer.name +
+                               "' needs at least one tensor parameter");
+  bool ended = false;
+  while (!ended) {
+    if (tok.kind != TokKind::Newline)
+      return unexpected("end of line after statement");
+    while (tok.kind == TokKind::Newline)
+      advance();
+    if (tok.kind == TokKind::Eof || tok.kind == TokKind::Error) {
+      if (tok.kind == TokKind::Error)
+        return unexpected("a statement");
+      return emitError(layerLoc,
+                       "layer '" + layer.name + "' has no 'end'");
+    }
+    if (failed(parseLayerStatement(layer, ended)))
+      return failure();
+  }
+  model.layers.push_back(std::move(layer));
+  return success();
+}
+
+/// layer-stmt := 'weight' ... | IDENT '=' ... | 'return' IDENT | 'end'
+LogicalResult Parser::parseLayerStatement(Layer &layer, bool &ended) {
+  if (tok.kind != TokKind::Ident)
+    return unexpected("a statement in layer '" + layer.name +
+                      "' (weight, NAME = op(...), return or end)");
+  StringRef word = tok.text;
+  if (word == "weight")
+    return parseWeight(layer.weights);
+  if (word == "model" || word == "input" || word == "output" ||
+      word == "layer")
+    return emitError(tok.loc(), "'" + word + "' is not allowed inside layer '" +
+                                    layer.name + "'");
+  if (word == "end") {
+    if (layer.result.name.empty())
+      return emitError(tok.loc(), "layer '" + layer.name +
+                                      "' ends without 'return'");
+    advance();
+    ended = true;
+    return success();
+  }
+  if (word != "return")
+    return parseAssign(layer.assigns);
+  if (!layer.result.name.empty())
+    return emitError(tok.loc(), "layer '" + layer.name +
+                                    "' already returned at line " +
+                                    Twine(sourceMgr.FindLineNumber(
+                                        layer.result.loc)));
+  advance();
+  if (tok.kind != TokKind::Ident)
+    return unexpected("the name of the value 'return' gives");
+  layer.result.loc = tok.loc();
+  layer.result.name = tok.text.str();
+  if (!definitions.count(layer.result.name))
+    return emitError(layer.result.loc,
+                     "'" + layer.result.name + "' is not defined");
+  if (llvm::any_of(layer.params,
+                   [&](const Output &p) { return p.name == layer.result.name; }))
+    return emitError(layer.result.loc,
+                     "layer '" + layer.name + "' returns its parameter '" +
+                         layer.result.name +
+                         "'; return the result of an op");
+  advance();
+  if (tok.is(','))
+    return emitError(tok.loc(), "a layer returns one value");
   return success();
 }
 
@@ -349,7 +517,7 @@ LogicalResult Parser::parseDimension(std::vector<int64_t> &shape) {
 
 /// IDENT '=' IDENT '(' [ arg {',' arg} [','] ] ')'
 /// arg := expr | IDENT '=' expr
-LogicalResult Parser::parseAssign() {
+LogicalResult Parser::parseAssign(std::vector<Assign> &assigns) {
   Assign assign;
   assign.loc = tok.loc();
   assign.result = tok.text.str();
@@ -392,7 +560,7 @@ LogicalResult Parser::parseAssign() {
   if (!consumeIf(')'))
     return unexpected("',' or ')' in the arguments of '" + assign.callee + "'",
                       open);
-  model.assigns.push_back(std::move(assign));
+  assigns.push_back(std::move(assign));
   return success();
 }
 
@@ -417,9 +585,35 @@ LogicalResult Parser::parseOutputs() {
   return success();
 }
 
-/// expr := IDENT | NUMBER | '-' NUMBER | '[' [ expr {',' expr} ] ']'
+/// STRING: '"' chars '"' with escapes \" and \\ (no others).
+LogicalResult Parser::parseString(std::string &value) {
+  if (tok.kind != TokKind::String)
+    return unexpected("a string such as \"model.norm.weight\"");
+  StringRef body = tok.text.drop_front().drop_back();
+  value.clear();
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] != '\\') {
+      value += body[i];
+      continue;
+    }
+    char next = body[++i];
+    if (next != '"' && next != '\\')
+      return emitError(SMLoc::getFromPointer(body.data() + i - 1),
+                       Twine("unknown escape '\\") + Twine(next) +
+                           "' in string; only \\\" and \\\\ are allowed");
+    value += next;
+  }
+  advance();
+  return success();
+}
+
+/// expr := IDENT | NUMBER | '-' NUMBER | STRING | '[' [ expr {',' expr} ] ']'
 LogicalResult Parser::parseExpr(Expr &expr, unsigned depth) {
   expr.loc = tok.loc();
+  if (tok.kind == TokKind::String) {
+    expr.kind = Expr::Kind::String;
+    return parseString(expr.name);
+  }
   if (tok.kind == TokKind::Ident) {
     expr.kind = Expr::Kind::Name;
     expr.name = tok.text.str();

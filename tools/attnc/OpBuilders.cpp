@@ -171,4 +171,235 @@ FailureOr<Value> buildAttention(OpCall &call) {
   return op.getResult();
 }
 
+//===----------------------------------------------------------------------===//
+// Transformer blocks
+//===----------------------------------------------------------------------===//
+
+/// Verifies `op` (its messages point at the op name) and returns its result.
+template <typename OpT>
+static FailureOr<Value> verified(OpT op) {
+  if (failed(verify(op)))
+    return failure();
+  return op.getResult();
+}
+
+static ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+static RankedTensorType f32Tensor(ArrayRef<int64_t> shape, OpCall &call) {
+  return RankedTensorType::get(shape, call.getBuilder().getF32Type());
+}
+
+/// A keyword number that must be finite and >= 0 (`eps`), or `fallback`.
+static FailureOr<FloatAttr> getEpsilon(OpCall &call, double fallback) {
+  const ArgValue &eps = call.getKeyword("eps");
+  double value = eps.isPresent() ? eps.number : fallback;
+  if (!(value >= 0) || !std::isfinite(static_cast<float>(value)))
+    return call.emitError(eps.getLoc())
+           << "expected 'eps' to be a finite number >= 0, got " << value;
+  return call.getBuilder().getF32FloatAttr(value);
+}
+
+FailureOr<Value> buildLinear(OpCall &call) {
+  Value input = call.getOperand(0), weight = call.getOperand(1);
+  const ArgValue &layoutArg = call.getKeyword("layout");
+  WeightLayout layout = layoutArg.isPresent()
+                            ? *symbolizeWeightLayout(layoutArg.choice)
+                            : WeightLayout::out_in;
+  SmallVector<int64_t> result(shapeOf(input));
+  ArrayRef<int64_t> w = shapeOf(weight);
+  if (!result.empty() && w.size() == 2)
+    result.back() = layout == WeightLayout::in_out ? w[1] : w[0];
+  WeightLayoutAttr layoutAttr;
+  if (layoutArg.isPresent())
+    layoutAttr = WeightLayoutAttr::get(call.getContext(), layout);
+  return verified(LinearOp::create(
+      call.getBuilder(), call.getLoc(), f32Tensor(result, call), input, weight,
+      call.getKeyword("bias").tensor, /*gate=*/Value(), /*residual=*/Value(),
+      layoutAttr, /*activation=*/nullptr, /*schedule=*/nullptr));
+}
+
+FailureOr<Value> buildRmsNorm(OpCall &call) {
+  FailureOr<FloatAttr> eps = getEpsilon(call, 1e-6);
+  if (failed(eps))
+    return failure();
+  return verified(RmsNormOp::create(
+      call.getBuilder(), call.getLoc(), call.getOperand(0).getType(),
+      call.getOperand(0), call.getOperand(1), *eps));
+}
+
+FailureOr<Value> buildLayerNorm(OpCall &call) {
+  FailureOr<FloatAttr> eps = getEpsilon(call, 1e-5);
+  if (failed(eps))
+    return failure();
+  return verified(LayerNormOp::create(
+      call.getBuilder(), call.getLoc(), call.getOperand(0).getType(),
+      call.getOperand(0), call.getOperand(1), call.getOperand(2), *eps));
+}
+
+FailureOr<Value> buildRope(OpCall &call) {
+  OpBuilder &b = call.getBuilder();
+  const ArgValue &theta = call.getKeyword("theta");
+  const ArgValue &offset = call.getKeyword("offset");
+  const ArgValue &scalingArg = call.getKeyword("scaling");
+  RopeScaling scaling = scalingArg.isPresent()
+                            ? *symbolizeRopeScaling(scalingArg.choice)
+                            : RopeScaling::none;
+  // Which parameters each scaling kind takes; the verifier checks values.
+  auto number = [&](StringRef name, bool wanted) -> FailureOr<FloatAttr> {
+    const ArgValue &arg = call.getKeyword(name);
+    if (!arg.isPresent()) {
+      if (wanted)
+        return call.emitError(scalingArg.getLoc())
+               << "scaling = " << scalingArg.choice << " needs '" << name
+               << "'";
+      return FloatAttr();
+    }
+    if (!wanted)
+      return call.emitError(arg.getLoc())
+             << "'" << name << "' needs "
+             << (name == "factor" ? "scaling = linear or llama3"
+                                  : "scaling = llama3");
+    return b.getF64FloatAttr(arg.number);
+  };
+  bool any = scaling != RopeScaling::none;
+  bool llama3 = scaling == RopeScaling::llama3;
+  FailureOr<FloatAttr> factor = number("factor", any);
+  if (failed(factor))
+    return failure();
+  FailureOr<FloatAttr> low = number("low_freq_factor", llama3);
+  if (failed(low))
+    return failure();
+  FailureOr<FloatAttr> high = number("high_freq_factor", llama3);
+  if (failed(high))
+    return failure();
+  const ArgValue &original = call.getKeyword("original_max_positions");
+  if (original.isPresent() != llama3)
+    return original.isPresent()
+               ? call.emitError(original.getLoc())
+                     << "'original_max_positions' needs scaling = llama3"
+               : call.emitError(scalingArg.getLoc())
+                     << "scaling = llama3 needs 'original_max_positions'";
+  if (offset.isPresent() && offset.integer < 0)
+    return call.emitError(offset.getLoc())
+           << "expected 'offset' to be non-negative, got " << offset.integer;
+  auto op = RopeOp::create(
+      b, call.getLoc(), call.getOperand(0).getType(), call.getOperand(0),
+      b.getF64FloatAttr(theta.isPresent() ? theta.number : 10000.0),
+      b.getI64IntegerAttr(offset.isPresent() ? offset.integer : 0),
+      any ? RopeScalingAttr::get(call.getContext(), scaling) : nullptr,
+      *factor, *low, *high,
+      llama3 ? b.getI64IntegerAttr(original.integer) : nullptr);
+  return verified(op);
+}
+
+FailureOr<Value> buildActivation(OpCall &call) {
+  StringRef name = call.getDecl().name;
+  Activation kind = name == "silu"   ? Activation::silu
+                    : name == "relu" ? Activation::relu
+                                     : Activation::gelu;
+  if (kind == Activation::gelu &&
+      call.getKeyword("approximate").choice == "tanh")
+    kind = Activation::gelu_tanh;
+  return verified(ActivationOp::create(
+      call.getBuilder(), call.getLoc(), call.getOperand(0).getType(),
+      call.getOperand(0), ActivationAttr::get(call.getContext(), kind)));
+}
+
+FailureOr<Value> buildBinary(OpCall &call) {
+  Value lhs = call.getOperand(0), rhs = call.getOperand(1);
+  if (StringRef(call.getDecl().name) == "add")
+    return verified(
+        AddOp::create(call.getBuilder(), call.getLoc(), lhs.getType(), lhs, rhs));
+  return verified(
+      MulOp::create(call.getBuilder(), call.getLoc(), lhs.getType(), lhs, rhs));
+}
+
+/// A required (OpCall::check ensures it is given) positive integer keyword.
+static FailureOr<int64_t> getPositive(OpCall &call, StringRef name) {
+  const ArgValue &arg = call.getKeyword(name);
+  if (arg.integer <= 0)
+    return call.emitError(arg.getLoc())
+           << "expected '" << name << "' to be positive, got " << arg.integer;
+  return arg.integer;
+}
+
+FailureOr<Value> buildSplitHeads(OpCall &call) {
+  FailureOr<int64_t> heads = getPositive(call, "heads");
+  if (failed(heads))
+    return failure();
+  Value input = call.getOperand(0);
+  ArrayRef<int64_t> x = shapeOf(input);
+  if (x.size() == 3 && x[2] % *heads != 0)
+    return call.emitError(call.getKeyword("heads").getLoc())
+           << "expected 'heads' (" << *heads
+           << ") to divide the last dimension (" << x[2] << ")";
+  SmallVector<int64_t> result(x);
+  if (x.size() == 3)
+    result = {x[0], *heads, x[1], x[2] / *heads};
+  return verified(SplitHeadsOp::create(call.getBuilder(), call.getLoc(),
+                                       f32Tensor(result, call), input));
+}
+
+FailureOr<Value> buildMergeHeads(OpCall &call) {
+  Value input = call.getOperand(0);
+  ArrayRef<int64_t> x = shapeOf(input);
+  SmallVector<int64_t> result(x);
+  if (x.size() == 4)
+    result = {x[0], x[2], x[1] * x[3]};
+  return verified(MergeHeadsOp::create(call.getBuilder(), call.getLoc(),
+                                       f32Tensor(result, call), input));
+}
+
+FailureOr<Value> buildChunk(OpCall &call) {
+  FailureOr<int64_t> parts = getPositive(call, "parts");
+  if (failed(parts))
+    return failure();
+  const ArgValue &index = call.getKeyword("index");
+  Value input = call.getOperand(0);
+  SmallVector<int64_t> result(shapeOf(input));
+  if (!result.empty() && result.back() % *parts != 0)
+    return call.emitError(call.getKeyword("parts").getLoc())
+           << "expected 'parts' (" << *parts
+           << ") to divide the last dimension (" << result.back() << ")";
+  if (index.integer < 0 || index.integer >= *parts)
+    return call.emitError(index.getLoc())
+           << "expected 'index' in [0, " << *parts << "), got "
+           << index.integer;
+  if (!result.empty())
+    result.back() /= *parts;
+  OpBuilder &b = call.getBuilder();
+  return verified(ChunkOp::create(b, call.getLoc(), f32Tensor(result, call),
+                                  input, b.getI64IntegerAttr(*parts),
+                                  b.getI64IntegerAttr(index.integer)));
+}
+
+FailureOr<Value> buildEmbedding(OpCall &call) {
+  Value ids = call.getOperand(0), table = call.getOperand(1);
+  ArrayRef<int64_t> i = shapeOf(ids), t = shapeOf(table);
+  SmallVector<int64_t> result(i);
+  if (t.size() == 2)
+    result.push_back(t[1]);
+  return verified(EmbeddingOp::create(call.getBuilder(), call.getLoc(),
+                                      f32Tensor(result, call), ids, table));
+}
+
+FailureOr<Value> buildRows(OpCall &call) {
+  FailureOr<int64_t> count = getPositive(call, "count");
+  if (failed(count))
+    return failure();
+  const ArgValue &offset = call.getKeyword("offset");
+  if (offset.isPresent() && offset.integer < 0)
+    return call.emitError(offset.getLoc())
+           << "expected 'offset' to be non-negative, got " << offset.integer;
+  Value table = call.getOperand(0);
+  ArrayRef<int64_t> t = shapeOf(table);
+  SmallVector<int64_t> result = {*count, t.size() == 2 ? t[1] : 1};
+  OpBuilder &b = call.getBuilder();
+  return verified(RowsOp::create(
+      b, call.getLoc(), f32Tensor(result, call), table,
+      b.getI64IntegerAttr(offset.isPresent() ? offset.integer : 0)));
+}
+
 } // namespace mlir::attn

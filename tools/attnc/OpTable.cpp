@@ -63,12 +63,137 @@ static const KeywordDecl kAttentionKeywords[] = {
      "later rows give 0"},
 };
 
+static const OperandDecl kLinearOperands[] = {
+    {"input", "f32", "`[..., K]`"},
+    {"weight", "f32", "`[N, K]`, or `[K, N]` with `layout = in_out`"},
+};
+static const char *const kLayoutChoices[] = {"out_in", "in_out"};
+static const KeywordDecl kLinearKeywords[] = {
+    {"bias", ValueKind::Tensor, "f32", kNoChoices, "none", "`[N]`, added"},
+    {"layout", ValueKind::Choice, nullptr, kLayoutChoices, "`out_in`",
+     "`out_in`: `y = x·Wᵀ` (PyTorch `nn.Linear`); `in_out`: `y = x·W` "
+     "(GPT-2 `Conv1D`)"},
+};
+
+static const OperandDecl kNormInput[] = {
+    {"input", "f32", "`[..., E]`"},
+    {"weight", "f32", "`[E]`"},
+};
+static const OperandDecl kLayerNormOperands[] = {
+    {"input", "f32", "`[..., E]`"},
+    {"weight", "f32", "`[E]`"},
+    {"bias", "f32", "`[E]`"},
+};
+static const KeywordDecl kRmsNormKeywords[] = {
+    {"eps", ValueKind::Number, nullptr, kNoChoices, "`1e-6`",
+     "added to the mean square"},
+};
+static const KeywordDecl kLayerNormKeywords[] = {
+    {"eps", ValueKind::Number, nullptr, kNoChoices, "`1e-5`",
+     "added to the variance"},
+};
+
+static const OperandDecl kRopeOperands[] = {
+    {"input", "f32", "`[B, H, S, D]`, `D` even"},
+};
+static const char *const kRopeScalingChoices[] = {"none", "linear", "llama3"};
+static const KeywordDecl kRopeKeywords[] = {
+    {"theta", ValueKind::Number, nullptr, kNoChoices, "`10000`",
+     "the base of the inverse frequencies `theta^(-2j/D)`"},
+    {"offset", ValueKind::Integer, nullptr, kNoChoices, "`0`",
+     "the position of row 0 (rows are at `offset + s`)"},
+    {"scaling", ValueKind::Choice, nullptr, kRopeScalingChoices, "`none`",
+     "Hugging Face `rope_scaling` type"},
+    {"factor", ValueKind::Number, nullptr, kNoChoices, "none",
+     "`linear` and `llama3`: the scaling factor"},
+    {"low_freq_factor", ValueKind::Number, nullptr, kNoChoices, "none",
+     "`llama3` only"},
+    {"high_freq_factor", ValueKind::Number, nullptr, kNoChoices, "none",
+     "`llama3` only"},
+    {"original_max_positions", ValueKind::Integer, nullptr, kNoChoices,
+     "none", "`llama3` only: the pre-training context length"},
+};
+
+static const OperandDecl kUnaryOperands[] = {{"input", "f32", "any shape"}};
+static const char *const kGeluChoices[] = {"none", "tanh"};
+static const KeywordDecl kGeluKeywords[] = {
+    {"approximate", ValueKind::Choice, nullptr, kGeluChoices, "`none`",
+     "`none`: `0.5·x·(1 + erf(x/√2))`; `tanh`: the tanh form (`gelu_new`)"},
+};
+static const OperandDecl kBinaryOperands[] = {
+    {"lhs", "f32", "any shape"},
+    {"rhs", "f32",
+     "broadcast onto `lhs`: each dim equals `lhs`'s trailing one or is 1"},
+};
+
+static const KeywordDecl kSplitHeadsKeywords[] = {
+    {"heads", ValueKind::Integer, nullptr, kNoChoices, "required",
+     "the number of heads `H`"},
+};
+static const OperandDecl kSplitHeadsOperands[] = {
+    {"input", "f32", "`[B, S, H·D]`"}};
+static const OperandDecl kMergeHeadsOperands[] = {
+    {"input", "f32", "`[B, H, S, D]`"}};
+static const OperandDecl kChunkOperands[] = {{"input", "f32", "`[..., N]`"}};
+static const KeywordDecl kChunkKeywords[] = {
+    {"parts", ValueKind::Integer, nullptr, kNoChoices, "required",
+     "`P`, dividing `N`"},
+    {"index", ValueKind::Integer, nullptr, kNoChoices, "required",
+     "which part, `0` to `P-1`"},
+};
+static const OperandDecl kEmbeddingOperands[] = {
+    {"ids", "i32", "`[B, S]` token ids in `[0, V)`"},
+    {"table", "f32", "`[V, E]`"},
+};
+static const OperandDecl kRowsOperands[] = {{"table", "f32", "`[P, E]`"}};
+static const KeywordDecl kRowsKeywords[] = {
+    {"count", ValueKind::Integer, nullptr, kNoChoices, "required",
+     "how many rows"},
+    {"offset", ValueKind::Integer, nullptr, kNoChoices, "`0`",
+     "the first row"},
+};
+static const llvm::ArrayRef<KeywordDecl> kNoKeywords;
+
 static const OpDecl kOps[] = {
     {"attention",
      "scaled dot-product attention, `softmax(scale · Q·Kᵀ + mask) · V` per "
      "batch and query head",
      kAttentionOperands, kAttentionKeywords, "f32", "`[B, Hq, Sq, Dv]`",
      buildAttention},
+    {"linear", "dense layer `x·Wᵀ + b`", kLinearOperands, kLinearKeywords,
+     "f32", "`[..., N]`", buildLinear},
+    {"rms_norm", "`x · rsqrt(mean(x²) + eps) · w` over the last dimension",
+     kNormInput, kRmsNormKeywords, "f32", "the shape of `input`",
+     buildRmsNorm},
+    {"layer_norm",
+     "`(x - mean) / sqrt(var + eps) · w + b` over the last dimension",
+     kLayerNormOperands, kLayerNormKeywords, "f32", "the shape of `input`",
+     buildLayerNorm},
+    {"rope",
+     "rotary position embedding, Hugging Face `rotate_half` pairs `(j, j + "
+     "D/2)`",
+     kRopeOperands, kRopeKeywords, "f32", "the shape of `input`", buildRope},
+    {"gelu", "GELU activation", kUnaryOperands, kGeluKeywords, "f32",
+     "the shape of `input`", buildActivation},
+    {"silu", "`x · sigmoid(x)`", kUnaryOperands, kNoKeywords, "f32",
+     "the shape of `input`", buildActivation},
+    {"relu", "`max(x, 0)`", kUnaryOperands, kNoKeywords, "f32",
+     "the shape of `input`", buildActivation},
+    {"add", "elementwise sum", kBinaryOperands, kNoKeywords, "f32",
+     "the shape of `lhs`", buildBinary},
+    {"mul", "elementwise product", kBinaryOperands, kNoKeywords, "f32",
+     "the shape of `lhs`", buildBinary},
+    {"split_heads", "feature `h·D + d` to head `h`, dim `d`",
+     kSplitHeadsOperands, kSplitHeadsKeywords, "f32", "`[B, H, S, D]`",
+     buildSplitHeads},
+    {"merge_heads", "the inverse of `split_heads`", kMergeHeadsOperands,
+     kNoKeywords, "f32", "`[B, S, H·D]`", buildMergeHeads},
+    {"chunk", "one of `P` equal slices of the last dimension",
+     kChunkOperands, kChunkKeywords, "f32", "`[..., N/P]`", buildChunk},
+    {"embedding", "row lookup `table[ids]`", kEmbeddingOperands, kNoKeywords,
+     "f32", "`[B, S, E]`", buildEmbedding},
+    {"rows", "rows `offset` to `offset + count - 1` (position embeddings)",
+     kRowsOperands, kRowsKeywords, "f32", "`[count, E]`", buildRows},
 };
 
 llvm::ArrayRef<OpDecl> getOpTable() { return kOps; }
@@ -171,6 +296,8 @@ static std::string describe(const model::Expr &expr) {
   }
   case model::Expr::Kind::List:
     return "a list";
+  case model::Expr::Kind::String:
+    return "the string \"" + expr.name + "\"";
   }
   llvm_unreachable("unknown expression kind");
 }
@@ -338,6 +465,10 @@ LogicalResult OpCall::check(const llvm::StringMap<Value> &values) {
   }
   if (operands.size() != decl.operands.size())
     return countMismatch(assign.calleeLoc, operands.size());
+  for (auto [keyword, value] : llvm::zip_equal(decl.keywords, keywords))
+    if (keyword.isRequired() && !value.isPresent())
+      return emitError(assign.calleeLoc)
+             << decl.name << " needs '" << keyword.name << " = ...'";
   return success();
 }
 

@@ -49,7 +49,8 @@ struct OperandDecl {
   const char *doc;         ///< one line of markdown: shape and meaning
 };
 
-/// A `keyword = value` argument; every one is optional.
+/// A `keyword = value` argument; optional unless its defaultDoc is
+/// "required".
 struct KeywordDecl {
   const char *name;
   ValueKind kind;
@@ -57,6 +58,8 @@ struct KeywordDecl {
   llvm::ArrayRef<const char *> choices; ///< ValueKind::Choice only
   const char *defaultDoc;               ///< markdown: what applies when absent
   const char *doc;                      ///< one line of markdown
+
+  bool isRequired() const { return llvm::StringRef(defaultDoc) == "required"; }
 };
 
 class OpCall;
@@ -171,6 +174,17 @@ FailureOr<Value> buildOpCall(const model::Assign &assign,
 //===----------------------------------------------------------------------===//
 
 FailureOr<Value> buildAttention(OpCall &call);
+FailureOr<Value> buildLinear(OpCall &call);
+FailureOr<Value> buildRmsNorm(OpCall &call);
+FailureOr<Value> buildLayerNorm(OpCall &call);
+FailureOr<Value> buildRope(OpCall &call);
+FailureOr<Value> buildActivation(OpCall &call); // gelu, silu, relu
+FailureOr<Value> buildBinary(OpCall &call);     // add, mul
+FailureOr<Value> buildSplitHeads(OpCall &call);
+FailureOr<Value> buildMergeHeads(OpCall &call);
+FailureOr<Value> buildChunk(OpCall &call);
+FailureOr<Value> buildEmbedding(OpCall &call);
+FailureOr<Value> buildRows(OpCall &call);
 
 } // namespace mlir::attn
 
