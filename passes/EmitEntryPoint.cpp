@@ -370,8 +370,10 @@ void EmitEntryPointPass::runOnOperation() {
   module->removeAttr(kEntryAttrName);
   entry->removeAttr(kEntryAttrName);
   entry->removeAttr(kNameAttrName);
-  for (unsigned i = 0; i < tensors->size(); ++i)
+  for (unsigned i = 0; i < tensors->size(); ++i) {
     entry.removeArgAttr(i, kNameAttrName);
+    entry.removeArgAttr(i, kWeightAttrName);
+  }
 }
 
 } // namespace mlir::attn

@@ -33,14 +33,35 @@ def ExportSignaturePass : Pass<"attn-export-signature", "::mlir::ModuleOp"> {
   }];
 }
 
+def FuseEpiloguesPass : Pass<"attn-fuse-epilogues", "::mlir::func::FuncOp"> {
+  let summary = "fold activations, products and residual sums into attn.linear";
+  let description = [{
+    Rewrites `act(linear(x))`, `mul(linear(x), g)` and `add(linear(x), r)`
+    (either operand order, same shapes, the linear result used once) into
+    the linear's `activation`, `gate` and `residual`, in that order of the
+    epilogue (`act(x·Wᵀ + b) · g + r`), so that they run while the output
+    tile is still in registers instead of as separate passes over memory.
+    A SwiGLU MLP `down(silu(gate(x)) · up(x)) + h` becomes three linears:
+    gate with `silu`, up with `gate`, down with `residual`.
+
+    ```mlir
+    %g = attn.linear %x, %wg : ...
+    %a = attn.activation %g {kind = #attn.activation<silu>} : ...
+    // becomes
+    %a = attn.linear %x, %wg {activation = #attn.activation<silu>} : ...
+    ```
+  }];
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
+}
+
 def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
   let summary = "attach a schedule to every scheduled op without one";
   let description = [{
     The only pass that chooses tile sizes and register blocking. It walks
     ops implementing `ScheduledOpInterface` (never an op by name); each op
-    kind's model chooses (`attn.sdpa`: `SdpaScheduleModel.cpp`, a pure
-    function of the problem shape and the target description in
-    `passes/ScheduleHeuristics.h`). Ops that already carry a schedule (set
+    kind's model chooses (`ScheduleModels.cpp`: for `attn.sdpa` and
+    `attn.linear`, pure functions of the problem shape and the target
+    description in `passes/ScheduleHeuristics.h`). Ops that already carry a schedule (set
     by hand) are left alone. The `schedule` option overrides fields of the
     heuristic's choice; an override that does not fit an op is an error at
     that op. With `report`, each op gets a remark describing its schedule,
@@ -91,6 +112,38 @@ def LowerAttentionToLoopsPass
     through `bufferization.to_tensor`, so one-shot bufferization finishes the
     job. Requires a schedule on every op (run `--attn-select-schedule`).
   }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def LowerBlocksToLoopsPass
+    : Pass<"attn-lower-blocks-to-loops", "::mlir::ModuleOp"> {
+  let summary = "lower the transformer-block ops to vector loops and packed GEMMs";
+  let description = [{
+    Rewrites every block op (`attn.linear`, norms, `attn.rope`, activations,
+    `attn.add`/`attn.mul`, head split/merge, `attn.chunk`,
+    `attn.embedding`, `attn.rows`) into loops on buffers, each op one
+    `scf.parallel` (two for `attn.linear`: packing the weight into panels,
+    then the output tiles) vectorized along rows.
+
+    `attn.linear` follows its `#attn.gemm_schedule` (see `passes/cpu/GemmCpu.cpp`):
+    the weight is packed into `[N/nr][K][nr]` panels, output tiles are
+    computed per K block with the shared micro-kernel builder, and the
+    epilogue (bias, activation, gate, residual) is applied while the last K
+    block's accumulators are in registers. RoPE's cos/sin values are
+    computed at compile time, the angle as an f32 product like Hugging Face,
+    into a constant table shared by ops with the same parameters.
+
+    Inputs enter through `bufferization.to_buffer` and results leave through
+    `bufferization.to_tensor`, as in `--attn-lower-attention-to-loops`.
+  }];
+  let options = [
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"16",
+           "f32 lanes per vector register of the target">,
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",

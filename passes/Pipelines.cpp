@@ -23,12 +23,14 @@ static void addUpstream(OpPassManager &pm, StringRef pipeline) {
 void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   // Stage 1: the model level.
   pm.addPass(createExportSignaturePass());
+  pm.addNestedPass<func::FuncOp>(createFuseEpiloguesPass());
   pm.addNestedPass<func::FuncOp>(createSelectSchedulePass(
       {opts.vectorWidth.getValue(), opts.vectorRegisters.getValue(),
        opts.schedule.getValue(), opts.report.getValue()}));
   // Stage 2: flash loops, then buffers with outputs as out-parameters and the
   // scratch/intermediate buffers freed.
   pm.addNestedPass<func::FuncOp>(createLowerAttentionToLoopsPass());
+  pm.addPass(createLowerBlocksToLoopsPass({opts.vectorWidth.getValue()}));
   addUpstream(pm, "canonicalize,cse,"
                   "one-shot-bufferize{bufferize-function-boundaries "
                   "function-boundary-type-conversion=identity-layout-map},"

@@ -123,4 +123,34 @@ std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
   return result;
 }
 
+GemmParams chooseGemmSchedule(const GemmProblem &problem,
+                              const CpuTarget &target) {
+  GemmParams p;
+  p.vectorWidth = target.vectorWidth;
+  // Two vectors of columns; as many rows as leave registers for the two B
+  // vectors and a broadcast: 6 × 2 on 16 registers, 12 × 2 on 32.
+  p.vecs = 2;
+  p.rows = std::clamp<int64_t>((target.vectorRegisters - 3) / p.vecs, 1, 12);
+  int64_t panel = p.vecs * p.vectorWidth;
+  auto roundUp = [](int64_t v, int64_t to) { return (v + to - 1) / to * to; };
+  // A K block of a panel (tile_k × panel floats, 16-32 KiB) stays in L1
+  // while the tile's row blocks pass over it; the tile's A block
+  // (tile_m × tile_k, ~96 KiB) stays in L2.
+  p.tileK = std::min<int64_t>(256, problem.k);
+  p.tileM = std::min(p.rows * std::max<int64_t>(1, 96 / p.rows),
+                     roundUp(problem.m, p.rows));
+  p.tileN = std::min<int64_t>(roundUp(256, panel), roundUp(problem.n, panel));
+  // Small problems: shrink the tiles until there are enough of them to keep
+  // a few threads busy.
+  auto tiles = [&] {
+    return ((problem.m + p.tileM - 1) / p.tileM) *
+           ((problem.n + p.tileN - 1) / p.tileN);
+  };
+  while (tiles() < 16 && p.tileN > panel)
+    p.tileN = roundUp(p.tileN / 2, panel);
+  while (tiles() < 16 && p.tileM > p.rows)
+    p.tileM = roundUp(p.tileM / 2, p.rows);
+  return p;
+}
+
 } // namespace mlir::attn

@@ -32,6 +32,19 @@ struct ScheduleParams {
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
                                  const CpuTarget &target);
 
+struct GemmProblem {
+  int64_t m, n, k; // C[M, N] = A[M, K] · B[K, N]
+};
+
+struct GemmParams {
+  int64_t vectorWidth, rows, vecs, tileM, tileN, tileK;
+};
+
+/// Chooses the register block and tiles of a dense layer; the result always
+/// satisfies the #attn.gemm_schedule constraints.
+GemmParams chooseGemmSchedule(const GemmProblem &problem,
+                              const CpuTarget &target);
+
 /// A partial schedule written by a user: fields left unset come from the
 /// heuristic.
 struct ScheduleOverride {

@@ -3,7 +3,7 @@
 // Input: ops implementing ScheduledOpInterface, some possibly carrying a
 // hand-written schedule. Output: every such op carries a schedule valid for
 // its shapes. Each op kind chooses through its interface model (attn.sdpa:
-// SdpaScheduleModel.cpp, over ScheduleHeuristics.cpp); this pass only walks
+// ScheduleModels.cpp, over ScheduleHeuristics.cpp); this pass only walks
 // the interface (with the user's overrides) and, on request, reports.
 //
 //===----------------------------------------------------------------------===//

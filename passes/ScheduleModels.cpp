@@ -1,8 +1,9 @@
-//===- SdpaScheduleModel.cpp - attn.sdpa's ScheduledOpInterface -----------===//
+//===- ScheduleModels.cpp - the ScheduledOpInterface of attn ops ----------===//
 //
-// How attn.sdpa chooses, checks and reports its #attn.schedule. Attached to
-// the op as an external model (registerScheduleModels), so the dialect does
-// not depend on the heuristics and the selection pass names no op.
+// How attn.sdpa and attn.linear choose, check and report their schedules.
+// Attached to the ops as external models (registerScheduleModels), so the
+// dialect does not depend on the heuristics and the selection pass names no
+// op.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
@@ -72,11 +73,47 @@ struct SdpaScheduleModel
   }
 };
 
+struct LinearScheduleModel
+    : ScheduledOpInterface::ExternalModel<LinearScheduleModel, LinearOp> {
+  Attribute getSchedule(Operation *op) const {
+    return cast<LinearOp>(op).getScheduleAttr();
+  }
+
+  /// The `--schedule` override names flash-attention fields; dense layers
+  /// take the heuristic's choice.
+  LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
+                               const ScheduleOverride &) const {
+    auto op = cast<LinearOp>(raw);
+    LinearOp::Shape s = op.getShape();
+    GemmParams p = chooseGemmSchedule({s.m, s.n, s.k}, target);
+    auto emitError = [&] { return op.emitOpError("invalid schedule: "); };
+    auto schedule =
+        GemmScheduleAttr::getChecked(emitError, op.getContext(), p.vectorWidth,
+                                     p.rows, p.vecs, p.tileM, p.tileN, p.tileK);
+    if (!schedule)
+      return failure();
+    op.setScheduleAttr(schedule);
+    return success();
+  }
+
+  void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
+    auto op = cast<LinearOp>(raw);
+    LinearOp::Shape s = op.getShape();
+    GemmScheduleAttr schedule = op.getScheduleAttr();
+    os << "attn.linear M=" << s.m << " N=" << s.n << " K=" << s.k << ": "
+       << schedule << "; " << op.getFlops() << " FLOP; packed weight "
+       << 4 * s.k * ((s.n + schedule.getPanelWidth() - 1) /
+                     schedule.getPanelWidth() * schedule.getPanelWidth())
+       << " B";
+  }
+};
+
 } // namespace
 
 void registerScheduleModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
     SdpaOp::attachInterface<SdpaScheduleModel>(*ctx);
+    LinearOp::attachInterface<LinearScheduleModel>(*ctx);
   });
 }
 

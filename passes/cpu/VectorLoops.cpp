@@ -1,0 +1,168 @@
+//===- VectorLoops.cpp - loop and vector helpers for block ops ------------===//
+#include "passes/cpu/VectorLoops.h"
+
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+
+static Value flatten(OpBuilder &b, Location loc, Value memref) {
+  auto type = cast<MemRefType>(memref.getType());
+  if (type.getRank() == 1)
+    return memref;
+  SmallVector<ReassociationIndices> all(1);
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    all[0].push_back(i);
+  return memref::CollapseShapeOp::create(b, loc, memref, all);
+}
+
+Value flatBuffer(OpBuilder &b, Location loc, Value tensor) {
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  Value buffer = bufferization::ToBufferOp::create(b, loc, memType, tensor,
+                                                   /*read_only=*/true);
+  return flatten(b, loc, buffer);
+}
+
+std::pair<Value, Value> allocResult(OpBuilder &b, Location loc,
+                                    RankedTensorType type) {
+  Value buffer = memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+      ValueRange{}, b.getI64IntegerAttr(64));
+  return {buffer, flatten(b, loc, buffer)};
+}
+
+Value resultTensor(OpBuilder &b, Location loc, RankedTensorType type,
+                   Value buffer) {
+  return bufferization::ToTensorOp::create(b, loc, type, buffer,
+                                           /*restrict=*/true,
+                                           /*writable=*/true);
+}
+
+void forEachVector(
+    OpBuilder &b, Location loc, Value begin, int64_t n, int64_t width,
+    const std::function<void(OpBuilder &, Value, VectorType)> &body) {
+  IndexMath im{b, loc};
+  int64_t full = n / width * width;
+  auto loop = [&](int64_t from, int64_t to, int64_t step) {
+    if (from >= to)
+      return;
+    VectorType type = VectorType::get({step}, b.getF32Type());
+    if (to - from == step) { // a single step: no loop
+      body(b, im.add(begin, from), type);
+      return;
+    }
+    scf::ForOp::create(b, loc, im.c(from), im.c(to), im.c(step), ValueRange{},
+                       [&](OpBuilder &nb, Location, Value i, ValueRange) {
+                         body(nb, IndexMath{nb, loc}.add(begin, i), type);
+                         scf::YieldOp::create(nb, loc);
+                       });
+  };
+  loop(0, full, width);
+  loop(full, n, 1);
+}
+
+Value sumVectors(
+    OpBuilder &b, Location loc, Value begin, int64_t n, int64_t width,
+    const std::function<Value(OpBuilder &, Value, VectorType, Value)> &step) {
+  IndexMath im{b, loc};
+  int64_t full = n / width * width;
+  Value total = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  auto loop = [&](int64_t from, int64_t to, int64_t w) {
+    if (from >= to)
+      return;
+    VectorType type = VectorType::get({w}, b.getF32Type());
+    Value zero = splat(b, loc, type, 0);
+    auto forOp = scf::ForOp::create(
+        b, loc, im.c(from), im.c(to), im.c(w), ValueRange{zero},
+        [&](OpBuilder &nb, Location, Value i, ValueRange acc) {
+          scf::YieldOp::create(
+              nb, loc,
+              step(nb, IndexMath{nb, loc}.add(begin, i), type, acc[0]));
+        });
+    Value lanes = vector::ReductionOp::create(b, loc, vector::CombiningKind::ADD,
+                                              forOp.getResult(0));
+    total = arith::AddFOp::create(b, loc, total, lanes);
+  };
+  loop(0, full, width);
+  loop(full, n, 1);
+  return total;
+}
+
+void parallelRows(OpBuilder &b, Location loc, int64_t rows, int64_t rowSize,
+                  const std::function<void(OpBuilder &, Value)> &body) {
+  // About 16 K elements per iteration: enough to hide the pool's per-chunk
+  // cost, small enough to balance two or more threads.
+  int64_t block = std::clamp<int64_t>(16384 / std::max<int64_t>(rowSize, 1), 1,
+                                      rows);
+  int64_t iterations = (rows + block - 1) / block;
+  IndexMath im{b, loc};
+  scf::ParallelOp::create(
+      b, loc, ValueRange{im.c(0)}, ValueRange{im.c(iterations)},
+      ValueRange{im.c(1)}, [&](OpBuilder &nb, Location, ValueRange ivs) {
+        IndexMath m{nb, loc};
+        Value first = m.mul(ivs[0], block);
+        Value last = m.min(m.add(first, block), m.c(rows));
+        scf::ForOp::create(nb, loc, first, last, m.c(1), ValueRange{},
+                           [&](OpBuilder &fb, Location, Value row, ValueRange) {
+                             body(fb, row);
+                             scf::YieldOp::create(fb, loc);
+                           });
+      });
+}
+
+Value loadVector(OpBuilder &b, Location loc, VectorType type, Value memref,
+                 Value offset) {
+  return vector::LoadOp::create(b, loc, type, memref, ValueRange{offset});
+}
+
+void storeVector(OpBuilder &b, Location loc, Value value, Value memref,
+                 Value offset) {
+  vector::StoreOp::create(b, loc, value, memref, ValueRange{offset});
+}
+
+Value splat(OpBuilder &b, Location loc, VectorType type, double value) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));
+}
+
+Value buildActivation(OpBuilder &b, Location loc, Activation kind, Value x) {
+  Type type = x.getType();
+  auto cst = [&](double v) -> Value {
+    if (auto vt = dyn_cast<VectorType>(type))
+      return splat(b, loc, vt, v);
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  };
+  auto mul = [&](Value p, Value q) { return arith::MulFOp::create(b, loc, p, q); };
+  auto add = [&](Value p, Value q) { return arith::AddFOp::create(b, loc, p, q); };
+  switch (kind) {
+  case Activation::none:
+    return x;
+  case Activation::relu:
+    return arith::MaximumFOp::create(b, loc, x, cst(0));
+  case Activation::silu: {
+    // x · σ(x) = x / (1 + e^-x)
+    Value e = math::ExpOp::create(b, loc, arith::NegFOp::create(b, loc, x));
+    return arith::DivFOp::create(b, loc, x, add(cst(1), e));
+  }
+  case Activation::gelu: {
+    Value erf = math::ErfOp::create(b, loc, mul(x, cst(M_SQRT1_2)));
+    return mul(mul(x, cst(0.5)), add(cst(1), erf));
+  }
+  case Activation::gelu_tanh: {
+    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+    Value x3 = mul(mul(x, x), x);
+    Value inner = mul(cst(std::sqrt(2 / M_PI)), add(x, mul(cst(0.044715), x3)));
+    Value t = math::TanhOp::create(b, loc, inner);
+    return mul(mul(x, cst(0.5)), add(cst(1), t));
+  }
+  }
+  llvm_unreachable("unknown activation");
+}
+
+} // namespace mlir::attn
