@@ -70,3 +70,11 @@ func.func @segments_report(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32
   %o = attn.sdpa %q, %k, %v kv_segments(%s : tensor<1x256xi32>) {mask = #attn.mask<causal>} : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
   return %o : tensor<1x1x256x64xf32>
 }
+
+// -----
+
+func.func @linear_report(%x: tensor<4x64xf32>, %w: tensor<32x64xf32>) -> tensor<4x32xf32> {
+  // expected-remark @+1 {{attn.linear M=4 N=32 K=64: #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 12, tile_n = 32, tile_k = 64>; 16384 FLOP; packed weight 8192 B}}
+  %0 = attn.linear %x, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}

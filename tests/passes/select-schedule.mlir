@@ -58,3 +58,27 @@ func.func @overridden(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32>,
   %o = attn.sdpa %q, %k, %v : tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32>, tensor<1x1x256x64xf32> -> tensor<1x1x256x64xf32>
   return %o : tensor<1x1x256x64xf32>
 }
+
+// -----
+
+// Dense layers: 12 rows x 2 vectors (24 accumulators) on AVX-512, 6 x 2 on
+// AVX2; 96-row, 256-column tiles over K blocks of 256 at real layer sizes.
+// CHECK-LABEL: func.func @linear_layer
+//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 256>
+// AVX2-LABEL: func.func @linear_layer
+//       AVX2:   schedule = #attn.gemm_schedule<vector_width = 8, rows = 6, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 256>
+func.func @linear_layer(%x: tensor<1x512x2048xf32>, %w: tensor<5632x2048xf32>) -> tensor<1x512x5632xf32> {
+  %0 = attn.linear %x, %w : tensor<1x512x2048xf32>, tensor<5632x2048xf32> -> tensor<1x512x5632xf32>
+  return %0 : tensor<1x512x5632xf32>
+}
+
+// -----
+
+// A small layer: tiles shrink so that there are enough of them for the
+// threads; K shorter than a block is one block.
+// CHECK-LABEL: func.func @linear_small
+//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 12, tile_n = 32, tile_k = 64>
+func.func @linear_small(%x: tensor<1x16x64xf32>, %w: tensor<64x64xf32>) -> tensor<1x16x64xf32> {
+  %0 = attn.linear %x, %w : tensor<1x16x64xf32>, tensor<64x64xf32> -> tensor<1x16x64xf32>
+  return %0 : tensor<1x16x64xf32>
+}
