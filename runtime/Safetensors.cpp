@@ -38,13 +38,20 @@ namespace {
 /// Every dtype of the format as documented (README @0034b77c); newer
 /// releases add sub-byte types, which files here must not hold.
 constexpr DType kDTypes[] = {
-    {"BOOL", 1, -1},    {"U8", 1, -1},
-    {"I8", 1, -1},      {"F8_E5M2", 1, -1},
-    {"F8_E4M3", 1, -1}, {"I16", 2, -1},
-    {"U16", 2, -1},     {"F16", 2, ATTN_DTYPE_F16},
-    {"BF16", 2, ATTN_DTYPE_BF16}, {"I32", 4, ATTN_DTYPE_I32},
-    {"U32", 4, -1},     {"F32", 4, ATTN_DTYPE_F32},
-    {"I64", 8, -1},     {"U64", 8, -1},
+    {"BOOL", 1, -1},
+    {"U8", 1, -1},
+    {"I8", 1, -1},
+    {"F8_E5M2", 1, -1},
+    {"F8_E4M3", 1, -1},
+    {"I16", 2, -1},
+    {"U16", 2, -1},
+    {"F16", 2, ATTN_DTYPE_F16},
+    {"BF16", 2, ATTN_DTYPE_BF16},
+    {"I32", 4, ATTN_DTYPE_I32},
+    {"U32", 4, -1},
+    {"F32", 4, ATTN_DTYPE_F32},
+    {"I64", 8, -1},
+    {"U64", 8, -1},
     {"F64", 8, -1},
 };
 
@@ -137,8 +144,9 @@ bool readTensor(JsonReader &reader, Tensor &t, std::string &what) {
     return false;
   if (!hasDtype || !hasShape || !hasOffsets) {
     what = fmt::format("tensor {} lacks '{}'", name,
-                       !hasDtype ? "dtype" : !hasShape ? "shape"
-                                                       : "data_offsets");
+                       !hasDtype   ? "dtype"
+                       : !hasShape ? "shape"
+                                   : "data_offsets");
     return false;
   }
   t.begin = offsets[0];
@@ -189,8 +197,8 @@ bool readMetadata(JsonReader &reader,
   std::string key, value;
   while (reader.nextKey(key)) {
     if (reader.peek() != Kind::String) {
-      what = fmt::format("__metadata__ value of {} is not a string",
-                         shown(key));
+      what =
+          fmt::format("__metadata__ value of {} is not a string", shown(key));
       return false;
     }
     if (!reader.readString(value))
@@ -271,8 +279,8 @@ bool readHeader(const unsigned char *bytes, uint64_t size,
       continue;
     }
     if (key.find('\0') != std::string::npos)
-      return bad(fmt::format("tensor name {} contains a nul character",
-                             shown(key)));
+      return bad(
+          fmt::format("tensor name {} contains a nul character", shown(key)));
     Tensor t{key, nullptr, {}, 0, 0, nullptr};
     if (!readTensor(reader, t, what))
       return failed();
@@ -290,15 +298,15 @@ bool readHeader(const unsigned char *bytes, uint64_t size,
   const Tensor *previous = nullptr;
   for (const Tensor &t : out.tensors) {
     if (t.begin != expected) {
-      const std::string where = fmt::format(
-          "tensor {} data_offsets [{}, {}]", shown(t.name), t.begin, t.end);
+      const std::string where = fmt::format("tensor {} data_offsets [{}, {}]",
+                                            shown(t.name), t.begin, t.end);
       if (!previous)
         return bad(where + " begin after 0 but the first tensor must begin "
                            "at 0");
-      return bad(fmt::format("{} {} tensor {}, which ends at {}", where,
-                             t.begin > expected ? "leave a gap after"
-                                                : "overlap",
-                             shown(previous->name), expected));
+      return bad(
+          fmt::format("{} {} tensor {}, which ends at {}", where,
+                      t.begin > expected ? "leave a gap after" : "overlap",
+                      shown(previous->name), expected));
     }
     expected = t.end;
     previous = &t;
@@ -391,8 +399,8 @@ attnrt_status openIndex(const std::string &path,
   if (readFailed)
     return ioError("cannot read: " + errnoString());
   if (text.size() > kMaxIndexSize)
-    return bad(fmt::format("index file is larger than {} bytes",
-                           kMaxIndexSize));
+    return bad(
+        fmt::format("index file is larger than {} bytes", kMaxIndexSize));
 
   // {"weight_map": {name: shard}, ...}; other members are informational.
   JsonReader reader(text);
@@ -421,8 +429,8 @@ attnrt_status openIndex(const std::string &path,
     reader.enterObject();
     while (reader.nextKey(name)) {
       if (reader.peek() != Kind::String || !reader.readString(shard)) {
-        what = fmt::format("weight_map value of {} is not a string",
-                           shown(name));
+        what =
+            fmt::format("weight_map value of {} is not a string", shown(name));
         return failed();
       }
       if (shard.empty() || shard[0] == '/' ||

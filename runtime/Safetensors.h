@@ -75,8 +75,8 @@ struct Tensor {
 
 /// The contents of a header, validated against the whole file.
 struct Header {
-  uint64_t size = 0;            // N
-  std::vector<Tensor> tensors;  // sorted by data offsets
+  uint64_t size = 0;           // N
+  std::vector<Tensor> tensors; // sorted by data offsets
   std::vector<std::pair<std::string, std::string>> metadata; // file order
 };
 
@@ -92,8 +92,8 @@ public:
   /// Maps and validates `path` into `out`; on failure returns
   /// ATTNRT_ERROR_IO (cannot open or map) or ATTNRT_ERROR_FORMAT with
   /// `error` set.
-  static attnrt_status open(const std::string &path,
-                            std::unique_ptr<File> &out, std::string &error);
+  static attnrt_status open(const std::string &path, std::unique_ptr<File> &out,
+                            std::string &error);
   ~File();
   File(const File &) = delete;
   File &operator=(const File &) = delete;
@@ -127,8 +127,8 @@ float bfloat16ToFloat(uint16_t bits);
 
 /// Converts the `count` elements of an F32, F16 or BF16 tensor at `data`
 /// (any alignment) to f32 at `out`, in parallel on the runtime's threads.
-void convertToF32(const DType &dtype, const unsigned char *data,
-                  int64_t count, float *out);
+void convertToF32(const DType &dtype, const unsigned char *data, int64_t count,
+                  float *out);
 
 } // namespace attn::safetensors
 

@@ -400,9 +400,8 @@ attnrt_status attnrt_weights_bind(attnrt_weights *w,
     if (t.role != ATTN_ROLE_WEIGHT)
       continue;
     const float *data;
-    if (attnrt_status status = attnrt_weights_get_f32(w, t.name, t.rank,
-                                                      t.shape, &data, err,
-                                                      errlen))
+    if (attnrt_status status = attnrt_weights_get_f32(
+            w, t.name, t.rank, t.shape, &data, err, errlen))
       return status;
     // Generated code never writes weights (and the mapping is read-only).
     buffers[i] = const_cast<float *>(data);
@@ -435,8 +434,7 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
     const std::string_view name = names[i] ? names[i] : "";
     size_t badByte;
     if (name.empty() || name == "__metadata__" ||
-        !attn::json::isValidUtf8(name, badByte) ||
-        !unique.insert(name).second)
+        !attn::json::isValidUtf8(name, badByte) || !unique.insert(name).second)
       return bad(ATTNRT_ERROR_INVALID_ARG,
                  fmt::format("cannot write a tensor named '{}' (names must be "
                              "unique, non-empty utf-8 and not __metadata__)",
@@ -450,8 +448,8 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
       return bad(ATTNRT_ERROR_INVALID_ARG,
                  fmt::format("cannot write tensor '{}' of dtype {} and rank {}",
                              name, attnrt_dtype_name(t.dtype), t.rank));
-    const uint64_t bytes =
-        uint64_t(attnrt_tensor_numel(&t)) * uint64_t(attnrt_dtype_size(t.dtype));
+    const uint64_t bytes = uint64_t(attnrt_tensor_numel(&t)) *
+                           uint64_t(attnrt_dtype_size(t.dtype));
     header += fmt::format(
         ",{}:{{\"dtype\":\"{}\",\"shape\":[{}],\"data_offsets\":[{},{}]}}",
         attn::json::quote(name), dtype,
@@ -464,8 +462,8 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
 
   FILE *file = fopen(path, "wb");
   if (!file)
-    return bad(ATTNRT_ERROR_IO, fmt::format("cannot create: {}",
-                                            strerror(errno)));
+    return bad(ATTNRT_ERROR_IO,
+               fmt::format("cannot create: {}", strerror(errno)));
   unsigned char size[8];
   for (int i = 0; i < 8; ++i)
     size[i] = (uint64_t(header.size()) >> (8 * i)) & 0xFF;
