@@ -7,9 +7,10 @@
         (inf, -inf, nan allowed), C order. Options: --unaligned (the data
         starts at an odd offset), --truncate K (drop the last K bytes),
         --trailing K (append K zero bytes)
-    safetensors.py raw OUT HEADER [DATA_BYTES] [--size N]
+    safetensors.py raw OUT HEADER [DATA_BYTES] [--size N] [--byte C HEX]
         the header text as given, DATA_BYTES zero bytes after it; --size
-        writes N as the header size instead of the header's length
+        writes N as the header size instead of the header's length;
+        --byte replaces each character C of the header by the byte HEX
     safetensors.py index OUT.json NAME=SHARD ...
         a model.safetensors.index.json
     safetensors.py print FILE
@@ -89,8 +90,13 @@ def write(argv):
 
 
 def raw(argv):
-    out, header = argv[0], argv[1].encode("utf-8", "surrogateescape")
+    out, header = argv[0], argv[1].encode()
     rest = argv[2:]
+    if "--byte" in rest:
+        at = rest.index("--byte")
+        header = header.replace(rest[at + 1].encode(),
+                                bytes([int(rest[at + 2], 16)]))
+        del rest[at:at + 3]
     size = len(header)
     if "--size" in rest:
         at = rest.index("--size")
