@@ -460,7 +460,11 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
   header += '}';
   header.append((8 - header.size() % 8) % 8, ' ');
 
-  FILE *file = fopen(path, "wb");
+  // Written next to `path`, then renamed over it: a file mapped by an open
+  // attnrt_weights (--weights w --save-weights w) keeps its contents
+  // instead of being truncated under the mapping.
+  const std::string temporary = std::string(path) + ".tmp";
+  FILE *file = fopen(temporary.c_str(), "wb");
   if (!file)
     return bad(ATTNRT_ERROR_IO,
                fmt::format("cannot create: {}", strerror(errno)));
@@ -476,8 +480,14 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
     ok = false;
     savedErrno = errno;
   }
-  if (!ok)
+  if (ok && rename(temporary.c_str(), path) != 0) {
+    ok = false;
+    savedErrno = errno;
+  }
+  if (!ok) {
+    remove(temporary.c_str());
     return bad(ATTNRT_ERROR_IO,
                fmt::format("write failed: {}", strerror(savedErrno)));
+  }
   return ATTNRT_OK;
 }
