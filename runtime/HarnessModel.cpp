@@ -278,8 +278,10 @@ void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed) {
     for (int64_t i = 0; i < numel; ++i)
       data[i] *= scale;
   } else {
+    // 1 + u/2 needs 25 bits: the largest u rounds up to 1.5, kept below.
+    const float below = std::nextafter(1.5f, 0.0f);
     for (int64_t i = 0; i < numel; ++i)
-      data[i] = 1.0f + 0.5f * data[i];
+      data[i] = std::min(1.0f + 0.5f * data[i], below);
   }
 }
 

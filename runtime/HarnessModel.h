@@ -1,5 +1,4 @@
-//===- HarnessModel.h - the model table and inputs of the harness -*- C++
-//-*-===//
+//===- HarnessModel.h - the model table and inputs of the harness -*- C++ -*-===//
 //
 // Internal to the generic harness main (libAttnHarness.a): the model table
 // as the harness sees it, and the input and weight tensors made from it.
