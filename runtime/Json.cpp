@@ -186,8 +186,12 @@ bool JsonReader::nextKey(std::string &key) {
   const size_t keyStart = pos;
   if (!readString(key))
     return false;
-  if (!level.keys.insert(key).second)
-    return fail(fmt::format("duplicate key {}", quote(key)), keyStart);
+  if (!level.keys.insert(key).second) {
+    const std::string escaped = quote(key);
+    return fail(fmt::format("duplicate key '{}'",
+                            escaped.substr(1, escaped.size() - 2)),
+                keyStart);
+  }
   if (!expect(':'))
     return fail("expected ':'");
   if (peek() == Kind::Invalid)

@@ -121,7 +121,8 @@ attnrt_status openIndex(const std::string &path,
                         std::string &error);
 
 /// IEEE binary16 and bfloat16 to f32, exact for every value (subnormals,
-/// infinities; NaNs stay NaNs with their sign and payload bits).
+/// infinities; NaNs stay NaNs with their sign and payload bits). These and
+/// convertToF32 are defined in Weights.cpp.
 float halfToFloat(uint16_t bits);
 float bfloat16ToFloat(uint16_t bits);
 

@@ -217,10 +217,10 @@ TEST_CASE("json: invalid structure", "[json]") {
 
 TEST_CASE("json: duplicate keys", "[json]") {
   CHECK(parse(R"({"a":1,"b":2,"a":3})") ==
-        "error: duplicate key \"a\" at byte 13");
+        "error: duplicate key 'a' at byte 13");
   // Escapes are decoded before the comparison.
   CHECK(parse(R"({"a":1,"\u0061":2})") ==
-        "error: duplicate key \"a\" at byte 7");
+        "error: duplicate key 'a' at byte 7");
   // Per object: the same key in sibling or nested objects is fine.
   CHECK(parse(R"({"a":{"a":1},"b":{"a":2}})") ==
         R"({"a":{"a":1u},"b":{"a":2u}})");

@@ -193,14 +193,14 @@ TEST_CASE("safetensors: header syntax", "[safetensors]") {
         "after the top-level value at byte 2");
   const std::string x = entry("x", "F32", "[]", 0, 4);
   CHECK(check(fileBytes("{" + x + "," + x + "}", "abcd")) ==
-        "t.safetensors: invalid json in the header: duplicate key \"x\" at "
+        "t.safetensors: invalid json in the header: duplicate key 'x' at "
         "byte 53");
   CHECK(check(fileBytes(R"({"x":{"dtype":"F32","dtype":"F32"}})")) ==
-        "t.safetensors: invalid json in the header: duplicate key \"dtype\" "
+        "t.safetensors: invalid json in the header: duplicate key 'dtype' "
         "at byte 20");
   CHECK(check(fileBytes(R"({"__metadata__":{},"__metadata__":{}})")) ==
         "t.safetensors: invalid json in the header: duplicate key "
-        "\"__metadata__\" at byte 19");
+        "'__metadata__' at byte 19");
   CHECK(check(fileBytes(R"({"a\u0000b":{"dtype":"F32","shape":[],)"
                         R"("data_offsets":[0,4]}})",
                         "abcd")) ==
@@ -440,7 +440,7 @@ TEST_CASE("safetensors: sharded indexes", "[safetensors]") {
   CHECK(error == index + "index is not a json object");
   CHECK(open(R"({"weight_map":{},"weight_map":{}})", error) ==
         ATTNRT_ERROR_FORMAT);
-  CHECK(error == index + "invalid json: duplicate key \"weight_map\" at byte "
+  CHECK(error == index + "invalid json: duplicate key 'weight_map' at byte "
                          "17");
   // A shard that is itself invalid.
   writeTemp("shards/bad.safetensors", "short");
