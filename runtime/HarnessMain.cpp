@@ -392,33 +392,9 @@ int main(int argc, char **argv) {
       return kExitIO;
     buffers[model.inputs[i]] = t.data;
   }
-  if (!opts.weightFiles.empty()) {
-    std::vector<const char *> paths;
-    for (const std::string &path : opts.weightFiles)
-      paths.push_back(path.c_str());
-    char err[1024];
-    if (attnrt_weights_open(paths.data(), int(paths.size()), &tensors.files,
-                            err, sizeof(err)) != ATTNRT_OK) {
-      fmt::print(stderr, "error: {}\n", err);
-      return kExitIO;
-    }
-  }
-  for (size_t j = 0; j < model.weights.size(); ++j) {
-    const size_t index = model.weights[j];
-    const TensorSpec &spec = model.tensors[index];
-    if (tensors.files) {
-      sources.push_back(loadWeight(tensors.files, spec, buffers[index]));
-      if (sources.back().empty())
-        return kExitIO;
-      continue;
-    }
-    attnrt_tensor &t = tensors.list[index];
-    if (!allocate(spec, t))
-      return kExitIO;
-    fillRandomWeight(spec, t, opts.seed * kSeedStride + kWeightSeedOffset + j);
-    buffers[index] = t.data;
-    sources.push_back(fmt::format("random (seed {})", opts.seed));
-  }
+  if (!makeWeights(model, opts.weightFiles, opts.seed, tensors.list,
+                   tensors.files, buffers, sources))
+    return kExitIO;
   for (size_t index : model.outputs) {
     attnrt_tensor &t = tensors.list[index];
     if (!allocate(model.tensors[index], t))

@@ -269,7 +269,9 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
 // Weights
 //===----------------------------------------------------------------------===//
 
-void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed) {
+/// Random values for makeWeights.
+static void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t,
+                             uint64_t seed) {
   float *data = static_cast<float *>(t.data);
   const int64_t numel = attnrt_tensor_numel(&t);
   attnrt_fill_random(data, numel, seed); // in [-1, 1)
@@ -285,8 +287,11 @@ void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed) {
   }
 }
 
-std::string loadWeight(attnrt_weights *files, const TensorSpec &spec,
-                       void *&buffer) {
+/// Points `buffer` at the f32 values of weight `spec` in `files` (in place
+/// or converted, see attnrt_weights_get_f32); returns where they came from,
+/// or an empty string after printing the error.
+static std::string loadWeight(attnrt_weights *files, const TensorSpec &spec,
+                              void *&buffer) {
   char err[1024];
   attnrt_weight_info info;
   const float *data;
@@ -312,6 +317,40 @@ std::string loadWeight(attnrt_weights *files, const TensorSpec &spec,
   if (!notes.empty())
     source += fmt::format(" ({})", fmt::join(notes, ", "));
   return source;
+}
+
+bool makeWeights(const Model &model, const std::vector<std::string> &paths,
+                 uint64_t userSeed, std::vector<attnrt_tensor> &tensors,
+                 attnrt_weights *&files, std::vector<void *> &buffers,
+                 std::vector<std::string> &sources) {
+  if (!paths.empty()) {
+    std::vector<const char *> list;
+    for (const std::string &path : paths)
+      list.push_back(path.c_str());
+    char err[1024];
+    if (attnrt_weights_open(list.data(), int(list.size()), &files, err,
+                            sizeof(err)) != ATTNRT_OK) {
+      fmt::print(stderr, "error: {}\n", err);
+      return false;
+    }
+  }
+  for (size_t j = 0; j < model.weights.size(); ++j) {
+    const size_t index = model.weights[j];
+    const TensorSpec &spec = model.tensors[index];
+    if (files) {
+      sources.push_back(loadWeight(files, spec, buffers[index]));
+      if (sources.back().empty())
+        return false;
+      continue;
+    }
+    attnrt_tensor &t = tensors[index];
+    if (!allocate(spec, t))
+      return false;
+    fillRandomWeight(spec, t, userSeed * kSeedStride + kWeightSeedOffset + j);
+    buffers[index] = t.data;
+    sources.push_back(fmt::format("random (seed {})", userSeed));
+  }
+  return true;
 }
 
 bool saveWeights(const std::string &path, const Model &model,

@@ -71,15 +71,17 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
 /// segment ids that decrease along the last dimension (prints the error).
 bool validateInput(const TensorSpec &spec, const attnrt_tensor &t);
 
-/// Fills f32 weight `spec` with seeded random values: uniform in [-s, s)
-/// with s = 1/sqrt(last dimension) for rank >= 2, in [0.5, 1.5) (norm
-/// scales) for rank <= 1.
-void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed);
-/// Points `buffer` at the f32 values of weight `spec` in `files` (in place
-/// or converted, see attnrt_weights_get_f32); returns where they came
-/// from, for the listing, or an empty string after printing the error.
-std::string loadWeight(attnrt_weights *files, const TensorSpec &spec,
-                       void *&buffer);
+/// Makes every weight of `model`: from the files `paths` (--weights; see
+/// attnrt_weights_open) if any, found by name and kept in `files`, else
+/// seeded random values in `tensors` (table order): weight j from generator
+/// seed userSeed * kSeedStride + kWeightSeedOffset + j, uniform in [-s, s)
+/// with s = 1/sqrt(last dimension) for rank >= 2 and in [0.5, 1.5) (norm
+/// scales) for rank <= 1. Sets their `buffers` and appends where each came
+/// from to `sources`, for the listing; false after printing the error.
+bool makeWeights(const Model &model, const std::vector<std::string> &paths,
+                 uint64_t userSeed, std::vector<attnrt_tensor> &tensors,
+                 attnrt_weights *&files, std::vector<void *> &buffers,
+                 std::vector<std::string> &sources);
 /// Writes every weight of `model` (data in `buffers`, table order) to the
 /// safetensors file `path` (prints the error).
 bool saveWeights(const std::string &path, const Model &model,
