@@ -12,6 +12,11 @@
 // table order: inputs and weights in the entry function's argument order,
 // then outputs. `run` returns an `attnrt_status` (0 = ATTNRT_OK).
 //
+// Weights (ATTN_ROLE_WEIGHT) are f32 and named by their checkpoint tensor
+// names; attnrt_weights_bind (AttnRuntime.h) may point their buffers into a
+// read-only mapping of a safetensors file, aligned to 4 bytes only, so `run`
+// must never write a weight nor assume more than 4-byte alignment for one.
+//
 // An executable built by attnc also defines `attn_main_model` (an alias of
 // `<prefix>_model`), which the generic harness main (libAttnHarness.a) runs.
 //

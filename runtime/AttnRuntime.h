@@ -13,6 +13,8 @@
 // runs the model that an executable names `attn_main_model`.
 //
 // Generated code calls attnrt_parallel_for() for its parallel loops.
+// Weights (tensors of role ATTN_ROLE_WEIGHT) are passed in `buffers` like
+// inputs; attnrt_weights_bind() fills them from safetensors files.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_ATTNRUNTIME_H
@@ -34,6 +36,7 @@ typedef enum attnrt_status {
   ATTNRT_ERROR_SHAPE = 3,       // shape does not match what was expected
   ATTNRT_ERROR_INVALID_ARG = 4, // bad argument value
   ATTNRT_ERROR_UNSUPPORTED = 5, // feature not available in this build
+  ATTNRT_ERROR_NOT_FOUND = 6,   // a named tensor is not in the files
 } attnrt_status;
 
 /// Human-readable name of a status code (static storage).
@@ -84,6 +87,79 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
 /// generator (splitmix64) seeded by `seed`: the same seed gives the same data
 /// on every platform.
 void attnrt_fill_random(float *data, int64_t n, uint64_t seed);
+
+//===----------------------------------------------------------------------===//
+// Weights (safetensors)
+//===----------------------------------------------------------------------===//
+
+/// Open safetensors files, mapped read-only. Every file is validated with
+/// the rules of the reference reader (runtime/Safetensors.h) when opened.
+/// Not thread-safe: one thread at a time may call the functions below on
+/// one attnrt_weights.
+typedef struct attnrt_weights attnrt_weights;
+
+/// Opens `n` paths, each a .safetensors file, a sharded checkpoint's index
+/// (a path ending in .json, e.g. model.safetensors.index.json, whose shards
+/// lie in its folder) or a directory: its model.safetensors.index.json if
+/// present, else every *.safetensors file in it. A file reached twice is
+/// read once; a tensor name in two files is an error. On failure `*out` is
+/// null and `err` names the file and what is wrong with it.
+attnrt_status attnrt_weights_open(const char *const *paths, int n,
+                                  attnrt_weights **out, char *err,
+                                  size_t errlen);
+/// Unmaps the files and frees converted copies (null is allowed). Pointers
+/// from the functions below become invalid.
+void attnrt_weights_close(attnrt_weights *w);
+
+/// A tensor of an open file. The pointers stay valid until close.
+typedef struct attnrt_weight_info {
+  const char *name;   // its name in the file
+  const char *path;   // the file that holds it
+  const char *dtype;  // as spelled in the file: "F32", "BF16", "I64", ...
+  int32_t attn_dtype; // ATTN_DTYPE_F32, _F16, _BF16 or _I32; -1 for others
+  int32_t rank;
+  const int64_t *shape; // `rank` dimensions
+  const void *data;     // `bytes` bytes of little-endian data, read-only
+  uint64_t bytes;
+} attnrt_weight_info;
+
+/// Finds the tensor for model weight `name`: the tensor of that name; else
+/// the one tensor named `P.<name>` for a single leading component P (a
+/// Hugging Face prefix: model., transformer., bert.); else `<name>` without
+/// its own first component; and if none of these exists, the same three for
+/// the legacy spelling `...LayerNorm.gamma` / `.beta` of a name ending in
+/// `LayerNorm.weight` / `.bias`. ATTNRT_ERROR_NOT_FOUND if nothing matches
+/// (`err` names the weight and the files searched).
+attnrt_status attnrt_weights_find(const attnrt_weights *w, const char *name,
+                                  attnrt_weight_info *out, char *err,
+                                  size_t errlen);
+
+/// Finds weight `name` (attnrt_weights_find) and sets `*data` to its f32
+/// values, checking that its shape is `shape` (ATTNRT_ERROR_SHAPE) and its
+/// dtype F32, F16 or BF16 (ATTNRT_ERROR_FORMAT). F32 data at a 4-byte
+/// aligned address is used in place (no copy, no per-element work); other
+/// data is converted once into a 64-byte aligned copy that `w` owns. The
+/// values are read-only and valid until close.
+attnrt_status attnrt_weights_get_f32(attnrt_weights *w, const char *name,
+                                     int64_t rank, const int64_t *shape,
+                                     const float **data, char *err,
+                                     size_t errlen);
+
+/// Sets `buffers[i]` for every tensor i of `model` with role
+/// ATTN_ROLE_WEIGHT (attnrt_weights_get_f32 with its name and shape);
+/// the other entries are untouched. Stops at the first error.
+attnrt_status attnrt_weights_bind(attnrt_weights *w,
+                                  const attn_model_info *model, void **buffers,
+                                  char *err, size_t errlen);
+
+/// Writes `n` tensors (f32, f16, bf16 or i32) named `names[i]` as a
+/// safetensors file, in this order, with `__metadata__` {"format": "pt"}
+/// and the header padded with spaces to a multiple of 8 bytes. Names must be
+/// unique, non-empty and valid UTF-8.
+attnrt_status attnrt_safetensors_save(const char *path, int n,
+                                      const char *const *names,
+                                      const attnrt_tensor *tensors, char *err,
+                                      size_t errlen);
 
 //===----------------------------------------------------------------------===//
 // Threads

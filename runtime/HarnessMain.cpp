@@ -3,13 +3,14 @@
 // The `main` linked into every executable that attnc builds. It runs the
 // model the executable names `attn_main_model`, a typed table of the model's
 // tensors (see AttnModel.h): it checks the table, parses the command line,
-// loads or generates the inputs, checks lengths and segment ids, calls the
-// model's `run`, and reports timing, memory and output statistics. Run a
-// generated program with --help for the options.
+// loads or generates the inputs, checks lengths and segment ids, maps the
+// weights from safetensors files (or makes random ones), calls the model's
+// `run`, and reports timing, memory and output statistics. Run a generated
+// program with --help for the options.
 //
-// Exit status: 0 on success, 1 on I/O or input data errors and on a failed
-// run, 2 on usage errors and on a malformed model table (an internal error of
-// the compiler).
+// Exit status: 0 on success, 1 on I/O, input or weight data errors and on a
+// failed run, 2 on usage errors and on a malformed model table (an internal
+// error of the compiler).
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,28 +40,29 @@ using namespace attn::harness;
 
 constexpr int kExitIO = 1;
 constexpr int kExitUsage = 2;
-/// Input i of a run with --seed N is filled from seed N * kSeedStride + i,
-/// where i counts the inputs only.
-constexpr uint64_t kSeedStride = 1000003;
 constexpr int32_t kMaxThreads = 1024;
 constexpr uint64_t kMaxBench = 1000000000;
 
 struct Options {
   std::vector<std::pair<std::string, std::string>> inputFiles; // name, path
-  std::string output, saveInputs;
+  std::vector<std::string> weightFiles;
+  std::string output, saveInputs, saveWeights;
   uint64_t seed = 0;
   int32_t threads = 0; // 0: the runtime's default
   uint64_t bench = 0;
   bool quiet = false, help = false;
 };
 
-/// Owns the runtime tensors of one run, in table order.
+/// Owns the runtime tensors of one run, in table order (weights from files
+/// stay empty: their data lies in `files`).
 struct Tensors {
   std::vector<attnrt_tensor> list;
+  attnrt_weights *files = nullptr;
   explicit Tensors(size_t count) : list(count, attnrt_tensor{}) {}
   ~Tensors() {
     for (attnrt_tensor &t : list)
       attnrt_tensor_free(&t);
+    attnrt_weights_close(files);
   }
 };
 
@@ -142,9 +144,23 @@ void printHelp(const char *program, const Model &model) {
       "                         and the model has one output, else to\n"
       "                         PATH/<name>.npy (the directory is created)\n"
       "  --save-inputs DIR      write every input used to DIR/<name>.npy\n"
-      "  --seed N               seed of the random inputs (default 0); input "
-      "i\n"
-      "                         (0-based) uses generator seed N*{}+i\n"
+      "  --weights PATH         read the weights from a .safetensors file, a\n"
+      "                         sharded model.safetensors.index.json or a\n"
+      "                         folder (its index, else all its .safetensors\n"
+      "                         files; repeatable): each by its name, else\n"
+      "                         the one tensor named P.<name> for a prefix P\n"
+      "                         such as 'model.', else <name> without its\n"
+      "                         first component ('LayerNorm.gamma'/'.beta'\n"
+      "                         stand for '.weight'/'.bias'); f16 and bf16\n"
+      "                         are converted to f32. Without --weights,\n"
+      "                         weights get seeded random values: uniform in\n"
+      "                         [-s, s) with s = 1/sqrt(last dim) for rank\n"
+      "                         >= 2, in [0.5, 1.5) for rank <= 1\n"
+      "  --save-weights FILE    write every weight used to FILE as an f32\n"
+      "                         .safetensors file\n"
+      "  --seed N               seed of the random inputs and weights\n"
+      "                         (default 0); input i (0-based) uses generator\n"
+      "                         seed N*{}+i, weight j seed N*{}+{}+j\n"
       "  --threads N            threads, 1 to {} (default: all CPUs, here {})\n"
       "  --bench N              after the first (warm-up) run, time N more\n"
       "                         runs and report the median and minimum\n"
@@ -154,10 +170,10 @@ void printHelp(const char *program, const Model &model) {
       "must lie in [0, bound] and segment ids must not decrease along the\n"
       "last dimension. f32 outputs are filled with NaN before the run, so\n"
       "elements the model does not write are reported as non-finite.\n"
-      "Exit status: 0 success, 1 I/O or input data error or failed run,\n"
-      "2 usage error.\n",
-      kMinSegments, kMaxSegments, kSeedStride, kMaxThreads,
-      attnrt_get_num_threads());
+      "Exit status: 0 success, 1 I/O, input or weight data error or failed\n"
+      "run, 2 usage error.\n",
+      kMinSegments, kMaxSegments, kSeedStride, kSeedStride, kWeightSeedOffset,
+      kMaxThreads, attnrt_get_num_threads());
 }
 
 /// Parses argv into `opts`; on failure returns false with `error` set.
@@ -187,7 +203,8 @@ bool parseOptions(int argc, char **argv, const Model &model, Options &opts,
       continue;
     }
     if (flag != "input" && flag != "output" && flag != "save-inputs" &&
-        flag != "seed" && flag != "threads" && flag != "bench") {
+        flag != "weights" && flag != "save-weights" && flag != "seed" &&
+        flag != "threads" && flag != "bench") {
       error = fmt::format("unknown option '--{}'", flag);
       return false;
     }
@@ -220,6 +237,10 @@ bool parseOptions(int argc, char **argv, const Model &model, Options &opts,
       opts.output = value;
     } else if (flag == "save-inputs") {
       opts.saveInputs = value;
+    } else if (flag == "weights") {
+      opts.weightFiles.push_back(value);
+    } else if (flag == "save-weights") {
+      opts.saveWeights = value;
     } else {
       const size_t split = value.find('=');
       if (split == std::string::npos || split == 0 || split + 1 == value.size())
@@ -346,9 +367,11 @@ int main(int argc, char **argv) {
   if (opts.threads)
     attnrt_set_num_threads(opts.threads);
 
-  // Inputs (from files or random, then checked), then outputs (f32: NaN).
+  // Inputs (from files or random, then checked), weights (from files or
+  // random), then outputs (f32: NaN).
   Tensors tensors(model.tensors.size());
-  std::vector<std::string> sources;
+  std::vector<void *> buffers(model.tensors.size());
+  std::vector<std::string> sources; // inputs, then weights
   for (size_t i = 0; i < model.inputs.size(); ++i) {
     const TensorSpec &spec = model.tensors[model.inputs[i]];
     attnrt_tensor &t = tensors.list[model.inputs[i]];
@@ -367,7 +390,11 @@ int main(int argc, char **argv) {
     }
     if (!validateInput(spec, t))
       return kExitIO;
+    buffers[model.inputs[i]] = t.data;
   }
+  if (!makeWeights(model, opts.weightFiles, opts.seed, tensors.list,
+                   tensors.files, buffers, sources))
+    return kExitIO;
   for (size_t index : model.outputs) {
     attnrt_tensor &t = tensors.list[index];
     if (!allocate(model.tensors[index], t))
@@ -375,12 +402,14 @@ int main(int argc, char **argv) {
     if (t.dtype == ATTN_DTYPE_F32)
       std::fill_n(static_cast<float *>(t.data), attnrt_tensor_numel(&t),
                   std::nanf(""));
+    buffers[index] = t.data;
   }
-  std::vector<void *> buffers;
   int64_t tensorBytes = 0;
-  for (attnrt_tensor &t : tensors.list) {
-    buffers.push_back(t.data);
-    tensorBytes += attnrt_tensor_numel(&t) * attnrt_dtype_size(t.dtype);
+  for (const TensorSpec &spec : model.tensors) {
+    int64_t numel = 1;
+    for (int64_t dim : spec.shape)
+      numel *= dim;
+    tensorBytes += numel * attnrt_dtype_size(spec.dtype);
   }
 
   if (!opts.saveInputs.empty()) {
@@ -394,16 +423,25 @@ int main(int argc, char **argv) {
                       tensors.list[index]))
         return kExitIO;
   }
+  if (!opts.saveWeights.empty() &&
+      !saveWeights(opts.saveWeights, model, buffers))
+    return kExitIO;
 
   const Layout layout(model);
   if (!opts.quiet) {
-    fmt::print("model {}: {}, {}, {} GFLOP/run, {}\n", model.name,
-               plural(model.inputs.size(), "input"),
+    const std::string weights =
+        model.weights.empty() ? ""
+                              : ", " + plural(model.weights.size(), "weight");
+    fmt::print("model {}: {}{}, {}, {} GFLOP/run, {}\n", model.name,
+               plural(model.inputs.size(), "input"), weights,
                plural(model.outputs.size(), "output"),
                formatNumber(double(model.flops) * 1e-9),
                plural(size_t(attnrt_get_num_threads()), "thread"));
     for (size_t i = 0; i < model.inputs.size(); ++i)
       layout.print(model.tensors[model.inputs[i]], sources[i]);
+    for (size_t j = 0; j < model.weights.size(); ++j)
+      layout.print(model.tensors[model.weights[j]],
+                   sources[model.inputs.size() + j]);
     fflush(stdout);
   }
 

@@ -2,7 +2,8 @@
 //
 // The half of the generic harness main that knows the model: reading and
 // checking the typed table (AttnModel.h), allocating, loading, filling and
-// validating input tensors by their dtype and content kind.
+// validating input tensors by their dtype and content kind, and making,
+// loading and saving weights.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/HarnessModel.h"
@@ -10,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 namespace attn::harness {
@@ -27,7 +29,9 @@ std::string typeString(const TensorSpec &spec) {
 }
 
 const char *roleName(int32_t role) {
-  return role == ATTN_ROLE_INPUT ? "input" : "output";
+  return role == ATTN_ROLE_INPUT    ? "input"
+         : role == ATTN_ROLE_WEIGHT ? "weight"
+                                    : "output";
 }
 
 std::string contentString(const TensorSpec &spec) {
@@ -86,7 +90,8 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
     if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32)
       return bad(fmt::format("unsupported dtype {} ({})",
                              attnrt_dtype_name(t.dtype), t.dtype));
-    if (t.role != ATTN_ROLE_INPUT && t.role != ATTN_ROLE_OUTPUT)
+    if (t.role != ATTN_ROLE_INPUT && t.role != ATTN_ROLE_WEIGHT &&
+        t.role != ATTN_ROLE_OUTPUT)
       return bad(fmt::format("unsupported role {}", t.role));
     if (t.rank < 0 || t.rank > ATTNRT_MAX_RANK || (t.rank && !t.shape))
       return bad(fmt::format("invalid rank {}", t.rank));
@@ -115,7 +120,12 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
     default:
       return bad(fmt::format("unsupported content kind {}", t.content));
     }
-    (t.role == ATTN_ROLE_INPUT ? model.inputs : model.outputs)
+    if (t.role == ATTN_ROLE_WEIGHT && t.dtype != ATTN_DTYPE_F32)
+      return bad(fmt::format("weights must be f32, not {}",
+                             attnrt_dtype_name(t.dtype)));
+    (t.role == ATTN_ROLE_INPUT    ? model.inputs
+     : t.role == ATTN_ROLE_WEIGHT ? model.weights
+                                  : model.outputs)
         .push_back(model.tensors.size());
     model.tensors.push_back(std::move(spec));
   }
@@ -253,6 +263,114 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
       }
   }
   return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Weights
+//===----------------------------------------------------------------------===//
+
+/// Random values for makeWeights.
+static void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t,
+                             uint64_t seed) {
+  float *data = static_cast<float *>(t.data);
+  const int64_t numel = attnrt_tensor_numel(&t);
+  attnrt_fill_random(data, numel, seed); // in [-1, 1)
+  if (spec.shape.size() >= 2) {
+    const float scale = 1.0f / std::sqrt(float(spec.shape.back()));
+    for (int64_t i = 0; i < numel; ++i)
+      data[i] *= scale;
+  } else {
+    // 1 + u/2 needs 25 bits: the largest u rounds up to 1.5, kept below.
+    const float below = std::nextafter(1.5f, 0.0f);
+    for (int64_t i = 0; i < numel; ++i)
+      data[i] = std::min(1.0f + 0.5f * data[i], below);
+  }
+}
+
+/// Points `buffer` at the f32 values of weight `spec` in `files` (in place
+/// or converted, see attnrt_weights_get_f32); returns where they came from,
+/// or an empty string after printing the error.
+static std::string loadWeight(attnrt_weights *files, const TensorSpec &spec,
+                              void *&buffer) {
+  char err[1024];
+  attnrt_weight_info info;
+  const float *data;
+  if (attnrt_weights_find(files, spec.name.c_str(), &info, err, sizeof(err)) !=
+          ATTNRT_OK ||
+      attnrt_weights_get_f32(files, spec.name.c_str(),
+                             int64_t(spec.shape.size()), spec.shape.data(),
+                             &data, err, sizeof(err)) != ATTNRT_OK) {
+    fmt::print(stderr, "error: {}\n", err);
+    return "";
+  }
+  // Generated code never writes weights (the mapping is read-only).
+  buffer = const_cast<float *>(data);
+  std::vector<std::string> notes;
+  if (spec.name != info.name)
+    notes.push_back(fmt::format("'{}'", info.name));
+  if (info.attn_dtype != ATTN_DTYPE_F32)
+    notes.push_back(
+        fmt::format("{} to f32", attnrt_dtype_name(info.attn_dtype)));
+  else if (data != info.data)
+    notes.push_back("copied: unaligned");
+  std::string source = fmt::format("from {}", info.path);
+  if (!notes.empty())
+    source += fmt::format(" ({})", fmt::join(notes, ", "));
+  return source;
+}
+
+bool makeWeights(const Model &model, const std::vector<std::string> &paths,
+                 uint64_t userSeed, std::vector<attnrt_tensor> &tensors,
+                 attnrt_weights *&files, std::vector<void *> &buffers,
+                 std::vector<std::string> &sources) {
+  if (!paths.empty()) {
+    std::vector<const char *> list;
+    for (const std::string &path : paths)
+      list.push_back(path.c_str());
+    char err[1024];
+    if (attnrt_weights_open(list.data(), int(list.size()), &files, err,
+                            sizeof(err)) != ATTNRT_OK) {
+      fmt::print(stderr, "error: {}\n", err);
+      return false;
+    }
+  }
+  for (size_t j = 0; j < model.weights.size(); ++j) {
+    const size_t index = model.weights[j];
+    const TensorSpec &spec = model.tensors[index];
+    if (files) {
+      sources.push_back(loadWeight(files, spec, buffers[index]));
+      if (sources.back().empty())
+        return false;
+      continue;
+    }
+    attnrt_tensor &t = tensors[index];
+    if (!allocate(spec, t))
+      return false;
+    fillRandomWeight(spec, t, userSeed * kSeedStride + kWeightSeedOffset + j);
+    buffers[index] = t.data;
+    sources.push_back(fmt::format("random (seed {})", userSeed));
+  }
+  return true;
+}
+
+bool saveWeights(const std::string &path, const Model &model,
+                 const std::vector<void *> &buffers) {
+  std::vector<const char *> names;
+  std::vector<attnrt_tensor> views;
+  for (size_t index : model.weights) {
+    const TensorSpec &spec = model.tensors[index];
+    attnrt_tensor view{
+        buffers[index], spec.dtype, int64_t(spec.shape.size()), {}};
+    std::copy(spec.shape.begin(), spec.shape.end(), view.shape);
+    names.push_back(spec.name.c_str());
+    views.push_back(view);
+  }
+  char err[1024];
+  if (attnrt_safetensors_save(path.c_str(), int(views.size()), names.data(),
+                              views.data(), err, sizeof(err)) == ATTNRT_OK)
+    return true;
+  fmt::print(stderr, "error: {}\n", err);
+  return false;
 }
 
 } // namespace attn::harness

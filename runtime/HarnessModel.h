@@ -1,7 +1,7 @@
 //===- HarnessModel.h - the model table and inputs of the harness -*- C++ -*-===//
 //
 // Internal to the generic harness main (libAttnHarness.a): the model table
-// as the harness sees it, and the input tensors made from it.
+// as the harness sees it, and the input and weight tensors made from it.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_RUNTIME_HARNESSMODEL_H
@@ -21,6 +21,12 @@ namespace attn::harness {
 /// is shorter).
 constexpr int64_t kMinSegments = 2;
 constexpr int64_t kMaxSegments = 4;
+/// Input i of a run with --seed N is filled from generator seed
+/// N * kSeedStride + i and weight j from N * kSeedStride +
+/// kWeightSeedOffset + j, where i counts the inputs only and j the weights
+/// only (so adding an input changes no weight).
+constexpr uint64_t kSeedStride = 1000003;
+constexpr uint64_t kWeightSeedOffset = 500000;
 
 /// One tensor of the model table, checked by readModel.
 struct TensorSpec {
@@ -35,8 +41,8 @@ struct TensorSpec {
 struct Model {
   std::string name;
   uint64_t flops = 0;
-  std::vector<TensorSpec> tensors;     // table order, = buffer order
-  std::vector<size_t> inputs, outputs; // indices into `tensors`
+  std::vector<TensorSpec> tensors;              // table order, = buffer order
+  std::vector<size_t> inputs, weights, outputs; // indices into `tensors`
   int32_t (*run)(void **buffers) = nullptr;
 };
 
@@ -48,7 +54,7 @@ std::string shapeString(const TensorSpec &spec);
 /// The dtype and shape, e.g. "i32[2, 512]".
 std::string typeString(const TensorSpec &spec);
 const char *roleName(int32_t role);
-/// What the values of an input mean; empty for outputs.
+/// What the values of an input mean; empty for weights and outputs.
 std::string contentString(const TensorSpec &spec);
 
 /// Allocates `t` with the dtype and shape of `spec` (prints the error).
@@ -64,6 +70,22 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
 /// Checks what the model would reject: lengths outside [0, bound] and
 /// segment ids that decrease along the last dimension (prints the error).
 bool validateInput(const TensorSpec &spec, const attnrt_tensor &t);
+
+/// Makes every weight of `model`: from the files `paths` (--weights; see
+/// attnrt_weights_open) if any, found by name and kept in `files`, else
+/// seeded random values in `tensors` (table order): weight j from generator
+/// seed userSeed * kSeedStride + kWeightSeedOffset + j, uniform in [-s, s)
+/// with s = 1/sqrt(last dimension) for rank >= 2 and in [0.5, 1.5) (norm
+/// scales) for rank <= 1. Sets their `buffers` and appends where each came
+/// from to `sources`, for the listing; false after printing the error.
+bool makeWeights(const Model &model, const std::vector<std::string> &paths,
+                 uint64_t userSeed, std::vector<attnrt_tensor> &tensors,
+                 attnrt_weights *&files, std::vector<void *> &buffers,
+                 std::vector<std::string> &sources);
+/// Writes every weight of `model` (data in `buffers`, table order) to the
+/// safetensors file `path` (prints the error).
+bool saveWeights(const std::string &path, const Model &model,
+                 const std::vector<void *> &buffers);
 
 } // namespace attn::harness
 

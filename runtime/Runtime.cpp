@@ -27,6 +27,8 @@ const char *attnrt_status_string(attnrt_status status) {
     return "invalid argument";
   case ATTNRT_ERROR_UNSUPPORTED:
     return "unsupported in this build";
+  case ATTNRT_ERROR_NOT_FOUND:
+    return "not found";
   }
   return "unknown status";
 }

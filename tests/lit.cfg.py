@@ -16,12 +16,15 @@ config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "reference", "unit",
 llvm_config.use_default_substitutions()
 llvm_config.add_tool_substitutions(
     ["attn-opt", "attnc", "attn-ref", "attn-fake-model", "attn-bad-abi-model",
-     "not", "split-file"],
+     "attn-fake-weights-model", "not", "split-file"],
     [config.attn_tools_dir, config.llvm_tools_dir])
 config.substitutions.append(("%python", sys.executable))
 config.substitutions.append(
     ("%npy", sys.executable + " " + os.path.join(config.attn_src_root, "tests",
                                                  "npy.py")))
+config.substitutions.append(
+    ("%safetensors", sys.executable + " " + os.path.join(
+        config.attn_src_root, "tests", "tools", "Inputs", "safetensors.py")))
 config.substitutions.append(
     ("%examples", os.path.join(config.attn_src_root, "examples")))
 # Generated executables must not depend on the environment's thread count.

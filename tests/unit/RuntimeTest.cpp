@@ -98,7 +98,8 @@ std::string floatBytes(size_t count) { return std::string(count * 4, '\0'); }
 TEST_CASE("status strings name every code", "[runtime]") {
   const attnrt_status codes[] = {
       ATTNRT_OK,          ATTNRT_ERROR_IO,          ATTNRT_ERROR_FORMAT,
-      ATTNRT_ERROR_SHAPE, ATTNRT_ERROR_INVALID_ARG, ATTNRT_ERROR_UNSUPPORTED};
+      ATTNRT_ERROR_SHAPE, ATTNRT_ERROR_INVALID_ARG, ATTNRT_ERROR_UNSUPPORTED,
+      ATTNRT_ERROR_NOT_FOUND};
   std::vector<std::string> names;
   for (attnrt_status code : codes) {
     std::string name = attnrt_status_string(code);
