@@ -42,6 +42,8 @@ std::string contentString(const TensorSpec &spec) {
     return fmt::format("lengths <= {}", spec.bound);
   case ATTN_CONTENT_SEGMENTS:
     return "segments";
+  case ATTN_CONTENT_TOKENS:
+    return fmt::format("token ids < {}", spec.bound);
   default:
     return "data";
   }
@@ -116,6 +118,13 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
         return bad(fmt::format("segment ids must be an i32 input of rank >= "
                                "1, not {} {}",
                                roleName(t.role), typeString(spec)));
+      break;
+    case ATTN_CONTENT_TOKENS:
+      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 ||
+          t.bound < 1 || t.bound > std::numeric_limits<int32_t>::max())
+        return bad(fmt::format("token ids must be an i32 input with a bound "
+                               "in [1, 2^31), not {} {} with bound {}",
+                               roleName(t.role), typeString(spec), t.bound));
       break;
     default:
       return bad(fmt::format("unsupported content kind {}", t.content));
@@ -232,6 +241,18 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
     fillSegments(t, seed);
     return fmt::format("random (seed {}, {}-{} segments per row)", userSeed,
                        kMinSegments, kMaxSegments);
+  case ATTN_CONTENT_TOKENS: {
+    // Uniform ids from a splitmix64 stream.
+    uint64_t state = seed;
+    int32_t *ids = static_cast<int32_t *>(t.data);
+    for (int64_t i = 0; i < numel; ++i) {
+      uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+      ids[i] = int32_t((z ^ (z >> 31)) % uint64_t(spec.bound));
+    }
+    return fmt::format("random (seed {}, ids below {})", userSeed, spec.bound);
+  }
   default:
     if (spec.dtype != ATTN_DTYPE_F32)
       return "zeros"; // no random integer data yet
@@ -248,6 +269,14 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
       if (data[i] < 0 || data[i] > spec.bound) {
         fmt::print(stderr,
                    "error: input '{}': value {} at {} is outside [0, {}]\n",
+                   spec.name, data[i], indexString(spec.shape, i), spec.bound);
+        return false;
+      }
+  } else if (spec.content == ATTN_CONTENT_TOKENS) {
+    for (int64_t i = 0; i < numel; ++i)
+      if (data[i] < 0 || data[i] >= spec.bound) {
+        fmt::print(stderr,
+                   "error: input '{}': token id {} at {} is outside [0, {})\n",
                    spec.name, data[i], indexString(spec.shape, i), spec.bound);
         return false;
       }
