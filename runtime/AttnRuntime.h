@@ -88,6 +88,17 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
 /// on every platform.
 void attnrt_fill_random(float *data, int64_t n, uint64_t seed);
 
+/// Seeded random values for a weight of `rank` dimensions `shape`: rank >= 2
+/// uniform in [-s, s) with s = 1/sqrt(last dim), rank <= 1 in [0.5, 1.5).
+void attnrt_fill_random_weight(float *data, int32_t rank, const int64_t *shape,
+                               uint64_t seed);
+
+/// The generator seed of input `i` and of weight `j` (counting inputs and
+/// weights separately, in table order) for the user's seed `seed`; the
+/// harness and model instances share them, so that both see the same data.
+uint64_t attnrt_input_seed(uint64_t seed, int64_t i);
+uint64_t attnrt_weight_seed(uint64_t seed, int64_t j);
+
 //===----------------------------------------------------------------------===//
 // Weights (safetensors)
 //===----------------------------------------------------------------------===//
@@ -186,6 +197,32 @@ void attnrt_parallel_for(int64_t n, attnrt_task_fn fn, void *ctx);
 double attnrt_now_seconds(void);
 /// Peak resident set size of the process so far, in bytes.
 int64_t attnrt_peak_rss_bytes(void);
+
+//===----------------------------------------------------------------------===//
+// Model instances (the API of `attnc --emit=lib` libraries)
+//===----------------------------------------------------------------------===//
+
+/// A compiled model with its weights, ready to run.
+typedef struct attnrt_instance attnrt_instance;
+
+/// Makes an instance of `model`: its weights come from the `num_paths`
+/// files or folders in `weight_paths` (as `attnrt_weights_open`), or, when
+/// `num_paths` is 0, are seeded random values (attnrt_fill_random_weight with
+/// attnrt_weight_seed(seed, j)). On failure returns the status and writes a
+/// message to `error` (when not null).
+int32_t attnrt_instance_create(const attn_model_info *model,
+                               const char *const *weight_paths,
+                               int32_t num_paths, uint64_t seed,
+                               attnrt_instance **out, char *error,
+                               size_t error_size);
+
+/// Runs the model: `inputs` and `outputs` point at contiguous row-major data
+/// of each input and output, in table order. Returns the model's status
+/// (ATTNRT_ERROR_INVALID_ARG for lengths, segment or token ids it rejects).
+int32_t attnrt_instance_run(attnrt_instance *instance,
+                            const void *const *inputs, void *const *outputs);
+
+void attnrt_instance_destroy(attnrt_instance *instance);
 
 #ifdef __cplusplus
 } // extern "C"

@@ -161,7 +161,8 @@ void printHelp(const char *program, const Model &model) {
       "                         .safetensors file\n"
       "  --seed N               seed of the random inputs and weights\n"
       "                         (default 0); input i (0-based) uses generator\n"
-      "                         seed N*{}+i, weight j seed N*{}+{}+j\n"
+      "                         seed N*1000003+i, weight j seed\n"
+      "                         N*1000003+500000+j\n"
       "  --threads N            threads, 1 to {} (default: all CPUs, here {})\n"
       "  --bench N              after the first (warm-up) run, time N more\n"
       "                         runs and report the median and minimum\n"
@@ -169,11 +170,12 @@ void printHelp(const char *program, const Model &model) {
       "  --help                 print this help\n"
       "\nValues may be given as '--flag value' or '--flag=value'. Lengths\n"
       "must lie in [0, bound], token ids in [0, vocabulary size), and\n"
-      "segment ids must not decrease along the last dimension. f32 outputs are filled with NaN before the run, so\n"
-      "elements the model does not write are reported as non-finite.\n"
+      "segment ids must not decrease along the last dimension. f32 outputs\n"
+      "are filled with NaN before the run, so elements the model does not\n"
+      "write are reported as non-finite.\n"
       "Exit status: 0 success, 1 I/O, input or weight data error or failed\n"
       "run, 2 usage error.\n",
-      kMinSegments, kMaxSegments, kSeedStride, kSeedStride, kWeightSeedOffset,
+      kMinSegments, kMaxSegments,
       kMaxThreads, attnrt_get_num_threads());
 }
 
@@ -387,7 +389,7 @@ int main(int argc, char **argv) {
       if (!allocate(spec, t))
         return kExitIO;
       sources.push_back(
-          fillRandom(spec, t, opts.seed * kSeedStride + i, opts.seed));
+          fillRandom(spec, t, attnrt_input_seed(opts.seed, int64_t(i)), opts.seed));
     }
     if (!validateInput(spec, t))
       return kExitIO;

@@ -298,24 +298,6 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
 // Weights
 //===----------------------------------------------------------------------===//
 
-/// Random values for makeWeights.
-static void fillRandomWeight(const TensorSpec &spec, attnrt_tensor &t,
-                             uint64_t seed) {
-  float *data = static_cast<float *>(t.data);
-  const int64_t numel = attnrt_tensor_numel(&t);
-  attnrt_fill_random(data, numel, seed); // in [-1, 1)
-  if (spec.shape.size() >= 2) {
-    const float scale = 1.0f / std::sqrt(float(spec.shape.back()));
-    for (int64_t i = 0; i < numel; ++i)
-      data[i] *= scale;
-  } else {
-    // 1 + u/2 needs 25 bits: the largest u rounds up to 1.5, kept below.
-    const float below = std::nextafter(1.5f, 0.0f);
-    for (int64_t i = 0; i < numel; ++i)
-      data[i] = std::min(1.0f + 0.5f * data[i], below);
-  }
-}
-
 /// Points `buffer` at the f32 values of weight `spec` in `files` (in place
 /// or converted, see attnrt_weights_get_f32); returns where they came from,
 /// or an empty string after printing the error.
@@ -375,7 +357,9 @@ bool makeWeights(const Model &model, const std::vector<std::string> &paths,
     attnrt_tensor &t = tensors[index];
     if (!allocate(spec, t))
       return false;
-    fillRandomWeight(spec, t, userSeed * kSeedStride + kWeightSeedOffset + j);
+    attnrt_fill_random_weight(static_cast<float *>(t.data),
+                              int32_t(spec.shape.size()), spec.shape.data(),
+                              attnrt_weight_seed(userSeed, int64_t(j)));
     buffers[index] = t.data;
     sources.push_back(fmt::format("random (seed {})", userSeed));
   }

@@ -21,12 +21,6 @@ namespace attn::harness {
 /// is shorter).
 constexpr int64_t kMinSegments = 2;
 constexpr int64_t kMaxSegments = 4;
-/// Input i of a run with --seed N is filled from generator seed
-/// N * kSeedStride + i and weight j from N * kSeedStride +
-/// kWeightSeedOffset + j, where i counts the inputs only and j the weights
-/// only (so adding an input changes no weight).
-constexpr uint64_t kSeedStride = 1000003;
-constexpr uint64_t kWeightSeedOffset = 500000;
 
 /// One tensor of the model table, checked by readModel.
 struct TensorSpec {
@@ -74,7 +68,7 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t);
 /// Makes every weight of `model`: from the files `paths` (--weights; see
 /// attnrt_weights_open) if any, found by name and kept in `files`, else
 /// seeded random values in `tensors` (table order): weight j from generator
-/// seed userSeed * kSeedStride + kWeightSeedOffset + j, uniform in [-s, s)
+/// seed attnrt_weight_seed(userSeed, j), uniform in [-s, s)
 /// with s = 1/sqrt(last dimension) for rank >= 2 and in [0.5, 1.5) (norm
 /// scales) for rank <= 1. Sets their `buffers` and appends where each came
 /// from to `sources`, for the listing; false after printing the error.

@@ -10,6 +10,9 @@
 
 #include "runtime/AttnRuntime.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include <sys/resource.h>
 #include <time.h>
 
@@ -51,6 +54,34 @@ void attnrt_fill_random(float *data, int64_t n, uint64_t seed) {
     float unit = float(bits >> 40) * (1.0f / 16777216.0f);
     data[i] = 2.0f * unit - 1.0f;
   }
+}
+
+void attnrt_fill_random_weight(float *data, int32_t rank, const int64_t *shape,
+                               uint64_t seed) {
+  int64_t numel = 1;
+  for (int32_t i = 0; i < rank; ++i)
+    numel *= shape[i];
+  attnrt_fill_random(data, numel, seed); // in [-1, 1)
+  if (rank >= 2) {
+    const float scale = 1.0f / std::sqrt(float(shape[rank - 1]));
+    for (int64_t i = 0; i < numel; ++i)
+      data[i] *= scale;
+  } else {
+    // 1 + u/2 needs 25 bits: the largest u rounds up to 1.5, kept below.
+    const float below = std::nextafter(1.5f, 0.0f);
+    for (int64_t i = 0; i < numel; ++i)
+      data[i] = std::min(1.0f + 0.5f * data[i], below);
+  }
+}
+
+// Input i of seed N uses N * 1000003 + i and weight j N * 1000003 + 500000
+// + j: inputs and weights are counted separately, so adding an input changes
+// no weight.
+uint64_t attnrt_input_seed(uint64_t seed, int64_t i) {
+  return seed * 1000003u + uint64_t(i);
+}
+uint64_t attnrt_weight_seed(uint64_t seed, int64_t j) {
+  return seed * 1000003u + 500000u + uint64_t(j);
 }
 
 double attnrt_now_seconds(void) {
