@@ -598,7 +598,7 @@ def main(argv):
         print(f"hf_ref.py: error: {e}", file=sys.stderr)
         return 2
     if opts.write_ref:
-        reflib.save_npy_dir(opts.write_ref, refs)
+        reflib.save_npy_dir(opts.write_ref, refs, np.float64)
     if opts.outputs:
         return 0 if reflib.compare(refs, opts.outputs, opts.rtol) else 1
     return 0

@@ -3,7 +3,7 @@
 
     hf_transformers_check.py CONFIG.json [--head] [--layers N] --inputs DIR
         --weights FILE.safetensors [--outputs DIR] [--rtol 1e-4]
-        [--write-ref DIR]
+        [--write-ref DIR] [--next CONFIG.json ...]
 
 The same interface as hf_ref.py (inputs, outputs, report), computed by the
 Hugging Face implementation instead: the model class is built from the
@@ -30,7 +30,9 @@ With --head: `input_ids` -> `logits` (llama family, GPT-2: *ForCausalLM;
 Whisper: WhisperForCausalLM with encoder_outputs), BERT: BertModel ->
 `last_hidden_state`.
 
-Prints `UNSUPPORTED: transformers not installed` and exits 0 when torch,
+`--next` starts another case in the same process (each case prints its
+lines; the exit status is the worst case's). Prints
+`UNSUPPORTED: transformers not installed` and exits 0 when torch,
 transformers or safetensors cannot be imported.
 """
 import argparse
@@ -143,22 +145,11 @@ def run(kind, model, head, inputs):
                 body(inputs_embeds=x, **extra).last_hidden_state}
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("config")
-    parser.add_argument("--head", action="store_true")
-    parser.add_argument("--layers", type=int)
-    parser.add_argument("--inputs", required=True)
-    parser.add_argument("--weights", required=True)
-    parser.add_argument("--outputs")
-    parser.add_argument("--rtol", type=float, default=1e-4)
-    parser.add_argument("--write-ref")
+def check(parser, argv):
+    """One case; returns the exit status (0 pass, 1 fail, 2 error)."""
     opts = parser.parse_args(argv)
     if not (opts.outputs or opts.write_ref):
         parser.error("need --outputs or --write-ref")
-    torch.set_num_threads(1)
     try:
         kind, model = build_model(json.load(open(opts.config)), opts.layers)
         load_weights(kind, model, opts.weights, opts.head)
@@ -174,10 +165,36 @@ def main(argv):
         print(f"hf_transformers_check.py: error: {e}", file=sys.stderr)
         return 2
     if opts.write_ref:
-        reflib.save_npy_dir(opts.write_ref, results)
+        reflib.save_npy_dir(opts.write_ref, results, numpy.float64)
     if opts.outputs:
         return 0 if reflib.compare(results, opts.outputs, opts.rtol) else 1
     return 0
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("config")
+    parser.add_argument("--head", action="store_true")
+    parser.add_argument("--layers", type=int)
+    parser.add_argument("--inputs", required=True)
+    parser.add_argument("--weights", required=True)
+    parser.add_argument("--outputs")
+    parser.add_argument("--rtol", type=float, default=1e-4)
+    parser.add_argument("--write-ref")
+    torch.set_num_threads(1)
+    # Several cases separated by --next share one process (torch and
+    # transformers take seconds to import).
+    cases, status = [[]], 0
+    for arg in argv:
+        if arg == "--next":
+            cases.append([])
+        else:
+            cases[-1].append(arg)
+    for case in cases:
+        status = max(status, check(parser, case))
+    return status
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ program's --save-inputs writes them) and its weights from a safetensors file
 and compares each output with --outputs DIR/<name>.npy: PASS when
 max|got - ref| <= rtol * max|ref|, FAIL on a larger error, a non-finite value
 or a shape mismatch (one line per output; exit 1 on any FAIL, 2 on a bad
-model or bad inputs). --write-ref DIR writes the reference outputs (f32).
+model or bad inputs). --write-ref DIR writes the reference outputs (f8).
 
 The second form writes random f32 weights for every weight of the model
 (uniform in [-s, s), s = 1/sqrt(last dim), for rank >= 2; [0.5, 1.5) for
@@ -90,7 +90,9 @@ class Parser:
     """Parses tokens into a list of statements (dicts with 'kind' and 'loc').
 
     Values (call arguments) are tuples: ('name', text), ('num', float,
-    is_integer), ('str', text) or ('list', [values]).
+    is_integer), ('str', text) or ('list', [values]). A call's positional
+    arguments are (value, loc) and its keywords {key: (value, value loc,
+    key loc)}.
     """
 
     def __init__(self, tokens):
@@ -170,12 +172,13 @@ class Parser:
                 self.i += 1
                 if key[1] in kwargs:
                     raise ModelError(key[2], f"keyword '{key[1]}' given twice")
-                kwargs[key[1]] = (self.value(), key[2])
+                loc = self.peek()[2]
+                kwargs[key[1]] = (self.value(), loc, key[2])
             else:
+                loc = self.peek()[2]
                 if kwargs:
-                    raise ModelError(self.peek()[2],
-                                     "positional argument after keywords")
-                args.append((self.value(), self.peek(-1)[2]))
+                    raise ModelError(loc, "positional argument after keywords")
+                args.append((self.value(), loc))
             if not self.at("punct", ")"):
                 self.take("punct", ",")
         self.i += 1
@@ -266,7 +269,7 @@ class Args:
     """Keyword arguments of one op call, converted on demand."""
 
     def __init__(self, op, kwargs, allowed, loc):
-        for key, (_, kloc) in kwargs.items():
+        for key, (_, _, kloc) in kwargs.items():
             if key not in allowed:
                 raise ModelError(kloc, f"unknown keyword '{key}' for {op}")
         self.op, self.kwargs, self.loc = op, kwargs, loc
@@ -275,7 +278,8 @@ class Args:
         return key in self.kwargs
 
     def _get(self, key):
-        return self.kwargs[key]
+        value, vloc, _ = self.kwargs[key]
+        return value, vloc
 
     def number(self, key, default=None, integer=False):
         if key not in self.kwargs:
@@ -603,7 +607,7 @@ class Model:
         """Instance indices of a layer call; advances the layer's counter."""
         repeat = 1
         if "repeat" in call["kwargs"]:
-            value, loc = call["kwargs"]["repeat"]
+            value, loc, _ = call["kwargs"]["repeat"]
             _check(value[0] == "num" and value[2] and value[1] >= 1, loc,
                    "repeat must be a positive integer")
             repeat = int(value[1])
@@ -615,7 +619,7 @@ class Model:
     def prefix(call, layer):
         if "prefix" not in call["kwargs"]:
             return layer["name"] + ".{i}."
-        value, loc = call["kwargs"]["prefix"]
+        value, loc, _ = call["kwargs"]["prefix"]
         _check(value[0] == "str", loc, "prefix must be a string")
         return value[1]
 
@@ -683,7 +687,7 @@ class Model:
         kwargs, tensor_kwargs = dict(st["kwargs"]), {}
         for key in tensor_keys:
             if key in kwargs:
-                (value, kloc) = kwargs.pop(key)
+                value, kloc, _ = kwargs.pop(key)
                 _check(value[0] == "name" and value[1] in env, kloc,
                        f"'{key}' must name a defined tensor")
                 tensor_kwargs[key] = env[value[1]]
@@ -695,7 +699,7 @@ class Model:
                   **tensor_kwargs)
 
     def _call_layer(self, st, layer, args, tensors, counters):
-        for key, (_, loc) in st["kwargs"].items():
+        for key, (_, _, loc) in st["kwargs"].items():
             _check(key in ("repeat", "prefix"), loc,
                    f"unknown keyword '{key}' for a layer call")
         _check(len(args) == len(layer["params"]), st["op"][2],
@@ -765,7 +769,7 @@ def main(argv):
         print(f"model_ref.py: {e}", file=sys.stderr)
         return 2
     if opts.write_ref:
-        reflib.save_npy_dir(opts.write_ref, refs)
+        reflib.save_npy_dir(opts.write_ref, refs, np.float64)
     if opts.outputs:
         return 0 if reflib.compare(refs, opts.outputs, opts.rtol) else 1
     return 0

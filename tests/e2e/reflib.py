@@ -9,7 +9,7 @@ meet here only to read tensors and to judge results the same way.
   and a writer (f32, header padded with spaces to 8 bytes, `__metadata__`
   {"format": "pt"}, tensors sorted by name, contiguous).
 - a directory of `<name>.npy` files (the generated program's --save-inputs
-  and --output folders).
+  and --output folders; the references' --write-ref writes f8).
 - compare(): pass when max|got - ref| <= rtol * max|ref| with finite values
   and equal shapes; one line per output.
 """
@@ -122,11 +122,13 @@ def load_npy(directory, name, shape=None, integer=False):
     return array.astype(np.int64 if integer else np.float64)
 
 
-def save_npy_dir(directory, arrays):
-    """Writes {name: array} as DIR/<name>.npy (f4 or i4)."""
+def save_npy_dir(directory, arrays, float_type=np.float32):
+    """Writes {name: array} as DIR/<name>.npy: integers as i4, the rest as
+    float_type (f4 for model inputs, f8 for reference outputs, so that two
+    references can be compared with each other far below f32 rounding)."""
     os.makedirs(directory, exist_ok=True)
     for name, array in arrays.items():
-        kind = np.int32 if np.asarray(array).dtype.kind == "i" else np.float32
+        kind = np.int32 if np.asarray(array).dtype.kind == "i" else float_type
         np.save(os.path.join(directory, name + ".npy"),
                 np.asarray(array, dtype=kind))
 
