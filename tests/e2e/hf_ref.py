@@ -315,7 +315,8 @@ def layer_weights(c, i):
                             ("attn.c_proj", [e, e]),
                             ("mlp.c_fc", [e, inner]),
                             ("mlp.c_proj", [inner, e])):
-            out += [(f"{p}{name}.weight", shape), (f"{p}{name}.bias", shape[1:])]
+            out += [(f"{p}{name}.weight", shape),
+                    (f"{p}{name}.bias", shape[1:])]
         for ln in ("ln_1", "ln_2"):
             out += [(f"{p}{ln}.weight", [e]), (f"{p}{ln}.bias", [e])]
     elif kind == "bert":
@@ -326,7 +327,8 @@ def layer_weights(c, i):
                             ("attention.output.dense", [e, e]),
                             ("intermediate.dense", [inner, e]),
                             ("output.dense", [e, inner])):
-            out += [(f"{p}{name}.weight", shape), (f"{p}{name}.bias", shape[:1])]
+            out += [(f"{p}{name}.weight", shape),
+                    (f"{p}{name}.bias", shape[:1])]
         for ln in ("attention.output.LayerNorm", "output.LayerNorm"):
             out += [(f"{p}{ln}.weight", [e]), (f"{p}{ln}.bias", [e])]
     else:  # whisper decoder layer
@@ -349,7 +351,8 @@ def global_weights(c):
     prefixed is False for the LM head (a top-level name)."""
     e, v, kind = c["E"], c["V"], c["kind"]
     if kind in LLAMA_FAMILY:
-        out = [("embed_tokens.weight", [v, e], True), ("norm.weight", [e], True)]
+        out = [("embed_tokens.weight", [v, e], True),
+               ("norm.weight", [e], True)]
         if not c["tied"]:
             out.append(("lm_head.weight", [v, e], False))
     elif kind == "gpt2":
@@ -366,7 +369,8 @@ def global_weights(c):
     else:
         out = [("embed_tokens.weight", [v, e], True),
                ("embed_positions.weight", [c["P"], e], True),
-               ("layer_norm.weight", [e], True), ("layer_norm.bias", [e], True)]
+               ("layer_norm.weight", [e], True),
+               ("layer_norm.bias", [e], True)]
         if not c["tied"]:
             out.append(("proj_out.weight", [v, e], False))
     return out
@@ -402,113 +406,163 @@ class Weights:
 # Forward passes
 # ---------------------------------------------------------------------------
 
+def _llama_layer(c, i, x, get, opt, _):
+    """Pre-norm: RMSNorm, attention with RoPE (GQA, causal, optional
+    window), residual; RMSNorm, gated MLP, residual."""
+    p, d = f"layers.{i}.", c["D"]
+
+    def proj(t, name):
+        return dense(t, get(p + name + ".weight"), opt(p + name + ".bias"))
+
+    n = rms_norm(x, get(p + "input_layernorm.weight"), c["eps"])
+    q = heads(proj(n, "self_attn.q_proj"), c["H"])
+    k = heads(proj(n, "self_attn.k_proj"), c["Hkv"])
+    v = heads(proj(n, "self_attn.v_proj"), c["Hkv"])
+    cos, sin = rope_tables(c["rope"], d, x.shape[1])
+    o = attend(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v,
+               d ** -0.5, True, c["windows"][i])
+    h = x + proj(merge(o), "self_attn.o_proj")
+    m = rms_norm(h, get(p + "post_attention_layernorm.weight"), c["eps"])
+    gated = ACTIVATIONS[c["act"]](proj(m, "mlp.gate_proj")) * \
+        proj(m, "mlp.up_proj")
+    return h + proj(gated, "mlp.down_proj")
+
+
+def _gpt2_layer(c, i, x, get, *_):
+    """Pre-norm with Conv1D weights [in, out]; c_attn's columns are q|k|v."""
+    p, e = f"h.{i}.", c["E"]
+
+    def conv(t, name):
+        return t @ get(p + name + ".weight") + get(p + name + ".bias")
+
+    def norm(t, name):
+        return layer_norm(t, get(p + name + ".weight"),
+                          get(p + name + ".bias"), c["eps"])
+
+    qkv = conv(norm(x, "ln_1"), "attn.c_attn")
+    q, k, v = (heads(qkv[..., j * e:(j + 1) * e], c["H"]) for j in range(3))
+    scale = c["D"] ** -0.5 if c["scale_attn"] else 1.0
+    if c["scale_by_layer"]:
+        scale /= i + 1
+    a = x + conv(merge(attend(q, k, v, scale, True)), "attn.c_proj")
+    up = ACTIVATIONS[c["act"]](conv(norm(a, "ln_2"), "mlp.c_fc"))
+    return a + conv(up, "mlp.c_proj")
+
+
+def _bert_layer(c, i, x, get, *_):
+    """Post-norm, bidirectional (no mask)."""
+    p = f"encoder.layer.{i}."
+
+    def lin(t, name):
+        return dense(t, get(p + name + ".weight"), get(p + name + ".bias"))
+
+    def norm(t, name):
+        return layer_norm(t, get(p + name + ".LayerNorm.weight"),
+                          get(p + name + ".LayerNorm.bias"), c["eps"])
+
+    q, k, v = (heads(lin(x, "attention.self." + n), c["H"])
+               for n in ("query", "key", "value"))
+    ctx = merge(attend(q, k, v, c["D"] ** -0.5, False))
+    a = norm(x + lin(ctx, "attention.output.dense"), "attention.output")
+    up = ACTIVATIONS[c["act"]](lin(a, "intermediate.dense"))
+    return norm(a + lin(up, "output.dense"), "output")
+
+
+def _whisper_layer(c, i, x, get, opt, enc):
+    """Pre-norm: causal self-attention, cross-attention to the encoder
+    output (no mask), MLP; q is scaled by D^-0.5 before q.k^T."""
+    p, d = f"layers.{i}.", c["D"]
+
+    def lin(t, name):
+        return dense(t, get(p + name + ".weight"), opt(p + name + ".bias"))
+
+    def norm(t, name):
+        return layer_norm(t, get(p + name + ".weight"),
+                          get(p + name + ".bias"), c["eps"])
+
+    def attention(kind, t, memory, causal):
+        q = heads(lin(t, kind + ".q_proj") * d ** -0.5, c["H"])
+        k = heads(lin(memory, kind + ".k_proj"), c["H"])
+        v = heads(lin(memory, kind + ".v_proj"), c["H"])
+        return lin(merge(attend(q, k, v, 1.0, causal)), kind + ".out_proj")
+
+    n = norm(x, "self_attn_layer_norm")
+    x1 = x + attention("self_attn", n, n, True)
+    x2 = x1 + attention("encoder_attn", norm(x1, "encoder_attn_layer_norm"),
+                        enc, False)
+    up = ACTIVATIONS[c["act"]](lin(norm(x2, "final_layer_norm"), "fc1"))
+    return x2 + lin(up, "fc2")
+
+
+LAYERS = {"llama": _llama_layer, "mistral": _llama_layer,
+          "qwen2": _llama_layer, "gpt2": _gpt2_layer, "bert": _bert_layer,
+          "whisper": _whisper_layer}
+
+
 def layer_forward(c, i, x, w, enc):
-    """One layer of the model on [B, S, E]; w(name, shape) gives weights."""
+    """Layer i on [B, S, E]; w(name, shape) gives weights; enc is the
+    encoder output (whisper)."""
     shapes = dict(layer_weights(c, i))
-    get = lambda n: w(n, shapes[n])  # noqa: E731
-    opt = lambda n: get(n) if n in shapes else None  # noqa: E731
-    act, eps, d = ACTIVATIONS[c["act"]], c["eps"], c["D"]
-    kind = c["kind"]
+
+    def get(name):
+        return w(name, shapes[name])
+
+    def opt(name):
+        return get(name) if name in shapes else None
+
+    return LAYERS[c["kind"]](c, i, x, get, opt, enc)
+
+
+def embed(c, ids, gw):
+    """The --head input stage: token (and position) embeddings."""
+    if ids.size and (ids.min() < 0 or ids.max() >= c["V"]):
+        raise reflib.RefError(f"input_ids outside [0, {c['V']})")
+    s, kind = ids.shape[1], c["kind"]
     if kind in LLAMA_FAMILY:
-        p = f"layers.{i}.self_attn."
-        n = rms_norm(x, get(f"layers.{i}.input_layernorm.weight"), eps)
-        q = heads(dense(n, get(p + "q_proj.weight"), opt(p + "q_proj.bias")),
-                  c["H"])
-        k = heads(dense(n, get(p + "k_proj.weight"), opt(p + "k_proj.bias")),
-                  c["Hkv"])
-        v = heads(dense(n, get(p + "v_proj.weight"), opt(p + "v_proj.bias")),
-                  c["Hkv"])
-        cos, sin = rope_tables(c["rope"], d, x.shape[1])
-        o = attend(apply_rope(q, cos, sin), apply_rope(k, cos, sin), v,
-                   d ** -0.5, True, c["windows"][i])
-        h = x + dense(merge(o), get(p + "o_proj.weight"), opt(p + "o_proj.bias"))
-        p = f"layers.{i}.mlp."
-        m = rms_norm(h, get(f"layers.{i}.post_attention_layernorm.weight"), eps)
-        gate = act(dense(m, get(p + "gate_proj.weight"), opt(p + "gate_proj.bias")))
-        up = dense(m, get(p + "up_proj.weight"), opt(p + "up_proj.bias"))
-        return h + dense(gate * up, get(p + "down_proj.weight"),
-                         opt(p + "down_proj.bias"))
+        return gw("embed_tokens.weight")[ids]
+    if s > c["P"]:
+        raise reflib.RefError(f"{s} tokens, {c['P']} positions")
     if kind == "gpt2":
-        p = f"h.{i}."
-        conv = lambda t, n: t @ get(p + n + ".weight") + get(p + n + ".bias")  # noqa: E731
-        n = layer_norm(x, get(p + "ln_1.weight"), get(p + "ln_1.bias"), eps)
-        qkv = conv(n, "attn.c_attn")
-        e = c["E"]
-        q, k, v = (heads(qkv[..., j * e:(j + 1) * e], c["H"]) for j in range(3))
-        scale = (d ** -0.5 if c["scale_attn"] else 1.0) / \
-            (i + 1 if c["scale_by_layer"] else 1)
-        a = x + conv(merge(attend(q, k, v, scale, True)), "attn.c_proj")
-        n = layer_norm(a, get(p + "ln_2.weight"), get(p + "ln_2.bias"), eps)
-        return a + conv(act(conv(n, "mlp.c_fc")), "mlp.c_proj")
+        return gw("wte.weight")[ids] + gw("wpe.weight")[:s]
     if kind == "bert":
-        p = f"encoder.layer.{i}."
-        lin = lambda t, n: dense(t, get(p + n + ".weight"), get(p + n + ".bias"))  # noqa: E731
-        q, k, v = (heads(lin(x, "attention.self." + n), c["H"])
-                   for n in ("query", "key", "value"))
-        ctx = merge(attend(q, k, v, d ** -0.5, False))
-        ln = lambda t, n: layer_norm(t, get(p + n + ".LayerNorm.weight"),  # noqa: E731
-                                     get(p + n + ".LayerNorm.bias"), eps)
-        a = ln(x + lin(ctx, "attention.output.dense"), "attention.output")
-        return ln(a + lin(act(lin(a, "intermediate.dense")), "output.dense"),
-                  "output")
-    # whisper decoder layer
-    p = f"layers.{i}."
-    ln = lambda t, n: layer_norm(t, get(p + n + ".weight"), get(p + n + ".bias"), eps)  # noqa: E731
+        x = (gw("embeddings.word_embeddings.weight")[ids] +
+             gw("embeddings.token_type_embeddings.weight")[0] +
+             gw("embeddings.position_embeddings.weight")[:s])
+        return layer_norm(x, gw("embeddings.LayerNorm.weight"),
+                          gw("embeddings.LayerNorm.bias"), c["eps"])
+    return gw("embed_tokens.weight")[ids] + gw("embed_positions.weight")[:s]
 
-    def mha(attn, t, memory, causal):
-        proj = lambda src, n: dense(src, get(f"{p}{attn}.{n}_proj.weight"),  # noqa: E731
-                                    opt(f"{p}{attn}.{n}_proj.bias"))
-        q = heads(proj(t, "q") * d ** -0.5, c["H"])
-        k, v = heads(proj(memory, "k"), c["H"]), heads(proj(memory, "v"), c["H"])
-        return proj(merge(attend(q, k, v, 1.0, causal)), "out")
 
-    n = ln(x, "self_attn_layer_norm")
-    x1 = x + mha("self_attn", n, n, True)
-    x2 = x1 + mha("encoder_attn", ln(x1, "encoder_attn_layer_norm"), enc, False)
-    n = ln(x2, "final_layer_norm")
-    return x2 + dense(act(dense(n, get(p + "fc1.weight"), get(p + "fc1.bias"))),
-                      get(p + "fc2.weight"), get(p + "fc2.bias"))
+def lm_head(c, x, gw):
+    """The --head output stage: final norm, then logits (tied or not)."""
+    kind, tied = c["kind"], c["tied"]
+    if kind in LLAMA_FAMILY:
+        x = rms_norm(x, gw("norm.weight"), c["eps"])
+        table = "embed_tokens.weight" if tied else "lm_head.weight"
+    elif kind == "gpt2":
+        x = layer_norm(x, gw("ln_f.weight"), gw("ln_f.bias"), c["eps"])
+        table = "wte.weight" if tied else "lm_head.weight"
+    else:
+        x = layer_norm(x, gw("layer_norm.weight"), gw("layer_norm.bias"),
+                       c["eps"])
+        table = "embed_tokens.weight" if tied else "proj_out.weight"
+    return x @ gw(table).T
 
 
 def forward(c, head, inputs, w):
     """{output name: array} of the model."""
-    kind, enc = c["kind"], inputs.get("encoder_hidden_states")
-    g = {name: (shape, prefixed) for name, shape, prefixed in global_weights(c)}
-    gw = lambda n: w(n, *g[n])  # noqa: E731
-    if head:
-        ids = inputs["input_ids"]
-        if ids.size and (ids.min() < 0 or ids.max() >= c["V"]):
-            raise reflib.RefError(f"input_ids outside [0, {c['V']})")
-        s = ids.shape[1]
-        if kind in LLAMA_FAMILY:
-            x = gw("embed_tokens.weight")[ids]
-        elif kind == "gpt2":
-            x = gw("wte.weight")[ids] + gw("wpe.weight")[:s]
-        elif kind == "bert":
-            x = (gw("embeddings.word_embeddings.weight")[ids] +
-                 gw("embeddings.token_type_embeddings.weight")[0] +
-                 gw("embeddings.position_embeddings.weight")[:s])
-            x = layer_norm(x, gw("embeddings.LayerNorm.weight"),
-                           gw("embeddings.LayerNorm.bias"), c["eps"])
-        else:
-            x = gw("embed_tokens.weight")[ids] + gw("embed_positions.weight")[:s]
-    else:
-        x = inputs["hidden_states"]
+    shapes = {name: (shape, prefixed)
+              for name, shape, prefixed in global_weights(c)}
+
+    def gw(name):
+        return w(name, *shapes[name])
+
+    x = embed(c, inputs["input_ids"], gw) if head else inputs["hidden_states"]
     for i in range(c["L"]):
-        x = layer_forward(c, i, x, w, enc)
-    if not head or kind == "bert":
+        x = layer_forward(c, i, x, w, inputs.get("encoder_hidden_states"))
+    if not head or c["kind"] == "bert":
         return {"last_hidden_state": x}
-    if kind in LLAMA_FAMILY:
-        x = rms_norm(x, gw("norm.weight"), c["eps"])
-        table = "embed_tokens.weight" if c["tied"] else "lm_head.weight"
-    elif kind == "gpt2":
-        x = layer_norm(x, gw("ln_f.weight"), gw("ln_f.bias"), c["eps"])
-        table = "wte.weight" if c["tied"] else "lm_head.weight"
-    else:
-        x = layer_norm(x, gw("layer_norm.weight"), gw("layer_norm.bias"),
-                       c["eps"])
-        table = "embed_tokens.weight" if c["tied"] else "proj_out.weight"
-    return {"logits": x @ gw(table).T}
+    return {"logits": lm_head(c, x, gw)}
 
 
 def input_specs(c, head, batch, seq, memory):
@@ -525,11 +579,11 @@ def load_inputs(c, head, directory):
     inputs = {}
     for name, shape, integer in input_specs(c, head, 0, 0, 0):
         value = reflib.load_npy(directory, name, integer=integer)
-        if value.ndim != len(shape) or (not integer and
-                                        value.shape[-1] != c["E"]):
+        if value.ndim != len(shape) or \
+                (not integer and value.shape[-1] != c["E"]):
+            want = "[B, S]" if integer else f"[B, S, {c['E']}]"
             raise reflib.RefError(f"{name}: shape {list(value.shape)}, "
-                                  f"expected rank {len(shape)}"
-                                  + ("" if integer else f", last dim {c['E']}"))
+                                  f"expected {want}")
         inputs[name] = value
     if len({v.shape[0] for v in inputs.values()}) != 1:
         raise reflib.RefError("inputs of different batch sizes")
@@ -539,7 +593,8 @@ def load_inputs(c, head, directory):
 def random_weights(c, head, seed, prefixed):
     """Random weights of the mode (model_ref.py's distribution)."""
     rng = np.random.default_rng(seed)
-    names = [(n, s, True) for i in range(c["L"]) for n, s in layer_weights(c, i)]
+    names = [(name, shape, True) for i in range(c["L"])
+             for name, shape in layer_weights(c, i)]
     if head:
         names = global_weights(c) + names
     out = {}

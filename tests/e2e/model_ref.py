@@ -136,7 +136,8 @@ class Parser:
     def int_token(self):
         tok = self.take("number")
         if not tok[1].isdigit() or int(tok[1]) <= 0:
-            raise ModelError(tok[2], f"expected a positive integer, got {tok[1]}")
+            raise ModelError(tok[2],
+                             f"expected a positive integer, got {tok[1]}")
         return int(tok[1])
 
     def value(self):
@@ -297,7 +298,8 @@ class Args:
             return choices[0]
         value, loc = self._get(key)
         if value[0] != "name" or value[1] not in choices:
-            raise ModelError(loc, f"'{key}' must be one of {', '.join(choices)}")
+            raise ModelError(loc, f"'{key}' must be one of "
+                             f"{', '.join(choices)}")
         return value[1]
 
     def ints(self, key):
@@ -395,6 +397,14 @@ def op_rope(loc, x, args):
     half = dim // 2
     rotated = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
     return x * cos + rotated * sin
+
+
+def op_silu(loc, x, args):
+    return x * 0.5 * (1.0 + np.tanh(0.5 * x))    # x * sigmoid(x), no overflow
+
+
+def op_relu(loc, x, args):
+    return np.maximum(x, 0.0)
 
 
 def op_gelu(loc, x, args):
@@ -525,10 +535,6 @@ def _visibility(loc, args, causal, sq, skv):
     return (j < limit) & (pos_global | glob[None, :] | in_window)
 
 
-def _elementwise(fn):
-    return lambda loc, x, args: fn(x)
-
-
 # name -> (tensor operand count, keywords that name tensors, other keywords,
 #          function(loc, *tensors, args, **tensor keywords))
 OPS = {
@@ -537,8 +543,8 @@ OPS = {
     "layer_norm": (3, [], ["eps"], op_layer_norm),
     "rope": (1, [], ["theta", "offset", "scaling", "factor", "low_freq_factor",
                      "high_freq_factor", "original_max_positions"], op_rope),
-    "silu": (1, [], [], _elementwise(lambda x: x * 0.5 * (1 + np.tanh(x / 2)))),
-    "relu": (1, [], [], _elementwise(lambda x: np.maximum(x, 0.0))),
+    "silu": (1, [], [], op_silu),
+    "relu": (1, [], [], op_relu),
     "gelu": (1, [], ["approximate"], op_gelu),
     "add": (2, [], [], op_add),
     "mul": (2, [], [], op_mul),
@@ -630,8 +636,8 @@ class Model:
         env, counters = {}, {}
         for st in self.inputs:
             _check(st["name"] not in env, st["loc"], "name defined twice")
-            env[st["name"]] = reflib.load_npy(inputs_dir, st["name"],
-                                              st["shape"], st["dtype"] == "i32")
+            env[st["name"]] = reflib.load_npy(
+                inputs_dir, st["name"], st["shape"], st["dtype"] == "i32")
         for st in self.statements:
             if st["kind"] == "weight":
                 self._define(env, st["name"], st["loc"],

@@ -57,11 +57,13 @@ def read_safetensors(path):
     tensors, expected_begin = {}, 0
     for name, info in entries:
         if info["dtype"] not in _DTYPES:
-            raise RefError(f"{path}: {name}: unsupported dtype {info['dtype']}")
+            raise RefError(f"{path}: {name}: unsupported dtype "
+                           f"{info['dtype']}")
         stored, size = _DTYPES[info["dtype"]]
         shape = [int(d) for d in info["shape"]]
         begin, end = info["data_offsets"]
-        if begin != expected_begin or end - begin != size * int(np.prod(shape)):
+        if begin != expected_begin or \
+                end - begin != size * int(np.prod(shape)):
             raise RefError(f"{path}: {name}: bad data_offsets {begin, end}")
         expected_begin = end
         words = np.frombuffer(data, dtype=stored, count=(end - begin) // size,
@@ -89,20 +91,6 @@ def write_safetensors(path, tensors):
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
-
-
-def find_weight(tensors, name, prefixes=()):
-    """tensors[name], also accepting the name with one of `prefixes` added
-    or removed (HF checkpoints with or without `model.` etc.)."""
-    candidates = [name]
-    for prefix in prefixes:
-        candidates.append(prefix + name)
-        if name.startswith(prefix):
-            candidates.append(name[len(prefix):])
-    for candidate in candidates:
-        if candidate in tensors:
-            return tensors[candidate]
-    raise RefError(f"weight {name!r} is not in the weights file")
 
 
 def load_npy(directory, name, shape=None, integer=False):
