@@ -303,7 +303,8 @@ class Args:
         return value[1]
 
     def ints(self, key):
-        """An integer or a list of integers, as a list (None if absent)."""
+        """(values, given as a list?, loc) of an integer or a list of
+        integers; None if absent."""
         if key not in self.kwargs:
             return None
         value, loc = self._get(key)
@@ -591,7 +592,10 @@ class Model:
                 self.layers[st["name"]] = st
             elif st["kind"] == "output":
                 self.outputs += [tok[1] for tok in st["names"]]
-            elif st["kind"] == "call" and st["op"][1] in self.layers:
+            elif st["kind"] == "call" and st["op"][1] not in OPS:
+                _check(st["op"][1] in self.layers, st["op"][2],
+                       f"unknown op '{st['op'][1]}' (a layer must be "
+                       "defined before its calls)")
                 layer = self.layers[st["op"][1]]
                 for index in self.instances(st, instances):
                     prefix = self.prefix(st, layer).replace("{i}", str(index))
@@ -771,8 +775,11 @@ def main(argv):
             parser.error("need --inputs, --weights and --outputs or "
                          "--write-ref (or --write-weights)")
         refs = model.run(opts.inputs, reflib.read_safetensors(opts.weights))
-    except (ModelError, reflib.RefError) as e:
+    except ModelError as e:
         print(f"model_ref.py: {e}", file=sys.stderr)
+        return 2
+    except reflib.RefError as e:
+        print(f"model_ref.py: error: {e}", file=sys.stderr)
         return 2
     if opts.write_ref:
         reflib.save_npy_dir(opts.write_ref, refs, np.float64)
