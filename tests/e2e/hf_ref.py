@@ -172,6 +172,12 @@ def _rope_parameters(cfg):
         raise reflib.RefError(f"unsupported rope_type {kind!r}")
     if params.get("partial_rotary_factor", 1.0) != 1.0:
         raise reflib.RefError("partial_rotary_factor is not supported")
+    needed = {"default": [], "linear": ["factor"],
+              "llama3": ["factor", "low_freq_factor", "high_freq_factor",
+                         "original_max_position_embeddings"]}[kind]
+    missing = [key for key in needed if params.get(key) is None]
+    if missing:
+        raise reflib.RefError(f"rope_type {kind} needs {', '.join(missing)}")
     params["type"] = kind
     params["theta"] = _get(params, "rope_theta", 10000.0)
     return params
@@ -629,7 +635,11 @@ def main(argv):
     parser.add_argument("--memory", type=int, default=6)
     opts = parser.parse_args(argv)
     try:
-        c = parse_config(json.load(open(opts.config)), opts.layers)
+        try:
+            cfg = json.load(open(opts.config))
+        except (OSError, ValueError) as e:
+            raise reflib.RefError(f"{opts.config}: {e}") from None
+        c = parse_config(cfg, opts.layers)
         if opts.write_weights:
             reflib.write_safetensors(opts.write_weights, random_weights(
                 c, opts.head, opts.seed, not opts.no_prefix))
@@ -649,7 +659,7 @@ def main(argv):
         weights = Weights(reflib.read_safetensors(opts.weights), c)
         refs = forward(c, opts.head, load_inputs(c, opts.head, opts.inputs),
                        weights)
-    except (reflib.RefError, KeyError, ValueError) as e:
+    except reflib.RefError as e:
         print(f"hf_ref.py: error: {e}", file=sys.stderr)
         return 2
     if opts.write_ref:

@@ -51,16 +51,27 @@ def read_safetensors(path):
                             object_pairs_hook=_unique_object)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise RefError(f"{path}: header is not valid JSON: {e}") from None
+    except RefError as e:
+        raise RefError(f"{path}: {e}") from None
+    if not isinstance(header, dict):
+        raise RefError(f"{path}: the header is not a JSON object")
     header.pop("__metadata__", None)
     base = 8 + header_len
-    entries = sorted(header.items(), key=lambda kv: kv[1]["data_offsets"])
+    try:
+        entries = sorted(header.items(),
+                         key=lambda kv: list(kv[1]["data_offsets"]))
+    except (KeyError, TypeError):
+        raise RefError(f"{path}: a tensor without data_offsets") from None
     tensors, expected_begin = {}, 0
     for name, info in entries:
-        if info["dtype"] not in _DTYPES:
+        if info.get("dtype") not in _DTYPES:
             raise RefError(f"{path}: {name}: unsupported dtype "
-                           f"{info['dtype']}")
+                           f"{info.get('dtype')}")
         stored, size = _DTYPES[info["dtype"]]
-        shape = [int(d) for d in info["shape"]]
+        shape = info.get("shape")
+        if not isinstance(shape, list) or \
+                any(not isinstance(d, int) or d < 0 for d in shape):
+            raise RefError(f"{path}: {name}: bad shape {shape}")
         begin, end = info["data_offsets"]
         if begin != expected_begin or \
                 end - begin != size * int(np.prod(shape)):
