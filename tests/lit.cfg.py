@@ -1,5 +1,7 @@
 # -*- Python -*-
 import os
+import shutil
+import subprocess
 import sys
 
 import lit.formats
@@ -32,3 +34,34 @@ config.environment["OMP_NUM_THREADS"] = "1"
 # Linking compiled objects by hand: the C++ compiler and the runtime archives.
 config.substitutions.append(("%cxx", config.attn_cxx))
 config.substitutions.append(("%attn_lib", config.attn_lib_dir))
+
+# The whole-model references (tests/e2e/model_ref.py, hf_ref.py) need numpy,
+# which only Debian's python3 has: %pyref, feature `numpy`. The check against
+# Hugging Face (hf_transformers_check.py) needs torch, transformers and
+# safetensors, pip-installed into the python3 on PATH: %pyhf (its real
+# executable, not a pyenv shim), feature `transformers`.
+
+
+def python_executable(python, modules):
+    """The interpreter's sys.executable if it imports `modules`, else None."""
+    try:
+        result = subprocess.run(
+            [python, "-c", f"import sys, {modules}; print(sys.executable)"],
+            capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+pyref = "/usr/bin/python3"
+if python_executable(pyref, "numpy"):
+    config.available_features.add("numpy")
+config.substitutions.append(("%pyref", pyref))
+pyhf = None
+for candidate in (shutil.which("python3"), sys.executable, pyref):
+    pyhf = candidate and python_executable(
+        candidate, "numpy, safetensors, torch, transformers")
+    if pyhf:
+        config.available_features.add("transformers")
+        break
+config.substitutions.append(("%pyhf", pyhf or "python3"))

@@ -40,7 +40,7 @@ import random
 import struct
 import sys
 
-FORMATS = {"f4": "f", "i4": "i"}
+FORMATS = {"f4": "f", "i4": "i", "f8": "d"}  # f8: read only (references)
 
 
 def prod(shape):
