@@ -1,0 +1,556 @@
+//===- HFRead.cpp - check a Hugging Face config into a Resolved record ----===//
+//
+// One reader for every model type, with a part per family. Every field that
+// changes the computation is read, checked and logged; a value attnc does
+// not implement is an error naming the field, never ignored. Defaults and
+// semantics follow shared/MODELS.md (the transformers model code).
+//
+//===----------------------------------------------------------------------===//
+#include "tools/attnc/HFConfig.h"
+#include "tools/attnc/HFModel.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace mlir::attn::hf {
+namespace {
+
+using llvm::failed;
+using llvm::failure;
+using llvm::FailureOr;
+using llvm::LogicalResult;
+using llvm::StringRef;
+using llvm::success;
+using llvm::Twine;
+
+constexpr Activation kActivations[] = {
+    {"silu", "silu", ""},
+    {"swish", "silu", ""},
+    {"gelu", "gelu", ""},
+    {"gelu_new", "gelu", ", approximate = tanh"},
+    {"gelu_pytorch_tanh", "gelu", ", approximate = tanh"},
+    {"relu", "relu", ""},
+};
+
+class Reader {
+public:
+  Reader(HFConfig &config, const ModelType &type, Resolved &r)
+      : c(config), t(type), r(r) {}
+  LogicalResult read(const HFImportOptions &options);
+
+private:
+  FailureOr<int64_t> size(const SizeField &field, int64_t fallback);
+  LogicalResult readHeadDim();
+  LogicalResult readActivationAndNorm();
+  LogicalResult readLlamaFamily();
+  LogicalResult readRope();
+  LogicalResult readQwen2Window();
+  LogicalResult readFlags(const HFImportOptions &options);
+  /// Errors unless the boolean `key` is `fine` (its default).
+  LogicalResult reject(StringRef key, bool fine, StringRef why);
+
+  HFConfig &c;
+  const ModelType &t;
+  Resolved &r;
+};
+
+FailureOr<int64_t> Reader::size(const SizeField &field, int64_t fallback) {
+  StringRef key = field.key;
+  if (field.alias && c.has(field.alias)) {
+    if (c.has(key) && c.spelling(key) != c.spelling(field.alias))
+      return c.error(field.alias, "'" + StringRef(field.alias) + "' (" +
+                                      c.spelling(field.alias) +
+                                      ") contradicts '" + key + "' (" +
+                                      c.spelling(key) + ")");
+    key = field.alias;
+  }
+  return c.integer(key, fallback);
+}
+
+/// D from `head_dim` (llama family; null or absent: E / H), else E / H.
+LogicalResult Reader::readHeadDim() {
+  StringRef headDimKey = t.family == Family::Llama ? "head_dim" : "";
+  if (!headDimKey.empty()) {
+    auto headDim = c.optInteger(headDimKey, 1, /*nullIsAbsent=*/true);
+    if (failed(headDim))
+      return failure();
+    if (*headDim) {
+      r.headDim = **headDim;
+      c.log(headDimKey, Twine(r.headDim));
+    }
+  }
+  StringRef hidden = c.has(t.hidden.key) || !t.hidden.alias ||
+                             !c.has(t.hidden.alias)
+                         ? t.hidden.key
+                         : t.hidden.alias;
+  if (!r.headDim) {
+    if (r.hidden % r.heads != 0)
+      return c.error(hidden, "expected " + hidden + " (" + Twine(r.hidden) +
+                                 ") to be divisible by " + t.heads.key + " (" +
+                                 Twine(r.heads) + ")" +
+                                 (headDimKey.empty()
+                                      ? ""
+                                      : " when 'head_dim' is not given"));
+    r.headDim = r.hidden / r.heads;
+    if (!headDimKey.empty())
+      c.log(headDimKey, Twine(r.headDim),
+            (hidden + " / " + t.heads.key).str());
+  }
+  if (r.heads * r.headDim > kMaxConfigSize)
+    return c.error(headDimKey.empty() ? t.heads.key : headDimKey,
+                   "expected " + Twine(t.heads.key) + " x head_dim (" +
+                       Twine(r.heads * r.headDim) + ") to be at most " +
+                       Twine(kMaxConfigSize));
+  return success();
+}
+
+LogicalResult Reader::readActivationAndNorm() {
+  auto act = c.string(t.actKey, t.actDefault);
+  if (failed(act))
+    return failure();
+  for (const Activation &a : kActivations)
+    if (*act == a.hfName)
+      r.activation = &a;
+  if (!r.activation) {
+    std::string supported;
+    for (const Activation &a : kActivations)
+      supported += (supported.empty() ? "" : ", ") + std::string(a.hfName);
+    return c.error(t.actKey, "unsupported " + Twine(t.actKey) + " '" + *act +
+                                 "'; supported: " + supported);
+  }
+  if (!t.epsKey) {
+    c.log("LayerNorm eps", formatNumber(r.eps) + " (fixed by the model code)");
+    return success();
+  }
+  auto eps = c.number(t.epsKey, t.epsDefault);
+  if (failed(eps))
+    return failure();
+  r.eps = *eps;
+  return success();
+}
+
+LogicalResult Reader::reject(StringRef key, bool fine, StringRef why) {
+  auto value = c.optBool(key);
+  if (failed(value))
+    return failure();
+  if (value->value_or(fine) != fine)
+    return c.error(key, "unsupported " + key + " " + c.spelling(key) + ": " +
+                            why);
+  return success();
+}
+
+LogicalResult Reader::read(const HFImportOptions &options) {
+  auto hidden = size(t.hidden, t.hidden.fallback);
+  if (failed(hidden))
+    return failure();
+  r.hidden = *hidden;
+  auto layers = size(t.layers, t.layers.fallback);
+  auto heads = succeeded(layers) ? size(t.heads, t.heads.fallback)
+                                 : FailureOr<int64_t>(failure());
+  if (failed(heads))
+    return failure();
+  r.layers = *layers;
+  r.heads = r.kvHeads = *heads;
+  if (failed(readFlags(options)))
+    return failure();
+
+  // The MLP width (GPT-2: n_inner, null or absent meaning 4 * n_embd).
+  if (t.family == Family::GPT2) {
+    auto inner = c.optInteger(t.intermediate.key, 1, /*nullIsAbsent=*/true);
+    if (failed(inner))
+      return failure();
+    r.intermediate = inner->value_or(4 * r.hidden);
+    if (r.intermediate > kMaxConfigSize)
+      return c.error(t.hidden.key, "expected 4 x n_embd (" +
+                                       Twine(r.intermediate) +
+                                       ") to be at most " +
+                                       Twine(kMaxConfigSize));
+    c.log(t.intermediate.key, Twine(r.intermediate),
+          *inner ? "" : "4 * n_embd");
+  } else {
+    auto inter = size(t.intermediate, t.intermediate.fallback);
+    if (failed(inter))
+      return failure();
+    r.intermediate = *inter;
+  }
+  if (failed(t.family == Family::Llama ? readLlamaFamily() : readHeadDim()) ||
+      failed(readActivationAndNorm()))
+    return failure();
+  auto vocab = size(t.vocab, t.vocab.fallback);
+  if (failed(vocab))
+    return failure();
+  r.vocab = *vocab;
+  if (t.lmHead) {
+    auto tie = c.boolean("tie_word_embeddings", t.tieDefault);
+    if (failed(tie))
+      return failure();
+    r.tie = *tie;
+  }
+
+  // The position table and what else each family needs.
+  switch (t.family) {
+  case Family::Llama:
+    return success();
+  case Family::GPT2:
+    r.qBias = r.kBias = r.vBias = r.oBias = r.mlpBias = true;
+    if (failed(reject("scale_attn_by_inverse_layer_idx", false,
+                      "scores divided by the layer index + 1 differ per "
+                      "layer, but one layer function is compiled")) ||
+        failed(reject("add_cross_attention", false,
+                      "GPT-2 cross-attention layers are not implemented")))
+      return failure();
+    if (auto scaled = c.boolean("scale_attn_weights", true); failed(scaled))
+      return failure();
+    else if (!*scaled)
+      r.scale = 1.0;
+    break;
+  case Family::Bert: {
+    r.qBias = r.kBias = r.vBias = r.oBias = r.mlpBias = true;
+    auto types = c.integer("type_vocab_size", 2);
+    auto kind = succeeded(types)
+                    ? c.string("position_embedding_type", "absolute")
+                    : FailureOr<std::string>(failure());
+    if (failed(kind))
+      return failure();
+    r.tokenTypes = *types;
+    if (*kind != "absolute")
+      return c.error("position_embedding_type",
+                     "unsupported position_embedding_type '" + *kind +
+                         "': only 'absolute' is implemented (relative "
+                         "distance embeddings are not)");
+    if (failed(reject("is_decoder", false,
+                      "BERT as a decoder (causal, cross-attention) is not "
+                      "implemented")))
+      return failure();
+    break;
+  }
+  case Family::Whisper: {
+    r.qBias = r.vBias = r.oBias = r.mlpBias = true; // k_proj has no bias
+    if (failed(reject("scale_embedding", false,
+                      "the decoder's token embeddings are imported "
+                      "unscaled")))
+      return failure();
+    auto frames = c.integer("max_source_positions", kDefaultMemorySeq);
+    if (failed(frames))
+      return failure();
+    r.memorySeq = options.memorySeq.value_or(*frames);
+    break;
+  }
+  }
+  const SizeField &positions = t.positions;
+  auto rows = size(positions, positions.fallback);
+  if (failed(rows))
+    return failure();
+  r.positions = *rows;
+  if (r.head && r.seq > r.positions)
+    return c.error(c.has(positions.key) || !positions.alias
+                       ? positions.key
+                       : positions.alias,
+                   "--seq " + Twine(r.seq) + " exceeds " + positions.key +
+                       " (" + Twine(r.positions) +
+                       "), the rows of the position embedding table");
+  return success();
+}
+
+LogicalResult Reader::readFlags(const HFImportOptions &options) {
+  r.batch = options.batch.value_or(kDefaultBatch);
+  r.seq = options.seq.value_or(kDefaultSeq);
+  r.head = options.head;
+  auto flagError = [&](const Twine &message) {
+    llvm::errs() << "attnc: error: " << message << "\n";
+    return failure();
+  };
+  for (auto [flag, value] :
+       {std::pair<const char *, std::optional<int64_t>>{"--batch",
+                                                        options.batch},
+        {"--seq", options.seq},
+        {"--memory-seq", options.memorySeq},
+        {"--layers", options.layers}})
+    if (value && (*value < 1 || *value > kMaxConfigSize))
+      return flagError(Twine(flag) + " must be between 1 and " +
+                       Twine(kMaxConfigSize) + ", got " + Twine(*value));
+  if (r.batch * r.seq > kMaxConfigSize ||
+      r.batch * options.memorySeq.value_or(1) > kMaxConfigSize)
+    return flagError("--batch x --seq (and --batch x --memory-seq) must be "
+                     "at most " +
+                     Twine(kMaxConfigSize));
+  if (options.memorySeq && t.family != Family::Whisper)
+    return c.error("model_type", "--memory-seq applies only to whisper (the "
+                                 "encoder output length); model_type '" +
+                                     Twine(t.type) +
+                                     "' has no cross-attention");
+  r.compiledLayers = options.layers.value_or(r.layers);
+  if (r.compiledLayers > r.layers) {
+    StringRef key = c.has(t.layers.key) || !t.layers.alias ||
+                            !c.has(t.layers.alias)
+                        ? t.layers.key
+                        : t.layers.alias;
+    return c.error(key, "--layers " + Twine(r.compiledLayers) + " exceeds " +
+                            key + " (" + Twine(r.layers) + ")");
+  }
+  return success();
+}
+
+LogicalResult Reader::readLlamaFamily() {
+  // num_key_value_heads: null means H; absent means H, but 8 for mistral.
+  int64_t kvFallback = StringRef(t.type) == "mistral" ? 8
+                       : StringRef(t.type) == "qwen2" ? 32
+                                                      : r.heads;
+  auto kv = c.optInteger("num_key_value_heads", 1, /*nullIsAbsent=*/true);
+  if (failed(kv))
+    return failure();
+  r.kvHeads = kv->value_or(c.isNull("num_key_value_heads") ? r.heads
+                                                           : kvFallback);
+  c.log("num_key_value_heads", Twine(r.kvHeads),
+        *kv ? ""
+        : c.isNull("num_key_value_heads") || kvFallback == r.heads
+            ? "num_attention_heads"
+            : "default");
+  if (r.heads % r.kvHeads != 0)
+    return c.error("num_key_value_heads",
+                   "expected num_attention_heads (" + Twine(r.heads) +
+                       ") to be a multiple of num_key_value_heads (" +
+                       Twine(r.kvHeads) + ")");
+  if (failed(readHeadDim()) || failed(readRope()))
+    return failure();
+  if (r.headDim % 2 != 0)
+    return c.error(c.has("head_dim") ? "head_dim" : "hidden_size",
+                   "expected the head dim (" + Twine(r.headDim) +
+                       ") to be even for rotary embeddings");
+
+  StringRef type = t.type;
+  if (type == "llama") {
+    auto attnBias = c.boolean("attention_bias", false);
+    auto mlpBias = succeeded(attnBias) ? c.boolean("mlp_bias", false)
+                                       : FailureOr<bool>(failure());
+    if (failed(mlpBias))
+      return failure();
+    r.qBias = r.kBias = r.vBias = r.oBias = *attnBias;
+    r.mlpBias = *mlpBias;
+  } else if (type == "mistral") {
+    if (c.isNull("sliding_window")) {
+      c.log("sliding_window", "none", "no window");
+    } else {
+      auto window = c.integer("sliding_window", 4096);
+      if (failed(window))
+        return failure();
+      r.window = *window;
+    }
+  } else if (type == "qwen2") {
+    r.qBias = r.kBias = r.vBias = true;
+    if (failed(readQwen2Window()))
+      return failure();
+  }
+  return success();
+}
+
+
+/// rope_theta and rope_scaling (the legacy keys) or rope_parameters
+/// (transformers v5, holding rope_theta too); the scaling type is
+/// `rope_type` or the legacy `type`: default, linear or llama3.
+LogicalResult Reader::readRope() {
+  r.rope = Rope();
+  Rope &rope = *r.rope;
+  bool v5 = c.has("rope_parameters") && !c.isNull("rope_parameters");
+  std::string base = v5 ? "rope_parameters" : "rope_scaling";
+  for (std::string key : {std::string("partial_rotary_factor"),
+                          base + ".partial_rotary_factor"}) {
+    auto partial = c.optNumber(key);
+    if (failed(partial))
+      return failure();
+    if (*partial && **partial != 1.0)
+      return c.error(key, "unsupported " + key + " " + c.spelling(key) +
+                              ": rotary embedding on a part of each head is "
+                              "not implemented (only 1)");
+  }
+  auto theta = c.optNumber("rope_theta");
+  if (failed(theta))
+    return failure();
+  rope.theta = theta->value_or(10000);
+  if (!c.has(base) || c.isNull(base)) {
+    c.log("rope_theta", formatNumber(rope.theta), *theta ? "" : "default");
+    c.log(base, "none", "no scaling");
+    return success();
+  }
+  if (!c.get(base)->getAsObject())
+    return c.error(base, "expected an object or null for '" + base +
+                             "', got " + c.spelling(base));
+  if (v5) {
+    if (c.has("rope_scaling") && !c.isNull("rope_scaling"))
+      return c.error("rope_scaling", "both 'rope_scaling' and "
+                                     "'rope_parameters' are given; keep one");
+    std::string key = base + ".rope_theta";
+    auto inner = c.optNumber(key);
+    if (failed(inner))
+      return failure();
+    if (*inner && *theta && **inner != **theta)
+      return c.error(key, key + " (" + c.spelling(key) +
+                              ") contradicts rope_theta (" +
+                              c.spelling("rope_theta") + ")");
+    rope.theta = inner->value_or(rope.theta);
+    c.log(*inner ? key : "rope_theta", formatNumber(rope.theta),
+          *inner || *theta ? "" : "default");
+  } else {
+    c.log("rope_theta", formatNumber(rope.theta), *theta ? "" : "default");
+  }
+
+  auto ropeType = c.optString(base + ".rope_type");
+  auto legacyType = succeeded(ropeType) ? c.optString(base + ".type")
+                                        : FailureOr<std::optional<std::string>>(
+                                              failure());
+  if (failed(legacyType))
+    return failure();
+  if (*ropeType && *legacyType && **ropeType != **legacyType)
+    return c.error(base + ".type", "'type' (\"" + **legacyType +
+                                       "\") contradicts 'rope_type' (\"" +
+                                       **ropeType + "\") in '" + base + "'");
+  std::string typeKey = base + (*ropeType ? ".rope_type" : ".type");
+  if (!*ropeType && !*legacyType)
+    return c.error(base, "missing 'rope_type' in '" + base + "'");
+  std::string type = ropeType->value_or(legacyType->value_or(""));
+  c.log(typeKey, type);
+
+  std::vector<StringRef> params;
+  if (type == "linear")
+    params = {"factor"};
+  else if (type == "llama3")
+    params = {"factor", "low_freq_factor", "high_freq_factor",
+              "original_max_position_embeddings"};
+  else if (type != "default")
+    return c.error(typeKey, "unsupported rope scaling '" + type + "' (" +
+                                typeKey + "); supported: default, linear, "
+                                          "llama3");
+  std::string expected = llvm::join(params, ", ");
+  for (const std::string &key : c.keys(base)) {
+    bool known = llvm::is_contained(params, key) || key == "rope_type" ||
+                 key == "type" ||
+                 (v5 && (key == "rope_theta" || key == "partial_rotary_factor"));
+    if (!known)
+      return c.error(base + "." + key,
+                     "unexpected key '" + key + "' in '" + base +
+                         "' for rope_type '" + type + "' (expected: " +
+                         (expected.empty() ? "none" : expected) + ")");
+  }
+  for (StringRef param : params)
+    if (!c.has(base + "." + param.str()))
+      return c.error(base, "missing '" + param + "' in '" + base +
+                               "' (rope_type '" + type + "' needs " +
+                               expected + ")");
+  if (params.empty())
+    return success();
+  rope.scaling = type;
+  auto factor = c.number(base + ".factor", 1);
+  if (failed(factor))
+    return failure();
+  rope.factor = *factor;
+  if (type == "linear")
+    return success();
+  auto low = c.number(base + ".low_freq_factor", 1);
+  auto high = succeeded(low) ? c.number(base + ".high_freq_factor", 4)
+                             : FailureOr<double>(failure());
+  auto original =
+      succeeded(high)
+          ? c.integer(base + ".original_max_position_embeddings", 8192)
+          : FailureOr<int64_t>(failure());
+  if (failed(original))
+    return failure();
+  if (!(*high > *low))
+    return c.error(base + ".high_freq_factor",
+                   "expected high_freq_factor (" + formatNumber(*high) +
+                       ") to be greater than low_freq_factor (" +
+                       formatNumber(*low) + ")");
+  rope.lowFreqFactor = *low;
+  rope.highFreqFactor = *high;
+  rope.originalMaxPositions = *original;
+  return success();
+}
+
+/// Qwen2's window: none unless use_sliding_window; then layer i slides iff
+/// i >= max_window_layers, or as an explicit layer_types list says. One
+/// layer function is compiled, so the compiled layers must agree.
+LogicalResult Reader::readQwen2Window() {
+  auto use = c.boolean("use_sliding_window", false);
+  if (failed(use))
+    return failure();
+  if (!*use) { // HF then sets sliding_window = None
+    c.log("sliding_window", "none", "use_sliding_window is false");
+    return success();
+  }
+  if (c.isNull("sliding_window")) {
+    c.log("sliding_window", "none", "no window");
+    return success();
+  }
+  auto window = c.integer("sliding_window", 4096);
+  if (failed(window))
+    return failure();
+  std::vector<bool> sliding;
+  bool listed = c.has("layer_types") && !c.isNull("layer_types");
+  std::string source;
+  if (listed) {
+    const llvm::json::Array *list = c.get("layer_types")->getAsArray();
+    if (!list)
+      return c.error("layer_types", "expected a list for 'layer_types', got " +
+                                        c.spelling("layer_types"));
+    if (int64_t(list->size()) != r.layers)
+      return c.error("layer_types",
+                     "expected 'layer_types' to have num_hidden_layers (" +
+                         Twine(r.layers) + ") entries, got " +
+                         Twine(list->size()));
+    for (int64_t i = 0; i < r.compiledLayers; ++i) {
+      std::string key = "layer_types[" + std::to_string(i) + "]";
+      auto kind = c.optString(key);
+      if (failed(kind))
+        return failure();
+      if (**kind != "full_attention" && **kind != "sliding_attention")
+        return c.error(key, "expected \"full_attention\" or "
+                            "\"sliding_attention\" in 'layer_types', got " +
+                                c.spelling(key));
+      sliding.push_back(**kind == "sliding_attention");
+    }
+    source = "layer_types";
+  } else {
+    auto first = c.integer("max_window_layers", 28, /*minimum=*/0);
+    if (failed(first))
+      return failure();
+    for (int64_t i = 0; i < r.compiledLayers; ++i)
+      sliding.push_back(i >= *first);
+    source = "max_window_layers " + std::to_string(*first);
+  }
+  auto kind = [](bool slides) {
+    return slides ? "sliding-window attention" : "full attention";
+  };
+  for (size_t k = 1; k < sliding.size(); ++k) {
+    if (sliding[k] == sliding[0])
+      continue;
+    std::string before = k == 1 ? "layer 0 uses "
+                                : "layers 0 to " + std::to_string(k - 1) +
+                                      " use ";
+    return c.error(listed ? "layer_types[" + std::to_string(k) + "]"
+                          : std::string("max_window_layers"),
+                   before + kind(sliding[0]) + " but layer " + Twine(k) +
+                       " uses " + kind(sliding[k]) +
+                       " (use_sliding_window true, " + source +
+                       "); one layer function is compiled for all layers, "
+                       "so they must agree: compile at most " +
+                       Twine(k) + " layers (--layers " + Twine(k) + ")");
+  }
+  c.log("compiled layers", sliding[0] ? "sliding-window attention"
+                                      : "full attention",
+        "");
+  if (sliding[0])
+    r.window = *window;
+  return success();
+}
+
+} // namespace
+
+FailureOr<Resolved> readConfig(HFConfig &config, const ModelType &type,
+                               const HFImportOptions &options) {
+  Resolved r;
+  if (failed(Reader(config, type, r).read(options)))
+    return failure();
+  return r;
+}
+
+} // namespace mlir::attn::hf
