@@ -311,7 +311,11 @@ LogicalResult Reader::readLlamaFamily() {
     return c.error("num_key_value_heads",
                    "expected num_attention_heads (" + Twine(r.heads) +
                        ") to be a multiple of num_key_value_heads (" +
-                       Twine(r.kvHeads) + ")");
+                       Twine(r.kvHeads) +
+                       (c.has("num_key_value_heads")
+                            ? ")"
+                            : ", the " + std::string(t.type) +
+                                  " default when absent)"));
   if (failed(readHeadDim()) || failed(readRope()))
     return failure();
   if (r.headDim % 2 != 0)
@@ -535,9 +539,9 @@ LogicalResult Reader::readQwen2Window() {
                        "so they must agree: compile at most " +
                        Twine(k) + " layers (--layers " + Twine(k) + ")");
   }
-  c.log("compiled layers", sliding[0] ? "sliding-window attention"
-                                      : "full attention",
-        "");
+  c.log("layer_types[0.." + std::to_string(r.compiledLayers - 1) + "]",
+        sliding[0] ? "sliding_attention" : "full_attention",
+        listed ? "" : "from max_window_layers");
   if (sliding[0])
     r.window = *window;
   return success();
