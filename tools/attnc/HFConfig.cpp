@@ -50,8 +50,12 @@ public:
   Scanner(StringRef text, llvm::StringMap<std::pair<size_t, size_t>> &spans)
       : text(text), spans(spans) {}
 
-  /// Returns the offset of a duplicate key and of its first occurrence.
-  std::optional<std::pair<size_t, size_t>> scan() {
+  /// A key given twice in one object: where, where first, and the key.
+  struct Duplicate {
+    size_t offset, first;
+    std::string key;
+  };
+  std::optional<Duplicate> scan() {
     value("");
     return duplicate;
   }
@@ -80,7 +84,7 @@ private:
         std::string key = string();
         auto [it, inserted] = seen.try_emplace(key, keyPos);
         if (!inserted && !duplicate)
-          duplicate = {keyPos, it->second};
+          duplicate = Duplicate{keyPos, it->second, key};
         skipSpace();
         ++pos; // ':'
         value(path.empty() ? key : path + "." + key);
@@ -114,7 +118,7 @@ private:
   StringRef text;
   size_t pos = 0;
   llvm::StringMap<std::pair<size_t, size_t>> &spans;
-  std::optional<std::pair<size_t, size_t>> duplicate;
+  std::optional<Duplicate> duplicate;
 };
 
 /// The parent of a path: `a.b[2]` -> `a.b` -> `a` -> ``.
@@ -142,7 +146,9 @@ std::optional<HFConfig> HFConfig::parse(llvm::SourceMgr &sourceMgr) {
     StringRef rest = message;
     if (size_t byte = rest.find("byte="); byte != StringRef::npos) {
       rest = rest.drop_front(byte + 5);
-      (void)rest.consumeInteger(10, offset);
+      // The offset is past the character that broke the syntax.
+      if (!rest.consumeInteger(10, offset) && offset > 0)
+        --offset;
     }
     if (size_t colon = message.find("]: "); colon != std::string::npos)
       message = message.substr(colon + 3);
@@ -154,9 +160,10 @@ std::optional<HFConfig> HFConfig::parse(llvm::SourceMgr &sourceMgr) {
   }
   llvm::StringMap<std::pair<size_t, size_t>> raw;
   if (auto duplicate = Scanner(text, raw).scan()) {
-    sourceMgr.PrintMessage(at(duplicate->first), llvm::SourceMgr::DK_Error,
-                           "duplicate key in a JSON object");
-    sourceMgr.PrintMessage(at(duplicate->second), llvm::SourceMgr::DK_Note,
+    sourceMgr.PrintMessage(at(duplicate->offset), llvm::SourceMgr::DK_Error,
+                           "duplicate key '" + duplicate->key +
+                               "' in a JSON object");
+    sourceMgr.PrintMessage(at(duplicate->first), llvm::SourceMgr::DK_Note,
                            "first given here");
     return std::nullopt;
   }

@@ -235,6 +235,12 @@ LogicalResult Reader::read(const HFImportOptions &options) {
     if (failed(frames))
       return failure();
     r.memorySeq = options.memorySeq.value_or(*frames);
+    if (r.batch * r.memorySeq > kMaxConfigSize) {
+      llvm::errs() << "attnc: error: --batch x --memory-seq ("
+                   << r.batch * r.memorySeq << ") must be at most "
+                   << kMaxConfigSize << "\n";
+      return failure();
+    }
     break;
   }
   }
@@ -270,11 +276,9 @@ LogicalResult Reader::readFlags(const HFImportOptions &options) {
     if (value && (*value < 1 || *value > kMaxConfigSize))
       return flagError(Twine(flag) + " must be between 1 and " +
                        Twine(kMaxConfigSize) + ", got " + Twine(*value));
-  if (r.batch * r.seq > kMaxConfigSize ||
-      r.batch * options.memorySeq.value_or(1) > kMaxConfigSize)
-    return flagError("--batch x --seq (and --batch x --memory-seq) must be "
-                     "at most " +
-                     Twine(kMaxConfigSize));
+  if (r.batch * r.seq > kMaxConfigSize)
+    return flagError("--batch x --seq (" + Twine(r.batch * r.seq) +
+                     ") must be at most " + Twine(kMaxConfigSize));
   if (options.memorySeq && t.family != Family::Whisper)
     return c.error("model_type", "--memory-seq applies only to whisper (the "
                                  "encoder output length); model_type '" +
@@ -537,7 +541,8 @@ LogicalResult Reader::readQwen2Window() {
                        " (use_sliding_window true, " + source +
                        "); one layer function is compiled for all layers, "
                        "so they must agree: compile at most " +
-                       Twine(k) + " layers (--layers " + Twine(k) + ")");
+                       Twine(k) + (k == 1 ? " layer" : " layers") +
+                       " (--layers " + Twine(k) + ")");
   }
   c.log("layer_types[0.." + std::to_string(r.compiledLayers - 1) + "]",
         sliding[0] ? "sliding_attention" : "full_attention",

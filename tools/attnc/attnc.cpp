@@ -102,8 +102,9 @@ static cl::opt<std::string>
 
 // Hugging Face config input (examples/README.md, "Hugging Face models").
 // Unset means "not given": each is an error for any other input.
-static cl::OptionCategory hfCategory(
-    "Hugging Face config options (input: config.json or a folder holding it)");
+static cl::OptionCategory
+    hfCategory("attnc options for a Hugging Face config (input: config.json "
+               "or a folder holding it)");
 static cl::opt<int64_t>
     batch("batch", cl::desc("batch size B of the compiled model (default 1)"),
           cl::value_desc("B"), cl::cat(hfCategory));
