@@ -45,7 +45,7 @@ ModelType make(const char *type, const char *name, const char *layerName,
 
 ModelType llamaLike(const char *type, const char *summary) {
   ModelType t = make(type, type, "decoder_layer", Family::Llama, summary);
-  t.rmsNorm = t.gatedMlp = t.rope = true;
+  t.rmsNorm = t.gatedMlp = t.rope = t.biasFlags = true;
   t.hidden = {"hidden_size", nullptr, 4096};
   t.layers = {"num_hidden_layers", nullptr, 32};
   t.heads = {"num_attention_heads", nullptr, 32};
@@ -80,10 +80,17 @@ const std::vector<ModelType> &modelTypes() {
                                      "gated MLP"));
     ModelType mistral = llamaLike("mistral", "llama with a sliding window "
                                              "on every layer");
+    mistral.biasFlags = false;
+    mistral.window = WindowRule::Every;
+    mistral.kvHeadsDefault = 8;
     mistral.intermediate.fallback = 14336;
     all.push_back(mistral);
     ModelType qwen2 = llamaLike("qwen2", "llama with q/k/v biases and an "
                                          "optional sliding window");
+    qwen2.biasFlags = false;
+    qwen2.qBias = qwen2.kBias = qwen2.vBias = true;
+    qwen2.window = WindowRule::Qwen2;
+    qwen2.kvHeadsDefault = 32;
     qwen2.intermediate.fallback = 22016;
     qwen2.vocab.fallback = 151936;
     all.push_back(qwen2);
@@ -92,6 +99,13 @@ const std::vector<ModelType> &modelTypes() {
                           "pre-norm decoder: LayerNorm, fused q/k/v Conv1D, "
                           "causal attention, GELU MLP");
     gpt2.conv1d = true;
+    gpt2.qBias = gpt2.kBias = gpt2.vBias = gpt2.oBias = gpt2.mlpBias = true;
+    gpt2.mustBeFalse = {
+        {"scale_attn_by_inverse_layer_idx",
+         "scores divided by the layer index + 1 differ per layer, but one "
+         "layer function is compiled"},
+        {"add_cross_attention",
+         "GPT-2 cross-attention layers are not implemented"}};
     gpt2.hidden = {"n_embd", "hidden_size", 768};
     gpt2.layers = {"n_layer", "num_hidden_layers", 12};
     gpt2.heads = {"n_head", "num_attention_heads", 12};
@@ -120,6 +134,9 @@ const std::vector<ModelType> &modelTypes() {
                           "LayerNorm after each residual, GELU MLP");
     bert.postNorm = true;
     bert.causal = false;
+    bert.qBias = bert.kBias = bert.vBias = bert.oBias = bert.mlpBias = true;
+    bert.mustBeFalse = {{"is_decoder", "BERT as a decoder (causal, "
+                                       "cross-attention) is not implemented"}};
     bert.hidden = {"hidden_size", nullptr, 768};
     bert.layers = {"num_hidden_layers", nullptr, 12};
     bert.heads = {"num_attention_heads", nullptr, 12};
@@ -151,6 +168,10 @@ const std::vector<ModelType> &modelTypes() {
              "self-attention, cross-attention on the encoder output, GELU "
              "MLP");
     whisper.cross = true;
+    whisper.qBias = whisper.vBias = whisper.oBias = whisper.mlpBias = true;
+    whisper.mustBeFalse = {{"scale_embedding",
+                            "the decoder's token embeddings are imported "
+                            "unscaled"}};
     whisper.hidden = {"d_model", nullptr, 256};
     whisper.layers = {"decoder_layers", nullptr, 6};
     whisper.heads = {"decoder_attention_heads", nullptr, 4};

@@ -35,6 +35,20 @@ struct SizeField {
   int64_t fallback = 0;
 };
 
+/// Where a model type's sliding window comes from.
+enum class WindowRule {
+  None,  // never a window
+  Every, // `sliding_window` on every layer (absent: 4096, null: none)
+  Qwen2, // only with `use_sliding_window`, per layer (max_window_layers,
+         // layer_types); the compiled layers must agree
+};
+
+/// A boolean config field that must be false (its default): true changes
+/// the computation in a way attnc does not implement (`why`).
+struct MustBeFalse {
+  const char *key, *why;
+};
+
 /// One supported `model_type`: the layer's structure, the config keys of its
 /// sizes with their defaults, and its tensor names (written without
 /// `.weight`/`.bias`; null where the model has no such tensor).
@@ -49,7 +63,16 @@ struct ModelType {
   bool gatedMlp = false; // down(act(gate(x)) * up(x)), else down(act(up(x)))
   bool conv1d = false;   // GPT-2 Conv1D weights [in, out]: layout = in_out
   bool causal = true, rope = false, cross = false;
+  // Biases fixed by the model code; with `biasFlags`, `attention_bias`
+  // (q, k, v, o) and `mlp_bias` (llama) decide instead.
+  bool qBias = false, kBias = false, vBias = false, oBias = false,
+       mlpBias = false, biasFlags = false;
+  WindowRule window = WindowRule::None;
+  std::vector<MustBeFalse> mustBeFalse;
+  // Sizes. `intermediate.fallback` 0: 4 * hidden (GPT-2's n_inner, which may
+  // also be null); `kvHeadsDefault` 0: the query heads.
   SizeField hidden, layers, heads, intermediate, vocab, positions;
+  int64_t kvHeadsDefault = 0;
   const char *actKey = "hidden_act", *actDefault = "silu";
   const char *epsKey = nullptr; // null: eps fixed by the model code
   double epsDefault = 1e-5;

@@ -41,14 +41,19 @@ public:
 
 private:
   FailureOr<int64_t> size(const SizeField &field, int64_t fallback);
+  /// The key the config gives a size under (its alias, if only that is
+  /// given); the key itself when absent.
+  StringRef given(const SizeField &field) const {
+    return field.alias && !c.has(field.key) && c.has(field.alias)
+               ? field.alias
+               : field.key;
+  }
   LogicalResult readHeadDim();
   LogicalResult readActivationAndNorm();
   LogicalResult readLlamaFamily();
   LogicalResult readRope();
   LogicalResult readQwen2Window();
   LogicalResult readFlags(const HFImportOptions &options);
-  /// Errors unless the boolean `key` is `fine` (its default).
-  LogicalResult reject(StringRef key, bool fine, StringRef why);
 
   HFConfig &c;
   const ModelType &t;
@@ -56,16 +61,13 @@ private:
 };
 
 FailureOr<int64_t> Reader::size(const SizeField &field, int64_t fallback) {
-  StringRef key = field.key;
-  if (field.alias && c.has(field.alias)) {
-    if (c.has(key) && c.spelling(key) != c.spelling(field.alias))
-      return c.error(field.alias, "'" + StringRef(field.alias) + "' (" +
-                                      c.spelling(field.alias) +
-                                      ") contradicts '" + key + "' (" +
-                                      c.spelling(key) + ")");
-    key = field.alias;
-  }
-  return c.integer(key, fallback);
+  if (field.alias && c.has(field.alias) && c.has(field.key) &&
+      c.spelling(field.key) != c.spelling(field.alias))
+    return c.error(field.alias, "'" + StringRef(field.alias) + "' (" +
+                                    c.spelling(field.alias) +
+                                    ") contradicts '" + field.key + "' (" +
+                                    c.spelling(field.key) + ")");
+  return c.integer(given(field), fallback);
 }
 
 /// D from `head_dim` (llama family; null or absent: E / H), else E / H.
@@ -80,26 +82,22 @@ LogicalResult Reader::readHeadDim() {
       c.log(headDimKey, Twine(r.headDim));
     }
   }
-  StringRef hidden = c.has(t.hidden.key) || !t.hidden.alias ||
-                             !c.has(t.hidden.alias)
-                         ? t.hidden.key
-                         : t.hidden.alias;
+  StringRef hidden = given(t.hidden), heads = given(t.heads);
   if (!r.headDim) {
     if (r.hidden % r.heads != 0)
       return c.error(hidden, "expected " + hidden + " (" + Twine(r.hidden) +
-                                 ") to be divisible by " + t.heads.key + " (" +
+                                 ") to be divisible by " + heads + " (" +
                                  Twine(r.heads) + ")" +
                                  (headDimKey.empty()
                                       ? ""
                                       : " when 'head_dim' is not given"));
     r.headDim = r.hidden / r.heads;
     if (!headDimKey.empty())
-      c.log(headDimKey, Twine(r.headDim),
-            (hidden + " / " + t.heads.key).str());
+      c.log(headDimKey, Twine(r.headDim), (hidden + " / " + heads).str());
   }
   if (r.heads * r.headDim > kMaxConfigSize)
-    return c.error(headDimKey.empty() ? t.heads.key : headDimKey,
-                   "expected " + Twine(t.heads.key) + " x head_dim (" +
+    return c.error(headDimKey.empty() ? heads : headDimKey,
+                   "expected " + heads + " x head_dim (" +
                        Twine(r.heads * r.headDim) + ") to be at most " +
                        Twine(kMaxConfigSize));
   return success();
@@ -130,17 +128,12 @@ LogicalResult Reader::readActivationAndNorm() {
   return success();
 }
 
-LogicalResult Reader::reject(StringRef key, bool fine, StringRef why) {
-  auto value = c.optBool(key);
-  if (failed(value))
-    return failure();
-  if (value->value_or(fine) != fine)
-    return c.error(key, "unsupported " + key + " " + c.spelling(key) + ": " +
-                            why);
-  return success();
-}
-
 LogicalResult Reader::read(const HFImportOptions &options) {
+  r.qBias = t.qBias;
+  r.kBias = t.kBias;
+  r.vBias = t.vBias;
+  r.oBias = t.oBias;
+  r.mlpBias = t.mlpBias;
   auto hidden = size(t.hidden, t.hidden.fallback);
   if (failed(hidden))
     return failure();
@@ -156,13 +149,13 @@ LogicalResult Reader::read(const HFImportOptions &options) {
     return failure();
 
   // The MLP width (GPT-2: n_inner, null or absent meaning 4 * n_embd).
-  if (t.family == Family::GPT2) {
+  if (t.intermediate.fallback == 0) {
     auto inner = c.optInteger(t.intermediate.key, 1, /*nullIsAbsent=*/true);
     if (failed(inner))
       return failure();
     r.intermediate = inner->value_or(4 * r.hidden);
     if (r.intermediate > kMaxConfigSize)
-      return c.error(t.hidden.key, "expected 4 x n_embd (" +
+      return c.error(given(t.hidden), "expected 4 x n_embd (" +
                                        Twine(r.intermediate) +
                                        ") to be at most " +
                                        Twine(kMaxConfigSize));
@@ -187,26 +180,26 @@ LogicalResult Reader::read(const HFImportOptions &options) {
       return failure();
     r.tie = *tie;
   }
+  for (const MustBeFalse &rule : t.mustBeFalse) {
+    auto value = c.optBool(rule.key);
+    if (failed(value))
+      return failure();
+    if (value->value_or(false))
+      return c.error(rule.key,
+                     "unsupported " + Twine(rule.key) + " true: " + rule.why);
+  }
 
   // The position table and what else each family needs.
   switch (t.family) {
   case Family::Llama:
     return success();
   case Family::GPT2:
-    r.qBias = r.kBias = r.vBias = r.oBias = r.mlpBias = true;
-    if (failed(reject("scale_attn_by_inverse_layer_idx", false,
-                      "scores divided by the layer index + 1 differ per "
-                      "layer, but one layer function is compiled")) ||
-        failed(reject("add_cross_attention", false,
-                      "GPT-2 cross-attention layers are not implemented")))
-      return failure();
     if (auto scaled = c.boolean("scale_attn_weights", true); failed(scaled))
       return failure();
     else if (!*scaled)
       r.scale = 1.0;
     break;
   case Family::Bert: {
-    r.qBias = r.kBias = r.vBias = r.oBias = r.mlpBias = true;
     auto types = c.integer("type_vocab_size", 2);
     auto kind = succeeded(types)
                     ? c.string("position_embedding_type", "absolute")
@@ -219,18 +212,9 @@ LogicalResult Reader::read(const HFImportOptions &options) {
                      "unsupported position_embedding_type '" + *kind +
                          "': only 'absolute' is implemented (relative "
                          "distance embeddings are not)");
-    if (failed(reject("is_decoder", false,
-                      "BERT as a decoder (causal, cross-attention) is not "
-                      "implemented")))
-      return failure();
     break;
   }
   case Family::Whisper: {
-    r.qBias = r.vBias = r.oBias = r.mlpBias = true; // k_proj has no bias
-    if (failed(reject("scale_embedding", false,
-                      "the decoder's token embeddings are imported "
-                      "unscaled")))
-      return failure();
     auto frames = c.integer("max_source_positions", kDefaultMemorySeq);
     if (failed(frames))
       return failure();
@@ -250,10 +234,8 @@ LogicalResult Reader::read(const HFImportOptions &options) {
     return failure();
   r.positions = *rows;
   if (r.head && r.seq > r.positions)
-    return c.error(c.has(positions.key) || !positions.alias
-                       ? positions.key
-                       : positions.alias,
-                   "--seq " + Twine(r.seq) + " exceeds " + positions.key +
+    return c.error(given(positions),
+                   "--seq " + Twine(r.seq) + " exceeds " + given(positions) +
                        " (" + Twine(r.positions) +
                        "), the rows of the position embedding table");
   return success();
@@ -286,10 +268,7 @@ LogicalResult Reader::readFlags(const HFImportOptions &options) {
                                      "' has no cross-attention");
   r.compiledLayers = options.layers.value_or(r.layers);
   if (r.compiledLayers > r.layers) {
-    StringRef key = c.has(t.layers.key) || !t.layers.alias ||
-                            !c.has(t.layers.alias)
-                        ? t.layers.key
-                        : t.layers.alias;
+    StringRef key = given(t.layers);
     return c.error(key, "--layers " + Twine(r.compiledLayers) + " exceeds " +
                             key + " (" + Twine(r.layers) + ")");
   }
@@ -297,10 +276,8 @@ LogicalResult Reader::readFlags(const HFImportOptions &options) {
 }
 
 LogicalResult Reader::readLlamaFamily() {
-  // num_key_value_heads: null means H; absent means H, but 8 for mistral.
-  int64_t kvFallback = StringRef(t.type) == "mistral" ? 8
-                       : StringRef(t.type) == "qwen2" ? 32
-                                                      : r.heads;
+  // num_key_value_heads: null means H; absent, the type's default.
+  int64_t kvFallback = t.kvHeadsDefault ? t.kvHeadsDefault : r.heads;
   auto kv = c.optInteger("num_key_value_heads", 1, /*nullIsAbsent=*/true);
   if (failed(kv))
     return failure();
@@ -327,8 +304,7 @@ LogicalResult Reader::readLlamaFamily() {
                    "expected the head dim (" + Twine(r.headDim) +
                        ") to be even for rotary embeddings");
 
-  StringRef type = t.type;
-  if (type == "llama") {
+  if (t.biasFlags) {
     auto attnBias = c.boolean("attention_bias", false);
     auto mlpBias = succeeded(attnBias) ? c.boolean("mlp_bias", false)
                                        : FailureOr<bool>(failure());
@@ -336,7 +312,8 @@ LogicalResult Reader::readLlamaFamily() {
       return failure();
     r.qBias = r.kBias = r.vBias = r.oBias = *attnBias;
     r.mlpBias = *mlpBias;
-  } else if (type == "mistral") {
+  }
+  if (t.window == WindowRule::Every) {
     if (c.isNull("sliding_window")) {
       c.log("sliding_window", "none", "no window");
     } else {
@@ -345,11 +322,9 @@ LogicalResult Reader::readLlamaFamily() {
         return failure();
       r.window = *window;
     }
-  } else if (type == "qwen2") {
-    r.qBias = r.kBias = r.vBias = true;
-    if (failed(readQwen2Window()))
-      return failure();
   }
+  if (t.window == WindowRule::Qwen2 && failed(readQwen2Window()))
+    return failure();
   return success();
 }
 
