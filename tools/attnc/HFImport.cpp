@@ -2,7 +2,8 @@
 //
 // The table of supported model types and the entry point: parse the JSON
 // (HFConfig), find the model type, read and check the config into a
-// `Resolved` record (HFRead.cpp), write the description (HFWrite.cpp).
+// `Resolved` record (HFRead.cpp, HFRope.cpp), write the description
+// (HFWrite.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/HFImport.h"

@@ -2,8 +2,8 @@
 //
 // Shared by the pieces of the Hugging Face importer: the table of model
 // types (HFImport.cpp), the config reader that fills a `Resolved` record
-// with every check (HFRead.cpp) and the writer of the description
-// (HFWrite.cpp), which is one emitter for all types, driven by the table.
+// with every check (HFRead.cpp, RoPE in HFRope.cpp) and the writer of the
+// description (HFWrite.cpp), one emitter for all types, driven by the table.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_TOOLS_ATTNC_HFMODEL_H
@@ -129,6 +129,9 @@ struct Resolved {
 /// them. Errors are printed (located in the config) and give failure.
 llvm::FailureOr<Resolved> readConfig(HFConfig &config, const ModelType &type,
                                      const HFImportOptions &options);
+
+/// Reads the RoPE fields (HFRope.cpp) into `rope`; errors are printed.
+llvm::LogicalResult readRope(HFConfig &config, Rope &rope);
 
 /// The description's text; `header` is the comment block that opens it.
 std::string writeDescription(const ModelType &type, const Resolved &r,

@@ -268,8 +268,9 @@ std::string Writer::write(StringRef header) {
     if (t.tokenTypes) {
       std::string types = s.weight((t.tokenTypes + Twine(".weight")).str(),
                                    {r.tokenTypes, r.hidden});
-      std::string row = s.op("token_type_row",
-                             "rows(" + types + ", count = 1)  # token type 0");
+      s.comment("token type 0 for every token (no token_type_ids input)");
+      std::string row =
+          s.op("token_type_row", "rows(" + types + ", count = 1)");
       x = s.op("embeds_types", "add(" + x + ", " + row + ")");
     }
     if (t.positionTable) {
