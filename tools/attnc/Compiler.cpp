@@ -11,6 +11,7 @@
 #include "passes/Pipelines.h"
 #include "passes/ScheduleHeuristics.h"
 #include "tools/InitAttn.h"
+#include "tools/attnc/HFImport.h"
 #include "tools/attnc/IRGen.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -132,14 +133,13 @@ int emitText(const CompileOptions &options,
 }
 
 /// Loads the input as attn IR: a `.mlir` file is parsed, anything else is a
-/// model description.
+/// model description (`stem` names a model without `model NAME`).
 OwningOpRef<ModuleOp> loadInput(MLIRContext &context,
-                                llvm::SourceMgr &sourceMgr,
-                                const CompileOptions &options) {
-  if (llvm::StringRef(options.inputPath).ends_with(".mlir"))
+                                llvm::SourceMgr &sourceMgr, bool isMlir,
+                                llvm::StringRef stem) {
+  if (isMlir)
     return parseSourceFile<ModuleOp>(sourceMgr, &context);
-  std::optional<model::Model> model = model::parseModel(
-      sourceMgr, llvm::sys::path::stem(options.inputPath));
+  std::optional<model::Model> model = model::parseModel(sourceMgr, stem);
   if (!model)
     return nullptr;
   return buildModelIR(context, sourceMgr, *model);
@@ -216,15 +216,55 @@ int compile(const CompileOptions &options) {
   if (!parseScheduleOverride(options.schedule, error))
     return fail("invalid --schedule: " + error);
 
-  auto buffer = openInputFile(options.inputPath, &error);
+  // The input: a `.mlir` file, a model description, or a Hugging Face
+  // config.json (or a folder holding one), imported as a description.
+  std::string inputPath = options.inputPath;
+  bool isConfig = llvm::StringRef(inputPath).ends_with(".json");
+  if (llvm::sys::fs::is_directory(inputPath)) {
+    llvm::SmallString<256> config(inputPath);
+    llvm::sys::path::append(config, "config.json");
+    if (!llvm::sys::fs::exists(config))
+      return fail("no config.json in the folder '" + inputPath + "'");
+    inputPath = config.str().str();
+    isConfig = true;
+  }
+  bool isMlir = llvm::StringRef(inputPath).ends_with(".mlir");
+  if (const char *flag = options.hf.firstGivenFlag(); flag && !isConfig)
+    return fail(llvm::Twine(flag) +
+                " applies only to a Hugging Face config (config.json or a "
+                "folder holding it), not to '" +
+                inputPath + "'");
+  if (isMlir && options.emit == EmitPhase::Model)
+    return fail("--emit=model needs a model description or a Hugging Face "
+                "config; '" +
+                inputPath + "' is MLIR");
+
+  auto buffer = openInputFile(inputPath, &error);
   if (!buffer)
     return fail(error);
+  std::string stem = llvm::sys::path::stem(inputPath).str();
+  if (isConfig) {
+    llvm::SourceMgr configSource;
+    configSource.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
+    std::optional<HFImportResult> imported =
+        importHFConfig(configSource, options.hf);
+    if (!imported)
+      return 1;
+    // Errors in the description point into the text --emit=model prints.
+    stem = imported->name;
+    buffer = llvm::MemoryBuffer::getMemBufferCopy(imported->text,
+                                                  inputPath + ".model");
+  }
+  if (options.emit == EmitPhase::Model)
+    return emitText(options, [&](llvm::raw_ostream &os) {
+      os << buffer->getBuffer();
+    });
   llvm::SourceMgr sourceMgr;
   sourceMgr.AddNewSourceBuffer(std::move(buffer), llvm::SMLoc());
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   PhaseTimer timer(options.verbose);
 
-  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr, options);
+  OwningOpRef<ModuleOp> module = loadInput(context, sourceMgr, isMlir, stem);
   if (!module || failed(verify(*module)))
     return 1;
   timer.done("parse");
@@ -280,13 +320,13 @@ int compile(const CompileOptions &options) {
   llvm::SmallString<128> objectPath;
   if (options.emit == EmitPhase::Exe) {
     if (outputPath.empty())
-      outputPath = llvm::sys::path::stem(options.inputPath).str();
+      outputPath = stem;
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("attnc", "o", objectPath))
       return fail("cannot create a temporary object file: " + ec.message());
   } else if (options.emit == EmitPhase::Obj) {
     if (outputPath.empty())
-      outputPath = llvm::sys::path::stem(options.inputPath).str() + ".o";
+      outputPath = stem + ".o";
     objectPath = outputPath;
   } else {
     objectPath = outputPath.empty() ? "-" : outputPath;

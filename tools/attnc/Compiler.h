@@ -1,11 +1,14 @@
 //===- Compiler.h - the attnc compilation driver ----------------*- C++ -*-===//
 //
-// The library behind `attnc`: load a model description (or `.mlir` file),
-// run the pipelines from passes/Pipelines.h, and emit the requested phase.
+// The library behind `attnc`: load a model description (or `.mlir` file, or
+// a Hugging Face config.json, imported as a description by HFImport.h), run
+// the pipelines from passes/Pipelines.h, and emit the requested phase.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_TOOLS_ATTNC_COMPILER_H
 #define ATTN_TOOLS_ATTNC_COMPILER_H
+
+#include "tools/attnc/HFImport.h"
 
 #include <cstdint>
 #include <string>
@@ -13,8 +16,9 @@
 namespace mlir::attn {
 
 /// Where compilation stops. Every phase but `Exe` prints to stdout (or to
-/// the output file when one is given); `Obj` needs an output file.
-enum class EmitPhase { Attn, Loops, LLVM, LL, Asm, Obj, Exe };
+/// the output file when one is given); `Obj` needs an output file. `Model`
+/// is the model description: a config's import, a `.model` file as is.
+enum class EmitPhase { Model, Attn, Loops, LLVM, LL, Asm, Obj, Exe };
 
 struct CompileOptions {
   std::string inputPath;
@@ -32,6 +36,7 @@ struct CompileOptions {
   std::string linker;      // empty: the C++ compiler attnc was built with
   std::string runtimeDir;  // holds libAttnHarness.a and libAttnRuntime.a;
                            // empty: ../lib next to attnc, else the build's
+  HFImportOptions hf;      // only for a config.json input (else an error)
 };
 
 /// Runs the compilation. Errors are printed (located in the input file when

@@ -1,7 +1,9 @@
 //===- attnc.cpp - the attention compiler's command line ------------------===//
 //
 // Parses flags into CompileOptions and calls attn::compile(), or prints the
-// op table for --print-op-table; nothing else.
+// op table for --print-op-table; nothing else. The input may be a model
+// description, a .mlir file, or a Hugging Face config.json (or its folder);
+// the "Hugging Face config" flags apply only to the last.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/InitAttn.h"
@@ -22,9 +24,11 @@ namespace cl = llvm::cl;
 static cl::OptionCategory category("attnc options");
 
 // Required unless --print-op-table is given (checked in main).
-static cl::opt<std::string> inputPath(cl::Positional,
-                                      cl::desc("<model file (.model or .mlir)>"),
-                                      cl::cat(category));
+static cl::opt<std::string> inputPath(
+    cl::Positional,
+    cl::desc("<model file (.model or .mlir), or a Hugging Face config.json "
+             "or a folder holding one>"),
+    cl::cat(category));
 static cl::opt<std::string>
     outputPath("o", cl::desc("output file (default: the input's stem for an "
                              "executable, <stem>.o for --emit=obj, stdout "
@@ -33,6 +37,9 @@ static cl::opt<std::string>
 static cl::opt<EmitPhase> emit(
     "emit", cl::desc("stop after this phase and write its output"),
     cl::values(
+        clEnumValN(EmitPhase::Model, "model",
+                   "the model description (imported from a config.json; a "
+                   ".model file as is)"),
         clEnumValN(EmitPhase::Attn, "attn", "attn dialect IR from the model"),
         clEnumValN(EmitPhase::Loops, "loops",
                    "flash loop nests on buffers (scf + vector + memref)"),
@@ -93,6 +100,35 @@ static cl::opt<std::string>
                         "(default: ../lib next to attnc)"),
                cl::value_desc("path"), cl::cat(category));
 
+// Hugging Face config input (examples/README.md, "Hugging Face models").
+// Unset means "not given": each is an error for any other input.
+static cl::OptionCategory
+    hfCategory("attnc options for a Hugging Face config (input: config.json "
+               "or a folder holding it)");
+static cl::opt<int64_t>
+    batch("batch", cl::desc("batch size B of the compiled model (default 1)"),
+          cl::value_desc("B"), cl::cat(hfCategory));
+static cl::opt<int64_t>
+    seq("seq", cl::desc("sequence length S, the tokens per call (default 128)"),
+        cl::value_desc("S"), cl::cat(hfCategory));
+static cl::opt<int64_t> memorySeq(
+    "memory-seq",
+    cl::desc("whisper only: encoder frames M of encoder_hidden_states "
+             "[B, M, d_model] (default max_source_positions, 1500)"),
+    cl::value_desc("M"), cl::cat(hfCategory));
+static cl::opt<int64_t>
+    layers("layers",
+           cl::desc("compile only the first N layers (default all; at most "
+                    "num_hidden_layers)"),
+           cl::value_desc("N"), cl::cat(hfCategory));
+static cl::opt<bool> head(
+    "head",
+    cl::desc("add the embeddings, final norm and LM head: input_ids i32 "
+             "[B, S] -> logits [B, S, V] (bert: embeddings only -> "
+             "last_hidden_state). Without it: hidden_states [B, S, E] -> "
+             "last_hidden_state after the last layer, no final norm"),
+    cl::cat(hfCategory));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   // The pipelines name upstream passes textually: they must be registered.
@@ -102,13 +138,15 @@ int main(int argc, char **argv) {
   mlir::registerPassManagerCLOptions();
   // --help lists attnc's own options; the LLVM and MLIR ones linked in
   // (e.g. --mlir-print-ir-after=<pass>) still work and show in --help-hidden.
-  cl::HideUnrelatedOptions(category);
+  cl::HideUnrelatedOptions({&category, &hfCategory});
   cl::ParseCommandLineOptions(
       argc, argv,
       "attnc - ahead-of-time compiler for attention\n\n"
       "  attnc model.model -o model      compile to an executable\n"
       "  ./model --bench 10              run it on random inputs\n"
-      "  attnc model.model --emit=loops  inspect the flash loop nest\n\n"
+      "  attnc model.model --emit=loops  inspect the flash loop nest\n"
+      "  attnc Llama-3.2-1B/ --head      compile a Hugging Face model\n"
+      "  attnc config.json --emit=model  print its model description\n\n"
       "  LLVM/MLIR developer options: --help-hidden\n");
   if (printOpTableFlag) {
     mlir::attn::printOpTable(llvm::outs());
@@ -145,5 +183,14 @@ int main(int argc, char **argv) {
   options.verbose = verbose;
   options.linker = linker;
   options.runtimeDir = runtimeDir;
+  auto given = [](const cl::opt<int64_t> &flag) {
+    return flag.getNumOccurrences() ? std::optional<int64_t>(flag)
+                                    : std::nullopt;
+  };
+  options.hf.batch = given(batch);
+  options.hf.seq = given(seq);
+  options.hf.memorySeq = given(memorySeq);
+  options.hf.layers = given(layers);
+  options.hf.head = head;
   return compile(options);
 }
