@@ -45,7 +45,7 @@ void buildCpuToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createApproximateMathPass());
   addUpstream(pm, "expand-strided-metadata,lower-affine,"
                   "convert-scf-to-cf,"
-                  "finalize-memref-to-llvm,"
+                  "finalize-memref-to-llvm{use-generic-functions},"
                   "convert-vector-to-llvm,"
                   "convert-math-to-llvm,convert-arith-to-llvm,"
                   "convert-index-to-llvm,convert-ub-to-llvm,"

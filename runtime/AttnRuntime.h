@@ -12,7 +12,9 @@
 // no text is parsed at run time. The generic harness `main` (HarnessMain.cpp)
 // runs the model that an executable names `attn_main_model`.
 //
-// Generated code calls attnrt_parallel_for() for its parallel loops.
+// Generated code calls attnrt_parallel_for() for its parallel loops and
+// allocates its buffers with _mlir_memref_to_llvm_alloc/_free (Memory.cpp:
+// large blocks are reused across runs).
 // Weights (tensors of role ATTN_ROLE_WEIGHT) are passed in `buffers` like
 // inputs; attnrt_weights_bind() fills them from safetensors files.
 //

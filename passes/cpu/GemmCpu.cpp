@@ -8,13 +8,18 @@
 //   1. pack B into panels of nr columns, [N/nr][K][nr] (one scf.parallel
 //      over panels; columns past N repeat column N-1 and are never stored);
 //   2. one scf.parallel over tile_m × tile_n output tiles; per tile, per K
-//      block of tile_k (peeled: the first block starts from zero, the last
-//      applies the epilogue), per panel, per r rows: the shared micro-kernel
-//      (MicroKernel.h) keeps r × v accumulators in registers, broadcasting
-//      A[i, k] and loading B's panel row.
+//      block of tile_k (the first block starts from zero, the last applies
+//      the epilogue: run-time conditions, so each kernel exists once), per
+//      panel, per r rows: the shared micro-kernel (MicroKernel.h) keeps
+//      r × v accumulators in registers, broadcasting A[i, k] and loading B's
+//      panel row.
+//
+// Packing an [N, K] weight transposes w × w blocks in registers with
+// w·log2(w) shuffles.
 //
 // A K-block's panel (tile_k × nr floats) stays in L1 while every row block
-// of the tile passes over it; the tile's A block (tile_m × tile_k) stays in
+// of the tile passes over it; the tile's A block (tile_m × tile_k, copied
+// with padded rows so that the kernel's rows do not collide in L1) stays in
 // L2 across the tile's panels. Columns past N are masked off in C (loads
 // and stores), rows past M use a smaller kernel.
 //
@@ -127,34 +132,64 @@ private:
     });
   }
 
-  /// B[kk, col] = W[col, kk] (W is [N, K]): transposes nr × w blocks.
+  /// B[kk, col] = W[col, kk] (W is [N, K]): per vector of w columns, loads
+  /// w rows of w consecutive k, transposes the block in registers and stores
+  /// it as w panel rows. A K tail shorter than w goes element by element.
   void packOutIn(OpBuilder &pb, Value p, Value panelBase) {
     IndexMath im{pb, loc};
-    SmallVector<Value> rowBase;
-    for (int64_t j = 0; j < nr; ++j) {
-      Value col = im.min(im.add(im.mul(p, nr), j), im.c(n - 1));
-      rowBase.push_back(im.mul(col, k));
-    }
-    forEachVector(pb, loc, im.c(0), k, width,
-                  [&](OpBuilder &kb, Value kk, VectorType vt) {
-      IndexMath km{kb, loc};
-      int64_t w = vt.getNumElements();
-      SmallVector<Value> block; // nr vectors of w consecutive k
-      for (int64_t j = 0; j < nr; ++j)
-        block.push_back(
-            loadVector(kb, loc, vt, weight, km.add(rowBase[j], kk)));
-      for (int64_t t = 0; t < w; ++t) {
-        Value dst = km.add(panelBase, km.mul(km.add(kk, t), nr));
-        for (int64_t jv = 0; jv < vecs; ++jv) {
-          SmallVector<Value> lanes;
-          for (int64_t l = 0; l < width; ++l)
-            lanes.push_back(vector::ExtractOp::create(
-                kb, loc, block[jv * width + l], ArrayRef<int64_t>{t}));
-          Value v = vector::FromElementsOp::create(kb, loc, vectorType, lanes);
-          storeVector(kb, loc, v, packed, km.add(dst, jv * width));
-        }
-      }
+    int64_t fullK = k / width * width;
+    forLoop(pb, loc, im.c(0), im.c(vecs), 1, [&](OpBuilder &jb, Value jv) {
+      IndexMath jm{jb, loc};
+      Value col0 = jm.add(jm.mul(p, nr), jm.mul(jv, width));
+      Value dst0 = jm.add(panelBase, jm.mul(jv, width));
+      SmallVector<Value> rowBase;
+      for (int64_t l = 0; l < width; ++l)
+        rowBase.push_back(jm.mul(jm.min(jm.add(col0, l), jm.c(n - 1)), k));
+      forLoop(jb, loc, jm.c(0), jm.c(fullK), width, [&](OpBuilder &kb, Value kk) {
+        IndexMath km{kb, loc};
+        SmallVector<Value> block;
+        for (int64_t l = 0; l < width; ++l)
+          block.push_back(loadVector(kb, loc, vectorType, weight,
+                                     km.add(rowBase[l], kk)));
+        transpose(kb, block);
+        for (int64_t t = 0; t < width; ++t)
+          storeVector(kb, loc, block[t], packed,
+                      km.add(dst0, km.mul(km.add(kk, t), nr)));
+      });
+      if (fullK == k)
+        return;
+      forLoop(jb, loc, jm.c(fullK), jm.c(k), 1, [&](OpBuilder &kb, Value kk) {
+        IndexMath km{kb, loc};
+        SmallVector<Value> lanes;
+        for (int64_t l = 0; l < width; ++l)
+          lanes.push_back(memref::LoadOp::create(
+              kb, loc, weight, ValueRange{km.add(rowBase[l], kk)}));
+        storeVector(kb, loc,
+                    vector::FromElementsOp::create(kb, loc, vectorType, lanes),
+                    packed, km.add(dst0, km.mul(kk, nr)));
+      });
     });
+  }
+
+  /// Transposes the w × w block `rows` (w vectors of w) in place: at each
+  /// step b = w/2, w/4, ..., 1, rows i and i + b (i & b == 0) swap their
+  /// off-diagonal b × b sub-blocks, one shuffle each.
+  void transpose(OpBuilder &tb, SmallVectorImpl<Value> &rows) {
+    for (int64_t b = width / 2; b >= 1; b /= 2) {
+      SmallVector<int64_t> lo, hi;
+      for (int64_t lane = 0; lane < width; ++lane) {
+        bool left = (lane & b) == 0;
+        lo.push_back(left ? lane : width + lane - b);
+        hi.push_back(left ? lane + b : width + lane);
+      }
+      for (int64_t i = 0; i < width; ++i) {
+        if (i & b)
+          continue;
+        Value x = rows[i], y = rows[i + b];
+        rows[i] = vector::ShuffleOp::create(tb, loc, x, y, lo);
+        rows[i + b] = vector::ShuffleOp::create(tb, loc, x, y, hi);
+      }
+    }
   }
 
   /// The lanes of a vector at column `col` that lie below N.
@@ -193,8 +228,8 @@ private:
   /// stores are masked. Whole-vector masks are needed only when N is not a
   /// multiple of the vector width; otherwise the padded vectors of the last
   /// panel are skipped by clamping (see kernel()).
-  void kernel(OpBuilder &kb, Value i0, Value p, int64_t numRows, Value k0,
-              Value k1, bool first, bool last) {
+  void kernel(OpBuilder &kb, Value m0, Value i0, Value p, int64_t numRows,
+              Value k0, Value k1, Value first, Value last) {
     IndexMath im{kb, loc};
     Value panelBase = im.mul(im.mul(p, k), nr);
     Value col0 = im.mul(p, nr);
@@ -204,10 +239,14 @@ private:
     mk.vectorType = vectorType;
     mk.kBegin = k0;
     mk.kEnd = k1;
+    // A from the tile's copy of its K block (see copyA).
+    Value rowBase = im.mul(arith::SubIOp::create(kb, loc, i0, m0), lda());
+    Value kOffset = arith::SubIOp::create(kb, loc, im.c(0), k0);
     mk.loadA = [&](OpBuilder &lb, Value kk, int64_t i) -> Value {
       IndexMath lm{lb, loc};
       return memref::LoadOp::create(
-          lb, loc, a, ValueRange{lm.add(lm.mul(lm.add(i0, i), k), kk)});
+          lb, loc, aBlock,
+          ValueRange{lm.add(lm.add(rowBase, i * lda()), lm.add(kk, kOffset))});
     };
     mk.loadB = [&](OpBuilder &lb, Value kk, int64_t j) -> Value {
       IndexMath lm{lb, loc};
@@ -221,25 +260,41 @@ private:
                                    IndexMath{eb, loc}.c(n));
     };
     bool partialPanel = !masked && n % nr != 0;
+    // The first K block starts from zero (C is not read: it holds garbage).
     mk.init = [&](OpBuilder &ib, int64_t i, int64_t j) -> Value {
-      if (first)
-        return splat(ib, loc, vectorType, 0);
       IndexMath lm{ib, loc};
       Value col = lm.add(col0, j * width);
       if (partialPanel)
         col = lm.min(col, lm.c(n - width));
-      return loadRowVector(ib, c, lm.add(i0, i), col);
+      auto ifOp = scf::IfOp::create(
+          ib, loc, first,
+          [&](OpBuilder &tb, Location) {
+            scf::YieldOp::create(tb, loc, splat(tb, loc, vectorType, 0));
+          },
+          [&](OpBuilder &eb, Location) {
+            scf::YieldOp::create(eb, loc,
+                                 loadRowVector(eb, c, lm.add(i0, i), col));
+          });
+      return ifOp.getResult(0);
     };
     mk.epilogue = [&](OpBuilder &eb, ArrayRef<Value> acc) {
       for (int64_t i = 0; i < numRows; ++i)
         for (int64_t j = 0; j < vecs; ++j) {
           IndexMath lm{eb, loc};
           Value row = lm.add(i0, i), col = lm.add(col0, j * width);
+          // The last K block stores through the epilogue.
           auto store = [&](OpBuilder &sb) {
             Value v = acc[i * vecs + j];
-            if (last)
-              v = applyEpilogue(sb, v, row, col);
-            storeC(sb, v, row, col);
+            auto ifOp = scf::IfOp::create(
+                sb, loc, last,
+                [&](OpBuilder &tb, Location) {
+                  scf::YieldOp::create(tb, loc,
+                                       applyEpilogue(tb, v, row, col));
+                },
+                [&](OpBuilder &eb, Location) {
+                  scf::YieldOp::create(eb, loc, v);
+                });
+            storeC(sb, ifOp.getResult(0), row, col);
           };
           if (!partialPanel) {
             store(eb);
@@ -271,7 +326,7 @@ private:
 
   /// One K block of one output tile: every panel, every row block.
   void kBlock(OpBuilder &tb, Value m0, Value mEnd, Value p0, Value pEnd,
-              Value k0, bool first, bool last) {
+              Value k0, Value first, Value last) {
     IndexMath im{tb, loc};
     Value k1 = im.min(im.add(k0, tileK), im.c(k));
     int64_t fullRows = m / rows * rows, rest = m % rows;
@@ -279,16 +334,44 @@ private:
       IndexMath pm{pb, loc};
       forLoop(pb, loc, m0, pm.min(mEnd, pm.c(fullRows)), rows,
               [&](OpBuilder &rb, Value i0) {
-                kernel(rb, i0, p, rows, k0, k1, first, last);
+                kernel(rb, m0, i0, p, rows, k0, k1, first, last);
               });
       if (rest == 0)
         return;
       Value hasRest = arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::ugt,
                                             mEnd, pm.c(fullRows));
       scf::IfOp::create(pb, loc, hasRest, [&](OpBuilder &rb, Location) {
-        kernel(rb, IndexMath{rb, loc}.c(fullRows), p, rest, k0, k1, first,
+        kernel(rb, m0, IndexMath{rb, loc}.c(fullRows), p, rest, k0, k1, first,
                last);
         scf::YieldOp::create(rb, loc);
+      });
+    });
+  }
+
+  /// Row stride of the A block copy: a K block plus one cache line, so that
+  /// the r rows the kernel reads at once fall into different L1 sets (rows
+  /// of A itself are often a multiple of 4 KiB apart and would collide).
+  int64_t lda() const { return tileK + 16; }
+
+  /// Copies A[m0:mEnd, k0:k1] into the tile's block (row stride lda()).
+  void copyA(OpBuilder &cb, Value m0, Value mEnd, Value k0, Value k1) {
+    IndexMath im{cb, loc};
+    Value len = arith::SubIOp::create(cb, loc, k1, k0);
+    Value vecEnd = im.mul(im.div(len, width), width);
+    forLoop(cb, loc, m0, mEnd, 1, [&](OpBuilder &rb, Value r) {
+      IndexMath rm{rb, loc};
+      Value src = rm.add(rm.mul(r, k), k0);
+      Value dst = rm.mul(arith::SubIOp::create(rb, loc, r, m0), lda());
+      forLoop(rb, loc, rm.c(0), vecEnd, width, [&](OpBuilder &vb, Value j) {
+        IndexMath vm{vb, loc};
+        storeVector(vb, loc,
+                    loadVector(vb, loc, vectorType, a, vm.add(src, j)), aBlock,
+                    vm.add(dst, j));
+      });
+      forLoop(rb, loc, vecEnd, len, 1, [&](OpBuilder &sb, Value j) {
+        IndexMath sm{sb, loc};
+        Value v = memref::LoadOp::create(sb, loc, a, ValueRange{sm.add(src, j)});
+        memref::StoreOp::create(sb, loc, v, aBlock, ValueRange{sm.add(dst, j)});
       });
     });
   }
@@ -302,15 +385,21 @@ private:
       Value mEnd = im.min(im.add(m0, tileM), im.c(m));
       Value p0 = im.mul(im.rem(t, tilesN), panelsPerTile);
       Value pEnd = im.min(im.add(p0, panelsPerTile), im.c(panels));
-      kBlock(tb, m0, mEnd, p0, pEnd, im.c(0), true, blocks == 1);
-      if (blocks > 2)
-        forLoop(tb, loc, im.c(tileK), im.c((blocks - 1) * tileK), tileK,
-                [&](OpBuilder &kb, Value k0) {
-                  kBlock(kb, m0, mEnd, p0, pEnd, k0, false, false);
-                });
-      if (blocks > 1)
-        kBlock(tb, m0, mEnd, p0, pEnd, im.c((blocks - 1) * tileK), false,
-               true);
+      // Each thread's own copy of the tile's A block (freed after the tile).
+      aBlock = memref::AllocOp::create(
+          tb, loc, MemRefType::get({tileM * lda()}, tb.getF32Type()),
+          ValueRange{}, tb.getI64IntegerAttr(64));
+      forLoop(tb, loc, im.c(0), im.c(blocks * tileK), tileK,
+              [&](OpBuilder &kb, Value k0) {
+                IndexMath km{kb, loc};
+                copyA(kb, m0, mEnd, k0, km.min(km.add(k0, tileK), km.c(k)));
+                auto eq = [&](int64_t v) -> Value {
+                  return arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq,
+                                               k0, km.c(v));
+                };
+                kBlock(kb, m0, mEnd, p0, pEnd, k0, eq(0),
+                       eq((blocks - 1) * tileK));
+              });
     });
   }
 
@@ -321,6 +410,7 @@ private:
   VectorType vectorType;
   bool masked; // N is not a multiple of the vector width
   Value a, weight, bias, gate, residual, c, packed;
+  Value aBlock; // the current tile's copy of a K block of A
 };
 
 } // namespace

@@ -2,20 +2,23 @@
 
 // A linear with N = 20 (not a multiple of the vector width: masked C access),
 // M = 4 (one row past the 3-row blocks: a smaller kernel), K = 16 in two
-// blocks of 8: the weight is packed into 2 panels of 16 columns, then 4
-// output tiles run the 3 x 2 register block; the first block starts from
-// zero, the last adds the bias and applies GELU before the masked store.
+// blocks of 8: the weight is packed into 2 panels of 16 columns, 8 x 8
+// blocks transposed with 3 rounds of shuffles; then 4 output tiles, each
+// copying its A block and running the 3 x 2 register block per K block
+// (zero start in the first block, bias + GELU before the masked store in
+// the last, both run-time conditions).
 // CHECK-LABEL: func.func @linear
 //       CHECK:   %[[PACKED:.*]] = memref.alloc() {alignment = 64 : i64} : memref<512xf32>
 //       CHECK:   scf.parallel (%{{.*}}) = (%c0) to (%c2)
-//       CHECK:     vector.from_elements
+// CHECK-COUNT-24:  vector.shuffle
 //       CHECK:     vector.store %{{.*}}, %[[PACKED]]
 //       CHECK:   scf.parallel (%{{.*}}) = (%c0) to (%c4)
+//       CHECK:     %[[ABLOCK:.*]] = memref.alloc() {alignment = 64 : i64} : memref<72xf32>
+//       CHECK:     vector.store %{{.*}}, %[[ABLOCK]]
 //       CHECK:     scf.for {{.*}} iter_args
 // CHECK-COUNT-6:     vector.fma
+//       CHECK:     math.erf
 //       CHECK:     vector.maskedstore
-//       CHECK:   math.erf
-//       CHECK:   vector.maskedstore
 //       CHECK:   scf.if
 //       CHECK:   bufferization.to_tensor
 func.func @linear(%x: tensor<4x16xf32>, %w: tensor<20x16xf32>, %b: tensor<20xf32>) -> tensor<4x20xf32> {

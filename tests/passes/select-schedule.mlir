@@ -62,11 +62,12 @@ func.func @overridden(%q: tensor<1x1x256x64xf32>, %k: tensor<1x1x256x64xf32>,
 // -----
 
 // Dense layers: 12 rows x 2 vectors (24 accumulators) on AVX-512, 6 x 2 on
-// AVX2; 96-row, 256-column tiles over K blocks of 256 at real layer sizes.
+// AVX2; 96-row, 256-column tiles over K blocks of a 24 KiB panel (192 or
+// 384) at real layer sizes.
 // CHECK-LABEL: func.func @linear_layer
-//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 256>
+//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 192>
 // AVX2-LABEL: func.func @linear_layer
-//       AVX2:   schedule = #attn.gemm_schedule<vector_width = 8, rows = 6, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 256>
+//       AVX2:   schedule = #attn.gemm_schedule<vector_width = 8, rows = 6, vecs = 2, tile_m = 96, tile_n = 256, tile_k = 384>
 func.func @linear_layer(%x: tensor<1x512x2048xf32>, %w: tensor<5632x2048xf32>) -> tensor<1x512x5632xf32> {
   %0 = attn.linear %x, %w : tensor<1x512x2048xf32>, tensor<5632x2048xf32> -> tensor<1x512x5632xf32>
   return %0 : tensor<1x512x5632xf32>
