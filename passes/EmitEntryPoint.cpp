@@ -6,7 +6,7 @@
 // Output: the data and functions of runtime/AttnModel.h, every symbol with
 // the model's prefix (option `prefix`, default: the entry function's name):
 //
-//   int32_t <prefix>_run(void **buffers)        checks lengths and segment ids
+//   int32_t <prefix>_run_buffers(void **buffers)        checks lengths and segment ids
 //                                                (ATTNRT_ERROR_INVALID_ARG),
 //                                                calls the entry function
 //   const attn_model_info <prefix>_model         the versioned tensor table
@@ -283,9 +283,9 @@ void EmitEntryPointPass::runOnOperation() {
   TableBuilder t(module, entry.getLoc(), prefixText);
   Location loc = entry.getLoc();
 
-  // int32_t <prefix>_run(void **buffers): checks the lengths and segment
+  // int32_t <prefix>_run_buffers(void **buffers): checks the lengths and segment
   // ids, calls the entry function, returns ATTNRT_OK.
-  std::string runName = prefixText + "_run";
+  std::string runName = prefixText + "_run_buffers";
   if (module.lookupSymbol(runName) || module.lookupSymbol(prefixText + "_model")) {
     module.emitError() << "symbol prefix '" << prefixText
                        << "' clashes with a symbol of the module";
@@ -361,7 +361,7 @@ void EmitEntryPointPass::runOnOperation() {
   }
 
   // attn.* attributes have no LLVM meaning: drop them before translation.
-  // Only the table and <prefix>_run are exported: every other function the
+  // Only the table and <prefix>_run_buffers are exported: every other function the
   // model defines (the entry, outlined loop bodies) becomes internal.
   for (auto func : module.getOps<LLVM::LLVMFuncOp>())
     if (!func.isExternal() && func != run)

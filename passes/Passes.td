@@ -196,10 +196,10 @@ def OutlineParallelLoopsPass
 }
 
 def EmitEntryPointPass : Pass<"attn-emit-entry-point", "::mlir::ModuleOp"> {
-  let summary = "emit the typed model ABI: <prefix>_model and <prefix>_run";
+  let summary = "emit the typed model ABI: <prefix>_model and <prefix>_run_buffers";
   let description = [{
     Runs on LLVM dialect (after `convert-func-to-llvm` with the bare-pointer
-    memref convention). Emits `int32_t <prefix>_run(void **buffers)`, which
+    memref convention). Emits `int32_t <prefix>_run_buffers(void **buffers)`, which
     calls the entry function with one pointer per tensor and returns
     `ATTNRT_OK`, and `const attn_model_info <prefix>_model`, the versioned
     tensor table of `runtime/AttnModel.h` built from `attn.signature`. The

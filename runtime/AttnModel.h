@@ -6,7 +6,7 @@
 // linked into one program:
 //
 //   extern const attn_model_info <prefix>_model;   // the table below
-//   int32_t <prefix>_run(void **buffers);           // = <prefix>_model.run
+//   int32_t <prefix>_run_buffers(void **buffers);           // = <prefix>_model.run
 //
 // `buffers[i]` points at the contiguous, row-major data of `tensors[i]`, in
 // table order: inputs and weights in the entry function's argument order,

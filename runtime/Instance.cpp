@@ -2,7 +2,7 @@
 //
 // The C API behind the header that `attnc --emit=lib` writes: an instance
 // owns a model's weights (mapped from safetensors files, or seeded random)
-// and fills the buffer array of `<prefix>_run` from the caller's inputs and
+// and fills the buffer array of `<prefix>_run_buffers` from the caller's inputs and
 // outputs. The math is the compiled model's.
 //
 //===----------------------------------------------------------------------===//

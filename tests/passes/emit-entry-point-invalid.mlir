@@ -33,5 +33,5 @@ module attributes {attn.entry = @m, attn.signature = {name = "m", flops = 0 : i6
 // expected-error @+1 {{symbol prefix 'm' clashes with a symbol of the module}}
 module attributes {attn.entry = @m, attn.signature = {name = "m", flops = 0 : i64, tensors = []}} {
   llvm.func @m() { llvm.return }
-  llvm.func @m_run() { llvm.return }
+  llvm.func @m_run_buffers() { llvm.return }
 }

@@ -2,11 +2,11 @@
 // RUN: attn-opt %s --split-input-file --attn-emit-entry-point="prefix=net main-alias" | FileCheck %s --check-prefix=ALIAS
 
 // The signature becomes the typed table of runtime/AttnModel.h: per tensor a
-// name, dtype, role, content, rank, bound and shape; <prefix>_run loads one
+// name, dtype, role, content, rank, bound and shape; <prefix>_run_buffers loads one
 // pointer per tensor and calls the entry function, which becomes internal.
 // CHECK-NOT:   attn.signature
 //     CHECK:   llvm.func internal @m(
-//     CHECK:   llvm.func @m_run(%[[ARGV:.+]]: !llvm.ptr) -> i32
+//     CHECK:   llvm.func @m_run_buffers(%[[ARGV:.+]]: !llvm.ptr) -> i32
 //     CHECK:     %[[S0:.+]] = llvm.getelementptr %[[ARGV]][0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
 //     CHECK:     %[[P0:.+]] = llvm.load %[[S0]] : !llvm.ptr -> !llvm.ptr
 //     CHECK:     %[[S2:.+]] = llvm.getelementptr %[[ARGV]][2] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
@@ -25,9 +25,9 @@
 //     CHECK:   llvm.mlir.global external constant @m_model() {{.+}} : !llvm.struct<(i32, i32, ptr, i64, ptr, ptr)>
 //     CHECK:     llvm.mlir.constant(3 : i32) : i32
 //     CHECK:     llvm.mlir.constant(77 : i64) : i64
-//     CHECK:     llvm.mlir.addressof @m_run
+//     CHECK:     llvm.mlir.addressof @m_run_buffers
 // CHECK-NOT:   attn_main_model
-//     ALIAS:   llvm.func @net_run(
+//     ALIAS:   llvm.func @net_run_buffers(
 //     ALIAS:   llvm.mlir.global external constant @net_model()
 //     ALIAS:   llvm.mlir.alias external @attn_main_model : !llvm.struct<(i32, i32, ptr, i64, ptr, ptr)>
 //     ALIAS:     llvm.mlir.addressof @net_model

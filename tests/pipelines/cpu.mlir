@@ -13,7 +13,7 @@
 // CHECK-NOT:     llvm.call @expf
 //     CHECK:   llvm.func internal @attn_m(%{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr, %{{.+}}: !llvm.ptr)
 //     CHECK:     llvm.call @attnrt_parallel_for
-//     CHECK:   llvm.func @attn_m_run
+//     CHECK:   llvm.func @attn_m_run_buffers
 //     CHECK:   llvm.mlir.global external constant @attn_m_model
 
 // The loops stage: buffers only, the output is an out-parameter written in

@@ -8,11 +8,13 @@
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/Compiler.h"
 
+#include "passes/Passes.h"
 #include "passes/Pipelines.h"
 #include "passes/ScheduleHeuristics.h"
 #include "tools/InitAttn.h"
 #include "tools/attnc/HFImport.h"
 #include "tools/attnc/IRGen.h"
+#include "tools/attnc/Library.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Verifier.h"
@@ -119,10 +121,9 @@ FailureOr<Target> createTarget(const CompileOptions &options) {
   return result;
 }
 
-/// Writes a text phase to the -o file, or stdout; returns the exit code.
-int emitText(const CompileOptions &options,
-             llvm::function_ref<void(llvm::raw_ostream &)> print) {
-  std::string path = options.outputPath.empty() ? "-" : options.outputPath;
+/// Writes text to `path` ("-": stdout); returns the exit code.
+int emitTextTo(const std::string &path,
+               llvm::function_ref<void(llvm::raw_ostream &)> print) {
   std::string error;
   auto file = openOutputFile(path, &error);
   if (!file)
@@ -130,6 +131,13 @@ int emitText(const CompileOptions &options,
   print(file->os());
   file->keep();
   return 0;
+}
+
+/// Writes a text phase to the -o file, or stdout; returns the exit code.
+int emitText(const CompileOptions &options,
+             llvm::function_ref<void(llvm::raw_ostream &)> print) {
+  return emitTextTo(options.outputPath.empty() ? "-" : options.outputPath,
+                    print);
 }
 
 /// Loads the input as attn IR: a `.mlir` file is parsed, anything else is a
@@ -184,6 +192,33 @@ int link(const CompileOptions &options, llvm::StringRef objectPath,
     return fail("linking with '" + linker + "' failed" +
                 (error.empty() ? "" : ": " + error));
   return 0;
+}
+
+/// `--emit=lib`: the archive at `outputPath` and the header beside it
+/// (`DIR/libNAME.a` -> `DIR/NAME.h`, any other name -> its stem + `.h`).
+int writeLibrary(const CompileOptions &options, DictionaryAttr signature,
+                 llvm::StringRef prefix, llvm::StringRef objectPath,
+                 llvm::StringRef outputPath, llvm::StringRef stem) {
+  if (!signature || prefix.empty())
+    return fail("internal error: the model has no signature");
+  std::string runtime = findRuntimeDir(options) + "/libAttnRuntime.a";
+  if (!llvm::sys::fs::exists(runtime))
+    return fail("runtime library '" + runtime +
+                "' not found (use --runtime-dir)");
+  std::string message =
+      writeLibraryArchive(outputPath, objectPath, stem.str() + ".o", runtime);
+  if (!message.empty())
+    return fail("cannot write '" + outputPath + "': " + message);
+  llvm::StringRef name = llvm::sys::path::stem(outputPath);
+  name.consume_front("lib");
+  llvm::SmallString<256> header(llvm::sys::path::parent_path(outputPath));
+  llvm::sys::path::append(header, name + ".h");
+  return emitTextTo(header.str().str(), [&](llvm::raw_ostream &os) {
+    os << generateLibraryHeader(signature, prefix,
+                                llvm::sys::path::filename(options.inputPath),
+                                llvm::sys::path::filename(header),
+                                llvm::sys::path::filename(outputPath));
+  });
 }
 
 /// Runs a pipeline stage; the passes report their own errors.
@@ -288,6 +323,13 @@ int compile(const CompileOptions &options) {
       })))
     return 1;
   timer.done("loops");
+  // The library header is written from the tensor table, which the LLVM
+  // stage turns into data.
+  auto signature = (*module)->getAttrOfType<DictionaryAttr>(kSignatureAttrName);
+  auto entryName = (*module)->getAttrOfType<FlatSymbolRefAttr>(kEntryAttrName);
+  std::string prefix = !options.prefix.empty() ? options.prefix
+                       : entryName          ? entryName.getValue().str()
+                                            : "";
   if (options.emit != EmitPhase::Loops &&
       failed(runStage(*module, options, [&](OpPassManager &pm) {
         buildCpuToLLVMPipeline(pm, pipelineOptions);
@@ -328,6 +370,12 @@ int compile(const CompileOptions &options) {
     if (outputPath.empty())
       outputPath = stem + ".o";
     objectPath = outputPath;
+  } else if (options.emit == EmitPhase::Lib) {
+    if (outputPath.empty())
+      outputPath = "lib" + stem + ".a";
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("attnc", "o", objectPath))
+      return fail("cannot create a temporary object file: " + ec.message());
   } else {
     objectPath = outputPath.empty() ? "-" : outputPath;
   }
@@ -345,6 +393,12 @@ int compile(const CompileOptions &options) {
     out->keep();
   }
   timer.done("codegen");
+  if (options.emit == EmitPhase::Lib) {
+    int rc = writeLibrary(options, signature, prefix, objectPath, outputPath,
+                          stem);
+    llvm::sys::fs::remove(objectPath);
+    return rc;
+  }
   if (options.emit != EmitPhase::Exe)
     return 0;
   int rc = link(options, objectPath, outputPath);

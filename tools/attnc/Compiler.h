@@ -18,7 +18,7 @@ namespace mlir::attn {
 /// Where compilation stops. Every phase but `Exe` prints to stdout (or to
 /// the output file when one is given); `Obj` needs an output file. `Model`
 /// is the model description: a config's import, a `.model` file as is.
-enum class EmitPhase { Model, Attn, Loops, LLVM, LL, Asm, Obj, Exe };
+enum class EmitPhase { Model, Attn, Loops, LLVM, LL, Asm, Obj, Lib, Exe };
 
 struct CompileOptions {
   std::string inputPath;

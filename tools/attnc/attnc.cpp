@@ -47,6 +47,9 @@ static cl::opt<EmitPhase> emit(
         clEnumValN(EmitPhase::LL, "ll", "optimized LLVM IR"),
         clEnumValN(EmitPhase::Asm, "asm", "target assembly"),
         clEnumValN(EmitPhase::Obj, "obj", "object file"),
+        clEnumValN(EmitPhase::Lib, "lib",
+                   "static library (model + runtime) and a C header beside "
+                   "it: -o DIR/libNAME.a writes DIR/NAME.h"),
         clEnumValN(EmitPhase::Exe, "exe",
                    "executable linked with the runtime (default)")),
     cl::init(EmitPhase::Exe), cl::cat(category));
@@ -78,7 +81,7 @@ static cl::opt<bool>
 static cl::opt<std::string> prefix(
     "prefix",
     cl::desc("symbol prefix of the compiled model: <prefix>_model and "
-             "<prefix>_run (default: attn_<model name>)"),
+             "<prefix>_run_buffers (default: attn_<model name>)"),
     cl::value_desc("identifier"), cl::cat(category));
 static cl::opt<bool>
     printIRAfterAll("print-ir-after-all",

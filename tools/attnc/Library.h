@@ -1,0 +1,39 @@
+//===- Library.h - `attnc --emit=lib`: archive and C header -----*- C++ -*-===//
+//
+// A compiled model as a static library: the model's object plus the runtime
+// in one archive, and a generated C header with the model's typed,
+// prefixed API (create / run / destroy over runtime/AttnRuntime.h's model
+// instances). The header is written from the model's tensor table
+// (`attn.signature`), so it always matches the object.
+//
+//===----------------------------------------------------------------------===//
+#ifndef ATTN_TOOLS_ATTNC_LIBRARY_H
+#define ATTN_TOOLS_ATTNC_LIBRARY_H
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir::attn {
+
+/// The text of the header `headerName` for the model whose signature is
+/// `signature` and whose symbols start with `prefix`, compiled from `source`
+/// into the library `libraryName` (both names appear in its comments).
+std::string generateLibraryHeader(DictionaryAttr signature,
+                                  llvm::StringRef prefix,
+                                  llvm::StringRef source,
+                                  llvm::StringRef headerName,
+                                  llvm::StringRef libraryName);
+
+/// Writes the archive `path` holding `objectPath` (named `memberName`) and
+/// every member of the runtime archive `runtimePath`; returns an error
+/// message, empty on success.
+std::string writeLibraryArchive(llvm::StringRef path,
+                                llvm::StringRef objectPath,
+                                llvm::StringRef memberName,
+                                llvm::StringRef runtimePath);
+
+} // namespace mlir::attn
+
+#endif // ATTN_TOOLS_ATTNC_LIBRARY_H
