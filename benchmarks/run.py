@@ -8,6 +8,9 @@ unfused OpenBLAS baseline, all in one run, and writes RESULTS.md + chart.png.
     benchmarks/run.py --masks         # only the structured-mask rows (S = 8192)
     benchmarks/run.py --baseline-attnc /tmp/old/build/bin/attnc [--quick]
                                       # old attnc vs this one on the grid
+    benchmarks/run.py --dense         # dense layers (GEMM shapes of real
+                                      # layers) and a whole Llama layer
+                                      # against OpenBLAS (about 5 minutes)
 
 Needs a built attnc (tools/setup.sh) and `apt-get install libopenblas-dev`
 (plus `python3-matplotlib` for the chart). FLOPs = 4·B·H·S²·D, halved for
@@ -255,7 +258,7 @@ WEAK_CORES = {"AVX-512": ({"Prescott", "Nehalem", "Core2", "Penryn",
                             "Dunnington", "Atom", "Sandybridge"}, "Haswell")}
 
 
-def openblas_env(unfused_exe):
+def openblas_env(probe):
     """The environment of the baseline, and a line saying what it uses.
     OpenBLAS must use the CPU's real kernels (TOOLCHAIN.md §8): the
     environment's OPENBLAS_CORETYPE=Haswell is removed, and when OpenBLAS's
@@ -264,8 +267,7 @@ def openblas_env(unfused_exe):
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_CORETYPE"}
     env["OPENBLAS_NUM_THREADS"] = "1"
     was = os.environ.get("OPENBLAS_CORETYPE")
-    probe = ["256", "64", "0", "1", "1", "1"]
-    core = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+    core = re.search(r"core=(\S+)", sh(probe, env=env))
     core = core.group(1) if core else "?"
     isa, _ = cpu_isa()
     weak, better = WEAK_CORES.get(isa, (set(), None))
@@ -273,7 +275,7 @@ def openblas_env(unfused_exe):
             f"{'was ' + was + ', unset' if was else 'unset'})")
     if core in weak:
         env["OPENBLAS_CORETYPE"] = better
-        forced = re.search(r"core=(\S+)", sh([unfused_exe, *probe], env=env))
+        forced = re.search(r"core=(\S+)", sh(probe, env=env))
         note = (f"OpenBLAS detected '{core}' on this {isa} CPU; forced "
                 f"OPENBLAS_CORETYPE={better} -> kernels "
                 f"'{forced.group(1) if forced else '?'}'"
@@ -289,7 +291,7 @@ def grid(args, work, peaks, heads, threads):
                  "apt-get install libopenblas-dev")
     sh(["g++", *FLAGS, os.path.join(HERE, "unfused.cpp"), "-o", unfused_exe,
         "-lopenblas", "-lmvec", "-lpthread"])
-    env, note = openblas_env(unfused_exe)
+    env, note = openblas_env([unfused_exe, "256", "64", "0", "1", "1", "1"])
     print(f"unfused baseline: {note}", flush=True)
     rows = []
     print("| S | D | causal | threads | attnc ms | attnc GFLOP/s | % of peak "
@@ -507,6 +509,121 @@ def masks(args, work, peaks):
     return lines
 
 
+# --- Dense layers ------------------------------------------------------------------
+
+DENSE_BEGIN, DENSE_END = "<!-- dense begin -->", "<!-- dense end -->"
+# The Llama-style layer of the issue: hidden 2048, 16 query / 4 KV heads of
+# 128, intermediate 5632, 512 tokens.
+LAYER = {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 5632,
+         "num_hidden_layers": 1, "num_attention_heads": 16,
+         "num_key_value_heads": 4, "head_dim": 128, "rms_norm_eps": 1e-5,
+         "vocab_size": 32000, "rope_theta": 10000.0}
+LAYER_SEQ = 512
+
+
+def alternate(ours_cmd, theirs_cmd, env):
+    """Medians of ROUNDS alternating runs of attnc and the baseline (ms)."""
+    ours, theirs = [], []
+    for _ in range(ROUNDS):
+        ours.append(value(sh(ours_cmd), "ms"))
+        theirs.append(value(sh(theirs_cmd, env=env), "ms"))
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def dense(args, work, peaks):
+    """GEMM shapes of real layers and a whole Llama layer, attnc against
+    OpenBLAS, in one run; returns the markdown lines of the section."""
+    exe = os.path.join(work, "dense")
+    sh(["g++", *FLAGS, os.path.join(HERE, "dense.cpp"), "-o", exe,
+        "-lopenblas", "-lmvec", "-lpthread"])
+    env, note = openblas_env([exe, "sgemm", "64", "64", "64", "1", "1"])
+    print(f"OpenBLAS: {note}", flush=True)
+    lines = ["| M | N | K | threads | attnc ms | attnc GFLOP/s | % of peak | "
+             "OpenBLAS ms | OpenBLAS GFLOP/s | attnc / OpenBLAS |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    print(lines[0], flush=True)
+    ratios = []
+    for m in (512, 2048):
+        for n, k in ((2048, 2048), (5632, 2048), (2048, 5632)):
+            model = os.path.join(work, f"gemm_{m}_{n}_{k}.model")
+            with open(model, "w") as f:
+                f.write(f"model gemm\ninput x: [1, {m}, {k}]\n"
+                        f"input w: [{n}, {k}]\ny = linear(x, w)\noutput y\n")
+            sh([args.attnc, model, "-o", model[:-6]])
+            flops = 2 * m * n * k
+            reps = "3" if flops < 3e10 else "2"
+            for t in (1, 2):
+                env["OPENBLAS_NUM_THREADS"] = str(t)
+                ms, base = alternate(
+                    [model[:-6], "--threads", str(t), "--bench", reps],
+                    [exe, "sgemm", str(m), str(n), str(k), str(t), reps], env)
+                gf, base_gf = flops / ms * 1e-6, flops / base * 1e-6
+                ratios.append(base / ms)
+                line = (f"| {m} | {n} | {k} | {t} | {ms:.1f} | {gf:.0f} | "
+                        f"{pct_text(peaks.percent(gf, t), gf, peaks.values[t])} "
+                        f"| {base:.1f} | {base_gf:.0f} | {base / ms:.2f}× |")
+                print(line, flush=True)
+                lines.append(line)
+    geo = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+
+    config = os.path.join(work, "layer.json")
+    with open(config, "w") as f:
+        f.write(str(LAYER).replace("'", '"'))
+    layer_exe = os.path.join(work, "layer")
+    sh([args.attnc, config, "--seq", str(LAYER_SEQ), "-o", layer_exe])
+    flops = float(re.search(r"([0-9.]+) GFLOP/run",
+                            sh([layer_exe, "--threads", "1"])).group(1)) * 1e9
+    layer_lines = ["| threads | attnc ms | tokens/s | GFLOP/s | % of peak | "
+                   "unfused OpenBLAS ms | tokens/s | speed-up |",
+                   "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for t in (1, 2):
+        env["OPENBLAS_NUM_THREADS"] = str(t)
+        ms, base = alternate(
+            [layer_exe, "--threads", str(t), "--bench", "3"],
+            [exe, "layer", str(LAYER_SEQ), "2048", "16", "4", "128", "5632",
+             str(t), "3"], env)
+        gf = flops / ms * 1e-6
+        line = (f"| {t} | {ms:.0f} | {LAYER_SEQ / ms * 1e3:.0f} | {gf:.0f} | "
+                f"{pct_text(peaks.percent(gf, t), gf, peaks.values[t])} | "
+                f"{base:.0f} | {LAYER_SEQ / base * 1e3:.0f} | "
+                f"{base / ms:.2f}× |")
+        print(line, flush=True)
+        layer_lines.append(line)
+    return [DENSE_BEGIN, "## Dense layers and a whole Llama layer", "",
+            f"Measured {datetime.date.today()} with `benchmarks/run.py "
+            f"--dense` on {machine()}. Peak (same run): "
+            + ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s"
+                        for t, p in sorted(peaks.values.items()))
+            + f". {note}. attnc's `linear` (`x·Wᵀ`, W `[N, K]` as "
+            "`nn.Linear`; the weight packed into panels inside the run, as "
+            "OpenBLAS packs it) against one `cblas_sgemm` "
+            "(`benchmarks/dense.cpp`) on the same thread count; each time "
+            "the median of 3 alternating rounds.", "", *lines, "",
+            f"Geometric mean of attnc / OpenBLAS speed: {geo:.2f}×.", "",
+            f"A whole Llama-style layer (hidden 2048, 16 query / 4 KV heads "
+            f"of 128, intermediate 5632, S = {LAYER_SEQ}, batch 1, "
+            f"{flops * 1e-9:.1f} useful GFLOP), compiled from a "
+            "`config.json` by `attnc`, against the same layer written "
+            "unfused on OpenBLAS (`dense.cpp layer`: sgemm projections, "
+            "scores and P·V per head, separate norm, RoPE, softmax and "
+            "SwiGLU loops):", "", *layer_lines, DENSE_END]
+
+
+def replace_section(path, section):
+    """Puts `section` (from DENSE_BEGIN to DENSE_END) into `path`, replacing
+    an earlier one or appending it."""
+    text = open(path).read() if os.path.exists(path) else ""
+    block = "\n".join(section) + "\n"
+    if DENSE_BEGIN in text and DENSE_END in text:
+        start = text.index(DENSE_BEGIN)
+        end = text.index(DENSE_END) + len(DENSE_END) + 1
+        text = text[:start] + block + text[end:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    with open(path, "w") as f:
+        f.write(text)
+
+
 # --- Main --------------------------------------------------------------------------
 
 def main():
@@ -519,6 +636,9 @@ def main():
                              "every ISA variant this CPU runs")
     parser.add_argument("--masks", action="store_true",
                         help="only the structured-mask rows")
+    parser.add_argument("--dense", action="store_true",
+                        help="only the dense-layer and whole-layer rows "
+                             "(written into RESULTS.md's dense section)")
     parser.add_argument("--masks-seq", type=int, default=8192,
                         metavar="S", help="S of the mask rows (default 8192)")
     parser.add_argument("--masks-standin", action="store_true",
@@ -557,6 +677,9 @@ def run_modes(args, work):
     if args.masks:
         masks(args, work, peaks)
         return
+    if args.dense:
+        replace_section(args.out, dense(args, work, peaks))
+        return
 
     rows, blas_note = grid(args, work, peaks, heads, threads)
     long_line = long_context(args, work)
@@ -572,6 +695,10 @@ def run_modes(args, work):
 
 def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
                   old_lines, old_attnc):
+    # The dense section comes from its own run (--dense): keep it.
+    old = open(path).read() if os.path.exists(path) else ""
+    kept = (old[old.index(DENSE_BEGIN):old.index(DENSE_END) + len(DENSE_END)]
+            if DENSE_BEGIN in old and DENSE_END in old else "")
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")
         f.write(f"Measured {datetime.date.today()} with `benchmarks/run.py` "
@@ -605,6 +732,8 @@ def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
             f.write(f"\nThis attnc against an older one (`{old_attnc}`), "
                     "same grid, same run, rounds alternating old and new:\n\n")
             f.write("\n".join(old_lines) + "\n")
+        if kept:
+            f.write("\n" + kept + "\n")
 
 
 def chart(path, rows, peaks):

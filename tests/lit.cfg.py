@@ -38,8 +38,9 @@ config.substitutions.append(("%attn_lib", config.attn_lib_dir))
 # The whole-model references (tests/e2e/model_ref.py, hf_ref.py) need numpy,
 # which only Debian's python3 has: %pyref, feature `numpy`. The check against
 # Hugging Face (hf_transformers_check.py) needs torch, transformers and
-# safetensors, pip-installed into the python3 on PATH: %pyhf (its real
-# executable, not a pyenv shim), feature `transformers`.
+# safetensors: the virtual environment `tools/setup.sh --with-transformers`
+# makes (build/pyref), else the python3 on PATH: %pyhf (its real executable,
+# not a pyenv shim), feature `transformers`.
 
 
 def python_executable(python, modules):
@@ -58,7 +59,9 @@ if python_executable(pyref, "numpy"):
     config.available_features.add("numpy")
 config.substitutions.append(("%pyref", pyref))
 pyhf = None
-for candidate in (shutil.which("python3"), sys.executable, pyref):
+venv = os.path.join(config.attn_obj_root, "pyref", "bin", "python3")
+for candidate in (venv if os.path.exists(venv) else None,
+                  shutil.which("python3"), sys.executable, pyref):
     pyhf = candidate and python_executable(
         candidate, "numpy, safetensors, torch, transformers")
     if pyhf:

@@ -3,14 +3,26 @@
 # what is missing), then configures and builds everything into ./build.
 # Safe to run again: a configured, up-to-date build costs a few seconds.
 #
-#   tools/setup.sh            # install + configure + build
+#   tools/setup.sh                      # install + configure + build
+#   tools/setup.sh --with-transformers  # also torch + transformers (test
+#                                       # references only, ~3 GB, in
+#                                       # $BUILD_DIR/pyref; failure is a warning)
 #   BUILD_DIR=out tools/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${BUILD_DIR:-build}
+with_transformers=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-transformers) with_transformers=1 ;;
+    *) echo "setup: unknown option '$arg' (expected --with-transformers)" >&2
+       exit 2 ;;
+  esac
+done
 
 packages=(clang-22 lld-22 llvm-22-dev libmlir-22-dev mlir-22-tools
-          catch2 libfmt-dev ccache ninja-build cmake python3)
+          catch2 libfmt-dev ccache ninja-build cmake python3 python3-numpy)
+((with_transformers)) && packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
@@ -33,3 +45,22 @@ if [ ! -f "$build_dir/build.ninja" ]; then
     -DLLVM_USE_LINKER=lld -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 fi
 cmake --build "$build_dir"
+
+# The strongest reference of the Hugging Face tests is transformers itself
+# (tests/e2e/hf_transformers_check.py). It is test code only, never a
+# dependency of attnc or of what it generates; without it those tests
+# report themselves unsupported.
+if ((with_transformers)); then
+  venv="$build_dir/pyref"
+  if [ ! -x "$venv/bin/python3" ] ||
+      ! "$venv/bin/python3" -c "import torch, transformers, safetensors" \
+        2>/dev/null; then
+    echo "setup: installing torch, transformers and safetensors into $venv"
+    if ! { python3 -m venv "$venv" &&
+           "$venv/bin/pip" install --quiet --disable-pip-version-check \
+             numpy torch transformers safetensors; }; then
+      echo "setup: warning: could not install the transformers reference;" \
+           "its tests will be reported unsupported" >&2
+    fi
+  fi
+fi
