@@ -548,7 +548,7 @@ def dense(args, work, peaks):
             model = os.path.join(work, f"gemm_{m}_{n}_{k}.model")
             with open(model, "w") as f:
                 f.write(f"model gemm\ninput x: [1, {m}, {k}]\n"
-                        f"input w: [{n}, {k}]\ny = linear(x, w)\noutput y\n")
+                        f"weight w: [{n}, {k}]\ny = linear(x, w)\noutput y\n")
             sh([args.attnc, model, "-o", model[:-6]])
             flops = 2 * m * n * k
             reps = "3" if flops < 3e10 else "2"
@@ -594,11 +594,12 @@ def dense(args, work, peaks):
             f"--dense` on {machine()}. Peak (same run): "
             + ", ".join(f"{t} thread(s) {p:.0f} GFLOP/s"
                         for t, p in sorted(peaks.values.items()))
-            + f". {note}. attnc's `linear` (`x·Wᵀ`, W `[N, K]` as "
-            "`nn.Linear`; the weight packed into panels inside the run, as "
-            "OpenBLAS packs it) against one `cblas_sgemm` "
-            "(`benchmarks/dense.cpp`) on the same thread count; each time "
-            "the median of 3 alternating rounds.", "", *lines, "",
+            + f". {note}. attnc's `linear` (`x·Wᵀ` with a model weight W "
+            "`[N, K]` as `nn.Linear`, packed into panels at the first run "
+            "and kept; the timed runs reuse it) against one `cblas_sgemm` "
+            "(`benchmarks/dense.cpp`, which packs inside every call) on the "
+            "same thread count; each time the median of 3 alternating "
+            "rounds.", "", *lines, "",
             f"Geometric mean of attnc / OpenBLAS speed: {geo:.2f}×.", "",
             f"A whole Llama-style layer (hidden 2048, 16 query / 4 KV heads "
             f"of 128, intermediate 5632, S = {LAYER_SEQ}, batch 1, "

@@ -9,6 +9,8 @@
 #include "passes/Passes.h"
 #include "passes/cpu/BlockOpsCpu.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
 #define DEBUG_TYPE "attn-lower-blocks-to-loops"
 
 namespace mlir::attn {
@@ -22,6 +24,30 @@ struct LowerBlocksToLoopsPass final
   void runOnOperation() override;
 };
 } // namespace
+
+/// Whether `v` holds a model weight: an entry argument marked as a weight,
+/// or a parameter of a private function (a layer) that every call passes a
+/// model weight.
+static bool isModelWeight(Value v, ModuleOp module, unsigned depth = 0) {
+  auto arg = dyn_cast<BlockArgument>(v);
+  auto func =
+      arg ? dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()) : nullptr;
+  if (!func || depth > 8)
+    return false;
+  if (func->hasAttr(kEntryAttrName))
+    return static_cast<bool>(
+        func.getArgAttr(arg.getArgNumber(), kWeightAttrName));
+  std::optional<SymbolTable::UseRange> uses = func.getSymbolUses(module);
+  if (!func.isPrivate() || !uses || uses->empty())
+    return false;
+  for (const SymbolTable::SymbolUse &use : *uses) {
+    auto call = dyn_cast<func::CallOp>(use.getUser());
+    if (!call ||
+        !isModelWeight(call.getOperand(arg.getArgNumber()), module, depth + 1))
+      return false;
+  }
+  return true;
+}
 
 void LowerBlocksToLoopsPass::runOnOperation() {
   BlockLoweringContext ctx{getOperation(), vectorWidth};
@@ -39,7 +65,9 @@ void LowerBlocksToLoopsPass::runOnOperation() {
                         "--attn-select-schedule first");
         return signalPassFailure();
       }
-      result = lowerLinearToLoops(b, linear);
+      result = lowerLinearToLoops(
+          b, linear, getOperation(),
+          isModelWeight(linear.getWeight(), getOperation()));
     } else {
       result = lowerBlockOpToLoops(b, op, ctx);
     }

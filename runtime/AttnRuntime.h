@@ -201,6 +201,20 @@ double attnrt_now_seconds(void);
 int64_t attnrt_peak_rss_bytes(void);
 
 //===----------------------------------------------------------------------===//
+// Packed weights (called by generated code; see Memory.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Announces the allocation of the packed form `tag` of the model weight at
+/// address `weight`: the next allocation of this thread returns the buffer
+/// kept for it. Returns 1 when the caller must fill it (and then call
+/// attnrt_packed_end), 0 when it is filled (waiting for a concurrent filler).
+int32_t attnrt_packed_begin(int64_t weight, int64_t tag);
+void attnrt_packed_end(int64_t weight, int64_t tag);
+/// Drops the packed forms of the weight at `weight` (before its memory is
+/// freed or reused).
+void attnrt_packed_forget(const void *weight);
+
+//===----------------------------------------------------------------------===//
 // Model instances (the API of `attnc --emit=lib` libraries)
 //===----------------------------------------------------------------------===//
 

@@ -22,6 +22,10 @@ struct attnrt_instance {
   std::vector<uint32_t> inputs, outputs;
 
   ~attnrt_instance() {
+    // Generated code keeps packed forms of the weights by address.
+    for (uint32_t i = 0; i < model->num_tensors; ++i)
+      if (model->tensors[i].role == ATTN_ROLE_WEIGHT && buffers[i])
+        attnrt_packed_forget(buffers[i]);
     for (attnrt_tensor &t : random)
       attnrt_tensor_free(&t);
     attnrt_weights_close(files);

@@ -7,10 +7,26 @@
 // model run repeatedly does not map, zero and fault in its big buffers on
 // every run (glibc returns blocks above 32 MiB to the kernel at once).
 //
+// Packed weights. A dense layer packs its weight into panels before the
+// matmul; for a model weight (constant for the life of the program or
+// instance) that is done once. The generated code calls
+// attnrt_packed_begin(weight address, packing tag) right before it
+// allocates the packed buffer: the allocation then returns the packed form
+// kept for that key (new the first time), and begin returns 1 only to the
+// one caller that must fill it, which calls attnrt_packed_end afterwards
+// (concurrent callers wait in begin until it has). Freeing a kept buffer
+// does nothing; attnrt_packed_forget drops the forms of a weight whose
+// memory goes away (model instances call it when destroyed).
+//
 //===----------------------------------------------------------------------===//
+#include "runtime/AttnRuntime.h"
+
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -37,9 +53,86 @@ Cache &cache() {
 
 uint64_t sizeOf(void *header) { return *static_cast<uint64_t *>(header); }
 
+/// The packed forms of weights: (weight address, tag) -> buffer (the
+/// pointer handed to generated code) and whether it is filled.
+struct Packed {
+  std::mutex mutex;
+  std::condition_variable filled;
+  struct Form {
+    void *buffer = nullptr;
+    bool ready = false;
+  };
+  std::map<std::pair<int64_t, int64_t>, Form> forms;
+  std::map<void *, std::pair<int64_t, int64_t>> owners; // buffer -> key
+};
+
+Packed &packed() {
+  static Packed *instance = new Packed; // never destroyed: used until exit
+  return *instance;
+}
+
+/// The key the next allocation of this thread serves (set by begin).
+thread_local bool pendingKey = false;
+thread_local std::pair<int64_t, int64_t> pending;
+
+void *allocate(uint64_t size);
+
 } // namespace
 
+extern "C" int32_t attnrt_packed_begin(int64_t weight, int64_t tag) {
+  Packed &p = packed();
+  std::unique_lock<std::mutex> lock(p.mutex);
+  auto found = p.forms.try_emplace({weight, tag});
+  pendingKey = true;
+  pending = {weight, tag};
+  if (found.second)
+    return 1; // the caller fills the buffer its allocation creates
+  Packed::Form &form = found.first->second;
+  p.filled.wait(lock, [&] { return form.ready; });
+  return 0;
+}
+
+extern "C" void attnrt_packed_end(int64_t weight, int64_t tag) {
+  Packed &p = packed();
+  {
+    std::lock_guard<std::mutex> lock(p.mutex);
+    p.forms[{weight, tag}].ready = true;
+  }
+  p.filled.notify_all();
+}
+
+extern "C" void attnrt_packed_forget(const void *weight) {
+  Packed &p = packed();
+  std::lock_guard<std::mutex> lock(p.mutex);
+  int64_t address = int64_t(reinterpret_cast<intptr_t>(weight));
+  for (auto it = p.forms.lower_bound({address, INT64_MIN});
+       it != p.forms.end() && it->first.first == address;) {
+    if (it->second.buffer) {
+      p.owners.erase(it->second.buffer);
+      std::free(static_cast<char *>(it->second.buffer) - kHeader);
+    }
+    it = p.forms.erase(it);
+  }
+}
+
 extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
+  if (pendingKey) {
+    pendingKey = false;
+    Packed &p = packed();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    Packed::Form &form = p.forms[pending];
+    if (!form.buffer) {
+      form.buffer = allocate(size);
+      if (form.buffer)
+        p.owners[form.buffer] = pending;
+    }
+    return form.buffer;
+  }
+  return allocate(size);
+}
+
+namespace {
+void *allocate(uint64_t size) {
   if (size >= kCachedSize) {
     Cache &c = cache();
     std::lock_guard<std::mutex> lock(c.mutex);
@@ -57,10 +150,17 @@ extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   *static_cast<uint64_t *>(header) = size;
   return static_cast<char *>(header) + kHeader;
 }
+} // namespace
 
 extern "C" void _mlir_memref_to_llvm_free(void *ptr) {
   if (!ptr)
     return;
+  {
+    Packed &p = packed();
+    std::lock_guard<std::mutex> lock(p.mutex);
+    if (p.owners.count(ptr))
+      return; // a kept packed weight
+  }
   void *header = static_cast<char *>(ptr) - kHeader;
   uint64_t size = sizeOf(header);
   if (size < kCachedSize || size > kMaxBytes) {

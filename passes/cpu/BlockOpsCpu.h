@@ -20,8 +20,11 @@ Value lowerBlockOpToLoops(OpBuilder &b, Operation *op,
                           const BlockLoweringContext &ctx);
 
 /// attn.linear as a packed, tiled, register-blocked GEMM with its epilogue
-/// fused (GemmCpu.cpp). The op must carry its #attn.gemm_schedule.
-Value lowerLinearToLoops(OpBuilder &b, LinearOp op);
+/// fused (GemmCpu.cpp). The op must carry its #attn.gemm_schedule. With
+/// `constantWeight` (the weight is a model weight: the same data on every
+/// run), the packed weight is made once and kept by the runtime.
+Value lowerLinearToLoops(OpBuilder &b, LinearOp op, ModuleOp module,
+                         bool constantWeight);
 
 } // namespace mlir::attn
 

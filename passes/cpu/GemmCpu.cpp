@@ -28,6 +28,7 @@
 #include "passes/cpu/MicroKernel.h"
 #include "passes/cpu/VectorLoops.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
@@ -60,7 +61,9 @@ void forLoop(OpBuilder &b, Location loc, Value from, Value to, int64_t step,
 
 class GemmLowering {
 public:
-  GemmLowering(OpBuilder &b, LinearOp op) : b(b), op(op), loc(op.getLoc()) {
+  GemmLowering(OpBuilder &b, LinearOp op, ModuleOp module, bool constantWeight)
+      : b(b), op(op), loc(op.getLoc()), module(module),
+        constantWeight(constantWeight) {
     LinearOp::Shape shape = op.getShape();
     m = shape.m;
     k = shape.k;
@@ -89,15 +92,62 @@ public:
       residual = flatBuffer(b, loc, op.getResidual());
     Value out;
     std::tie(out, c) = allocResult(b, loc, op.getResult().getType());
-    packed = memref::AllocOp::create(
-        b, loc, MemRefType::get({panels * k * nr}, b.getF32Type()),
-        ValueRange{}, b.getI64IntegerAttr(64));
-    pack();
+    if (!constantWeight) {
+      packed = allocPacked(b);
+      pack();
+    } else {
+      // A model weight is packed on the first run only: the runtime keeps
+      // the packed buffer by (weight address, packing), see runtime/Memory.cpp.
+      Value address = arith::IndexCastOp::create(
+          b, loc, b.getI64Type(),
+          memref::ExtractAlignedPointerAsIndexOp::create(b, loc, weight));
+      Value tag = arith::ConstantIntOp::create(b, loc, packingTag(), 64);
+      Value fresh = runtimeCall(b, "attnrt_packed_begin", {address, tag},
+                                b.getI32Type());
+      packed = allocPacked(b);
+      Value mustPack = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne, fresh,
+          arith::ConstantIntOp::create(b, loc, 0, 32));
+      scf::IfOp::create(b, loc, mustPack, [&](OpBuilder &tb, Location) {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPoint(scf::YieldOp::create(tb, loc));
+        pack();
+        runtimeCall(b, "attnrt_packed_end", {address, tag}, Type());
+      });
+    }
     compute();
     return resultTensor(b, loc, op.getResult().getType(), out);
   }
 
 private:
+  Value allocPacked(OpBuilder &ab) {
+    return memref::AllocOp::create(
+        ab, loc, MemRefType::get({panels * k * nr}, ab.getF32Type()),
+        ValueRange{}, ab.getI64IntegerAttr(64));
+  }
+
+  /// Identifies how the weight is packed (layout, panel width, K, N), so
+  /// that a weight packed two ways keeps both.
+  int64_t packingTag() {
+    return int64_t(llvm::hash_combine(op.isWeightInOut(), nr, k, n) &
+                   0x7fffffffffffffff);
+  }
+
+  /// Calls the runtime function `name` (declared on first use).
+  Value runtimeCall(OpBuilder &cb, StringRef name, ValueRange args,
+                    Type result) {
+    auto type = FunctionType::get(cb.getContext(), ValueRange(args).getTypes(),
+                                  result ? TypeRange(result) : TypeRange());
+    if (!module.lookupSymbol(name)) {
+      OpBuilder mb(module.getBodyRegion());
+      func::FuncOp::create(mb, loc, name, type).setPrivate();
+    }
+    auto call = func::CallOp::create(cb, loc, name,
+                                     result ? TypeRange(result) : TypeRange(),
+                                     args);
+    return result ? call.getResult(0) : Value();
+  }
+
   /// Packs the weight: packed[(p·K + kk)·nr + j] = B[kk, p·nr + j].
   void pack() {
     parallelFor(b, loc, panels, [&](OpBuilder &pb, Value p) {
@@ -381,9 +431,11 @@ private:
     int64_t blocks = ceilDiv(k, tileK);
     parallelFor(b, loc, tilesM * tilesN, [&](OpBuilder &tb, Value t) {
       IndexMath im{tb, loc};
-      Value m0 = im.mul(im.div(t, tilesN), tileM);
+      // Tiles that share a column block of B run one after the other (and
+      // side by side on the threads), so each block comes from memory once.
+      Value m0 = im.mul(im.rem(t, tilesM), tileM);
       Value mEnd = im.min(im.add(m0, tileM), im.c(m));
-      Value p0 = im.mul(im.rem(t, tilesN), panelsPerTile);
+      Value p0 = im.mul(im.div(t, tilesM), panelsPerTile);
       Value pEnd = im.min(im.add(p0, panelsPerTile), im.c(panels));
       // Each thread's own copy of the tile's A block (freed after the tile).
       aBlock = memref::AllocOp::create(
@@ -406,6 +458,8 @@ private:
   OpBuilder &b;
   LinearOp op;
   Location loc;
+  ModuleOp module;
+  bool constantWeight;
   int64_t m, k, n, width, rows, vecs, nr, tileM, tileK, panelsPerTile, panels;
   VectorType vectorType;
   bool masked; // N is not a multiple of the vector width
@@ -415,8 +469,9 @@ private:
 
 } // namespace
 
-Value lowerLinearToLoops(OpBuilder &b, LinearOp op) {
-  return GemmLowering(b, op).build();
+Value lowerLinearToLoops(OpBuilder &b, LinearOp op, ModuleOp module,
+                         bool constantWeight) {
+  return GemmLowering(b, op, module, constantWeight).build();
 }
 
 } // namespace mlir::attn
