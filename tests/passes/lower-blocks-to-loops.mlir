@@ -107,3 +107,47 @@ func.func @mul_column(%x: tensor<4x8xf32>, %c: tensor<4x1xf32>) -> tensor<4x8xf3
   %0 = attn.mul %x, %c : tensor<4x8xf32>, tensor<4x1xf32>
   return %0 : tensor<4x8xf32>
 }
+
+// -----
+
+// A model weight (an entry argument marked attn.weight, or a layer
+// parameter that every call passes one) is packed on the first run only:
+// the runtime keeps the packed buffer (attnrt_packed_begin says whether this
+// run must fill it). A weight that is a model input is packed on every run.
+// CHECK-LABEL: func.func @entry
+//       CHECK:   memref.extract_aligned_pointer_as_index
+//       CHECK:   call @attnrt_packed_begin
+//       CHECK:   scf.if
+//       CHECK:     scf.parallel
+//       CHECK:     call @attnrt_packed_end
+//       CHECK:   call @layer
+//   CHECK-NOT:   attnrt_packed_begin
+//       CHECK:   return
+// CHECK-LABEL: func.func private @layer
+//       CHECK:   call @attnrt_packed_begin
+// CHECK-LABEL: func.func private @not_always_weight
+//   CHECK-NOT:   attnrt_packed_begin
+//       CHECK:   return
+func.func @entry(%x: tensor<4x16xf32>, %w: tensor<32x16xf32> {attn.weight},
+                 %v: tensor<32x16xf32>)
+    -> (tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>)
+    attributes {attn.entry} {
+  %0 = attn.linear %x, %w {schedule = #attn.gemm_schedule<vector_width = 8, rows = 4, vecs = 2, tile_m = 4, tile_n = 16, tile_k = 16>}
+      : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  %1 = attn.linear %x, %v {schedule = #attn.gemm_schedule<vector_width = 8, rows = 4, vecs = 2, tile_m = 4, tile_n = 16, tile_k = 16>}
+      : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  %2 = call @layer(%x, %w) : (tensor<4x16xf32>, tensor<32x16xf32>) -> tensor<4x32xf32>
+  %3 = call @not_always_weight(%x, %w) : (tensor<4x16xf32>, tensor<32x16xf32>) -> tensor<4x32xf32>
+  %4 = call @not_always_weight(%x, %v) : (tensor<4x16xf32>, tensor<32x16xf32>) -> tensor<4x32xf32>
+  return %0, %1, %2, %3 : tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>, tensor<4x32xf32>
+}
+func.func private @layer(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>) -> tensor<4x32xf32> {
+  %0 = attn.linear %x, %w {schedule = #attn.gemm_schedule<vector_width = 8, rows = 4, vecs = 2, tile_m = 4, tile_n = 16, tile_k = 16>}
+      : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}
+func.func private @not_always_weight(%x: tensor<4x16xf32>, %w: tensor<32x16xf32>) -> tensor<4x32xf32> {
+  %0 = attn.linear %x, %w {schedule = #attn.gemm_schedule<vector_width = 8, rows = 4, vecs = 2, tile_m = 4, tile_n = 16, tile_k = 16>}
+      : tensor<4x16xf32>, tensor<32x16xf32> -> tensor<4x32xf32>
+  return %0 : tensor<4x32xf32>
+}
