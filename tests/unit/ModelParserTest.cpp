@@ -139,6 +139,50 @@ TEST_CASE("a full model parses into the expected AST", "[parser]") {
   CHECK(parsed.at(model.outputs[1].loc) == "10:11");
 }
 
+TEST_CASE("weights, strings and layers parse into the AST", "[parser]") {
+  Parsed p(R"(input x: [2, 4]
+weight w: [4] = "model.norm.\"w\"\\"
+weight v: f32[3, 4]
+layer block(h, m)
+  weight a: [4, 4] = "attn.q"
+  y = linear(h, a)
+  return y
+end
+z = block(x, x, repeat = 3, prefix = "layers.{i}.")
+output z
+)");
+  REQUIRE(p.model);
+  const Model &m = *p.model;
+  REQUIRE(m.weights.size() == 2);
+  CHECK(m.weights[0].name == "w");
+  CHECK(m.weights[0].fileName == "model.norm.\"w\"\\");
+  CHECK(m.weights[0].shape == std::vector<int64_t>{4});
+  CHECK(m.weights[1].fileName.empty());
+  CHECK(p.at(m.weights[1].loc) == "3:8");
+  REQUIRE(m.layers.size() == 1);
+  const Layer &layer = m.layers[0];
+  CHECK(layer.name == "block");
+  REQUIRE(layer.params.size() == 2);
+  CHECK(layer.params[1].name == "m");
+  REQUIRE(layer.weights.size() == 1);
+  CHECK(layer.weights[0].fileName == "attn.q");
+  REQUIRE(layer.assigns.size() == 1);
+  CHECK(layer.result.name == "y");
+  CHECK(m.findLayer("block") == &layer);
+  CHECK(m.findLayer("other") == nullptr);
+  REQUIRE(m.assigns.size() == 1);
+  const Assign &call = m.assigns[0];
+  CHECK(call.callee == "block");
+  REQUIRE(call.args.size() == 4);
+  CHECK(call.args[2].keyword == "repeat");
+  CHECK(call.args[3].value.kind == Expr::Kind::String);
+  CHECK(call.args[3].value.name == "layers.{i}.");
+  // A layer's names are its own: `y` is free again at the top level.
+  CHECK(Parsed("layer f(h)\n  y = silu(h)\n  return y\nend\ninput y: [1]\n"
+               "o = silu(y)\noutput o\n")
+            .model.has_value());
+}
+
 TEST_CASE("a diagnostic prints as file:line:col: error with a caret",
           "[parser]") {
   Parsed parsed("input q: [1, 0]\n");
@@ -436,11 +480,11 @@ TEST_CASE("lexical errors", "[parser][errors]") {
           "1:7: unexpected character '\\x00'");
   }
   SECTION("statement start") {
-    CHECK(errorOf("=") == "1:1: expected a statement (model, input, output "
-                          "or NAME = op(...)), got '='");
+    CHECK(errorOf("=") == "1:1: expected a statement (model, input, weight, "
+                          "layer, output or NAME = op(...)), got '='");
     CHECK(errorOf("\n\n  42 = f()") ==
-          "3:3: expected a statement (model, input, output or NAME = "
-          "op(...)), got '42'");
+          "3:3: expected a statement (model, input, weight, layer, output or "
+          "NAME = op(...)), got '42'");
     CHECK(errorOf("$") == "1:1: unexpected character '$'");
   }
   SECTION("invalid numbers") {

@@ -174,7 +174,9 @@ TEST_CASE("unknown ops and keywords", "[optable][errors]") {
   CHECK(Built("input q: [1]\no = atention(q)\noutput o").error() ==
         "2:5: unknown op 'atention'; did you mean 'attention'?");
   CHECK(Built("input q: [1]\no = softmax(q)\noutput o").error() ==
-        "2:5: unknown op 'softmax'; available ops: attention");
+        "2:5: unknown op 'softmax'; available ops: attention, linear, "
+            "rms_norm, layer_norm, rope, gelu, silu, relu, add, mul, "
+            "split_heads, merge_heads, chunk, embedding, rows");
   CHECK(errorOf(", windw = 3") ==
         "8:24: unknown keyword 'windw' for attention; did you mean 'window'?");
   CHECK(errorOf(", bias = x") ==
