@@ -37,8 +37,12 @@ constexpr uint64_t kCachedSize = uint64_t(1) << 20;
 constexpr size_t kMaxBlocks = 64;
 constexpr uint64_t kMaxBytes = uint64_t(4) << 30;
 
-/// Every block starts with its size; the caller aligns the pointer it gets.
-constexpr uint64_t kHeader = 16;
+/// Every block starts with a header; the caller aligns the pointer it gets.
+struct Header {
+  uint64_t size;
+  uint64_t kept; // a packed weight: frees leave it alone
+};
+constexpr uint64_t kHeader = sizeof(Header);
 
 struct Cache {
   std::mutex mutex;
@@ -51,7 +55,11 @@ Cache &cache() {
   return *instance;
 }
 
-uint64_t sizeOf(void *header) { return *static_cast<uint64_t *>(header); }
+uint64_t sizeOf(void *header) { return static_cast<Header *>(header)->size; }
+
+Header *headerOf(void *ptr) {
+  return reinterpret_cast<Header *>(static_cast<char *>(ptr) - kHeader);
+}
 
 /// The packed forms of weights: (weight address, tag) -> buffer (the
 /// pointer handed to generated code) and whether it is filled.
@@ -63,7 +71,6 @@ struct Packed {
     bool ready = false;
   };
   std::map<std::pair<int64_t, int64_t>, Form> forms;
-  std::map<void *, std::pair<int64_t, int64_t>> owners; // buffer -> key
 };
 
 Packed &packed() {
@@ -107,10 +114,8 @@ extern "C" void attnrt_packed_forget(const void *weight) {
   int64_t address = int64_t(reinterpret_cast<intptr_t>(weight));
   for (auto it = p.forms.lower_bound({address, INT64_MIN});
        it != p.forms.end() && it->first.first == address;) {
-    if (it->second.buffer) {
-      p.owners.erase(it->second.buffer);
-      std::free(static_cast<char *>(it->second.buffer) - kHeader);
-    }
+    if (it->second.buffer)
+      std::free(headerOf(it->second.buffer));
     it = p.forms.erase(it);
   }
 }
@@ -124,7 +129,7 @@ extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
     if (!form.buffer) {
       form.buffer = allocate(size);
       if (form.buffer)
-        p.owners[form.buffer] = pending;
+        headerOf(form.buffer)->kept = 1;
     }
     return form.buffer;
   }
@@ -141,27 +146,22 @@ void *allocate(uint64_t size) {
         void *header = c.blocks[i];
         c.blocks.erase(c.blocks.begin() + long(i));
         c.bytes -= size;
+        static_cast<Header *>(header)->kept = 0;
         return static_cast<char *>(header) + kHeader;
       }
   }
-  void *header = std::malloc(size + kHeader);
+  auto *header = static_cast<Header *>(std::malloc(size + kHeader));
   if (!header)
     return nullptr;
-  *static_cast<uint64_t *>(header) = size;
-  return static_cast<char *>(header) + kHeader;
+  *header = {size, 0};
+  return reinterpret_cast<char *>(header) + kHeader;
 }
 } // namespace
 
 extern "C" void _mlir_memref_to_llvm_free(void *ptr) {
-  if (!ptr)
-    return;
-  {
-    Packed &p = packed();
-    std::lock_guard<std::mutex> lock(p.mutex);
-    if (p.owners.count(ptr))
-      return; // a kept packed weight
-  }
-  void *header = static_cast<char *>(ptr) - kHeader;
+  if (!ptr || headerOf(ptr)->kept)
+    return; // a kept packed weight stays until attnrt_packed_forget
+  void *header = headerOf(ptr);
   uint64_t size = sizeOf(header);
   if (size < kCachedSize || size > kMaxBytes) {
     std::free(header);
