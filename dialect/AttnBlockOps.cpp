@@ -36,6 +36,17 @@ static LogicalResult verifyStatic(Operation *op) {
   return success();
 }
 
+/// Static shapes and an input of rank 4 `[batch, heads, seq, head_dim]`.
+static LogicalResult verifyHeadLayout(Operation *op, Value input) {
+  if (failed(verifyStatic(op)))
+    return failure();
+  if (dims(input).size() != 4)
+    return op->emitOpError() << "expected the input to have rank 4 [batch, "
+                                "heads, seq, head_dim], got "
+                             << shapeOf(input);
+  return success();
+}
+
 /// `v` has shape `expected`; `what` names it in the message.
 static LogicalResult expectShape(Operation *op, StringRef what, Value v,
                                  ArrayRef<int64_t> expected) {
@@ -138,13 +149,9 @@ int64_t LayerNormOp::getFlops() { return 7 * numElements(getInput()); }
 //===----------------------------------------------------------------------===//
 
 LogicalResult RopeOp::verify() {
-  if (failed(verifyStatic(*this)))
+  if (failed(verifyHeadLayout(*this, getInput())))
     return failure();
   ArrayRef<int64_t> x = dims(getInput());
-  if (x.size() != 4)
-    return emitOpError() << "expected the input to have rank 4 [batch, "
-                            "heads, seq, head_dim], got "
-                         << shapeOf(getInput());
   if (x[3] % 2 != 0)
     return emitOpError() << "expected an even head_dim, got " << x[3];
   double theta = getTheta().convertToDouble();
@@ -284,13 +291,9 @@ LogicalResult SplitHeadsOp::verify() {
 }
 
 LogicalResult MergeHeadsOp::verify() {
-  if (failed(verifyStatic(*this)))
+  if (failed(verifyHeadLayout(*this, getInput())))
     return failure();
   ArrayRef<int64_t> x = dims(getInput());
-  if (x.size() != 4)
-    return emitOpError() << "expected the input to have rank 4 [batch, "
-                            "heads, seq, head_dim], got "
-                         << shapeOf(getInput());
   return expectShape(*this, "the result", getResult(),
                      {x[0], x[2], x[1] * x[3]});
 }

@@ -183,6 +183,23 @@ std::string MaskAttr::describe() const {
 // ScheduleAttr
 //===----------------------------------------------------------------------===//
 
+/// Every field of a schedule is positive and the vector width a power of
+/// two up to 64.
+static LogicalResult
+verifyScheduleFields(function_ref<InFlightDiagnostic()> emitError,
+                     ArrayRef<std::pair<const char *, int64_t>> fields,
+                     int64_t vectorWidth) {
+  for (auto [name, value] : fields)
+    if (value <= 0)
+      return emitError() << "expected " << name << " to be positive, got "
+                         << value;
+  if (!llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
+    return emitError() << "expected vector_width to be a power of two <= 64, "
+                          "got "
+                       << vectorWidth;
+  return success();
+}
+
 LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t tileQ, int64_t tileKv, int64_t vectorWidth,
@@ -192,14 +209,8 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
       {"tile_q", tileQ},   {"tile_kv", tileKv}, {"vector_width", vectorWidth},
       {"qk_keys", qkKeys}, {"qk_qvecs", qkQvecs}, {"pv_rows", pvRows},
       {"pv_vecs", pvVecs}};
-  for (auto [name, value] : fields)
-    if (value <= 0)
-      return emitError() << "expected " << name << " to be positive, got "
-                         << value;
-  if (!llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
-    return emitError() << "expected vector_width to be a power of two <= 64, "
-                          "got "
-                       << vectorWidth;
+  if (failed(verifyScheduleFields(emitError, fields, vectorWidth)))
+    return failure();
   if (tileQ % (qkQvecs * vectorWidth) != 0)
     return emitError() << "expected tile_q (" << tileQ
                        << ") to be a multiple of qk_qvecs * vector_width ("
@@ -220,14 +231,8 @@ GemmScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   std::pair<const char *, int64_t> fields[] = {
       {"vector_width", vectorWidth}, {"rows", rows},     {"vecs", vecs},
       {"tile_m", tileM},             {"tile_n", tileN}, {"tile_k", tileK}};
-  for (auto [name, value] : fields)
-    if (value <= 0)
-      return emitError() << "expected " << name << " to be positive, got "
-                         << value;
-  if (!llvm::isPowerOf2_64(vectorWidth) || vectorWidth > 64)
-    return emitError() << "expected vector_width to be a power of two <= 64, "
-                          "got "
-                       << vectorWidth;
+  if (failed(verifyScheduleFields(emitError, fields, vectorWidth)))
+    return failure();
   if (tileN % (vecs * vectorWidth) != 0)
     return emitError() << "expected tile_n (" << tileN
                        << ") to be a multiple of vecs * vector_width ("

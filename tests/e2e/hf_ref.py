@@ -8,8 +8,8 @@
     hf_ref.py CONFIG.json [--head] --write-inputs DIR --seed N
               [--batch 1] [--seq 8] [--memory 6]
 
-Computes the model straight from the config semantics of shared/MODELS.md
-(model_type llama, mistral, qwen2, gpt2, bert, whisper), independently of the
+Computes the model straight from the config semantics of Hugging Face
+transformers' modeling_<type>.py and configuration_<type>.py (model_type llama, mistral, qwen2, gpt2, bert, whisper), independently of the
 .model language, in float64. The interface mirrors the importer's:
 
 - without --head: input `hidden_states` [B, S, E] (and

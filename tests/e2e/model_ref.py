@@ -22,7 +22,8 @@ The language is examples/README.md plus the whole-model statements of the
 working spec (`weight`, `layer ... end`, `return`, calls of layers with
 `repeat`/`prefix`, multi-result assignment `a, b = layer(...)`). This file
 has its own parser and shares no code with the compiler; the op semantics
-follow the spec table, RoPE follows shared/MODELS.md section 1 (inv_freq,
+follow the op table of examples/README.md, RoPE follows Hugging Face's
+modeling_rope_utils.py (inv_freq,
 p * inv_freq, cos and sin in float32 as Hugging Face computes them, the
 rotation in float64) and attention follows the mask rule of
 dialect/README.md. Run-time segments and lengths are rejected: whole models

@@ -4,7 +4,8 @@ Used by model_ref.py, hf_ref.py and hf_transformers_check.py; needs numpy
 only. It holds no model arithmetic: the references compute independently and
 meet here only to read tensors and to judge results the same way.
 
-- safetensors (shared/MODELS.md section 9): a strict reader (F32, F16, BF16,
+- safetensors (the container rules of the reference reader,
+  huggingface/safetensors): a strict reader (F32, F16, BF16,
   F64, I32, I64; contiguous offsets, no trailing bytes, no duplicate keys)
   and a writer (f32, header padded with spaces to 8 bytes, `__metadata__`
   {"format": "pt"}, tensors sorted by name, contiguous).

@@ -3,7 +3,8 @@
 // One reader for every model type, with a part per family. Every field that
 // changes the computation is read, checked and logged; a value attnc does
 // not implement is an error naming the field, never ignored. Defaults and
-// semantics follow shared/MODELS.md (the transformers model code).
+// semantics follow the transformers model code (configuration_<type>.py,
+// modeling_<type>.py).
 //
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/HFConfig.h"
