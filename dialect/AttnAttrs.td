@@ -170,11 +170,13 @@ def Attn_GemmScheduleAttr : Attn_Attr<"GemmSchedule", "gemm_schedule"> {
   let summary = "tiling and register blocking of a dense layer";
   let description = [{
     Chosen by `--attn-select-schedule` for `attn.linear` and only read by
-    its lowering. `C[M, N] = A[M, K] · B[K, N]` is computed in tiles of
-    `tile_m × tile_n` outputs (one parallel iteration each); a tile walks
-    `K` in blocks of `tile_k`, and inside a block keeps `rows` rows ×
-    `vecs` vectors of `vector_width` columns in registers. B (the weight)
-    is packed into panels of `vecs · vector_width` columns first.
+    its lowering. `C[M, N] = A[M, K] · B[K, N]` is computed per column
+    block of `tile_n` outputs and group of rows (the rows split into
+    `m_groups` groups; default 1): one parallel iteration each. An
+    iteration walks `K` in blocks of `tile_k` and, per block, its rows in
+    tiles of `tile_m`, keeping `rows` rows × `vecs` vectors of
+    `vector_width` columns in registers. B (the weight) is packed into
+    panels of `vecs · vector_width` columns first.
 
     Constraints: `tile_n` is a multiple of `vecs · vector_width` and
     `tile_m` of `rows`.
@@ -186,7 +188,8 @@ def Attn_GemmScheduleAttr : Attn_Attr<"GemmSchedule", "gemm_schedule"> {
   }];
   let parameters = (ins "int64_t":$vector_width, "int64_t":$rows,
                         "int64_t":$vecs, "int64_t":$tile_m,
-                        "int64_t":$tile_n, "int64_t":$tile_k);
+                        "int64_t":$tile_n, "int64_t":$tile_k,
+                        DefaultValuedParameter<"int64_t", "1">:$m_groups);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

@@ -227,10 +227,12 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 LogicalResult
 GemmScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                          int64_t vectorWidth, int64_t rows, int64_t vecs,
-                         int64_t tileM, int64_t tileN, int64_t tileK) {
+                         int64_t tileM, int64_t tileN, int64_t tileK,
+                         int64_t mGroups) {
   std::pair<const char *, int64_t> fields[] = {
-      {"vector_width", vectorWidth}, {"rows", rows},     {"vecs", vecs},
-      {"tile_m", tileM},             {"tile_n", tileN}, {"tile_k", tileK}};
+      {"vector_width", vectorWidth}, {"rows", rows},       {"vecs", vecs},
+      {"tile_m", tileM},             {"tile_n", tileN},   {"tile_k", tileK},
+      {"m_groups", mGroups}};
   if (failed(verifyScheduleFields(emitError, fields, vectorWidth)))
     return failure();
   if (tileN % (vecs * vectorWidth) != 0)

@@ -141,16 +141,22 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
   p.tileM = std::min(p.rows * std::max<int64_t>(1, 96 / p.rows),
                      roundUp(problem.m, p.rows));
   p.tileN = std::min<int64_t>(roundUp(256, panel), roundUp(problem.n, panel));
-  // Small problems: shrink the tiles until there are enough of them to keep
-  // a few threads busy.
-  auto tiles = [&] {
-    return ((problem.m + p.tileM - 1) / p.tileM) *
-           ((problem.n + p.tileN - 1) / p.tileN);
-  };
-  while (tiles() < 16 && p.tileN > panel)
+  // At least 8 parallel iterations (column blocks × row groups): narrower
+  // column blocks first, then the rows split into groups (each group reads
+  // the column block's B again). A group's block of C (its rows × tile_n)
+  // is revisited by every K block, so it must stay in L2 too: at most
+  // 512 KiB of it.
+  constexpr int64_t kMinIterations = 8, kGroupBytes = 512 * 1024;
+  auto columnBlocks = [&] { return (problem.n + p.tileN - 1) / p.tileN; };
+  while (columnBlocks() < kMinIterations && p.tileN > panel)
     p.tileN = roundUp(p.tileN / 2, panel);
-  while (tiles() < 16 && p.tileM > p.rows)
-    p.tileM = roundUp(p.tileM / 2, p.rows);
+  auto ceilDiv = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+  int64_t rowTiles = ceilDiv(problem.m, p.tileM);
+  int64_t groupRows = std::max<int64_t>(kGroupBytes / (4 * p.tileN), p.tileM);
+  p.mGroups = std::clamp<int64_t>(
+      std::max(ceilDiv(kMinIterations, columnBlocks()),
+               ceilDiv(problem.m, groupRows)),
+      1, rowTiles);
   return p;
 }
 

@@ -37,7 +37,7 @@ struct GemmProblem {
 };
 
 struct GemmParams {
-  int64_t vectorWidth, rows, vecs, tileM, tileN, tileK;
+  int64_t vectorWidth, rows, vecs, tileM, tileN, tileK, mGroups;
 };
 
 /// Chooses the register block and tiles of a dense layer; the result always

@@ -89,7 +89,8 @@ struct LinearScheduleModel
     auto emitError = [&] { return op.emitOpError("invalid schedule: "); };
     auto schedule =
         GemmScheduleAttr::getChecked(emitError, op.getContext(), p.vectorWidth,
-                                     p.rows, p.vecs, p.tileM, p.tileN, p.tileK);
+                                     p.rows, p.vecs, p.tileM, p.tileN, p.tileK,
+                                     p.mGroups);
     if (!schedule)
       return failure();
     op.setScheduleAttr(schedule);

@@ -7,20 +7,22 @@
 //
 //   1. pack B into panels of nr columns, [N/nr][K][nr] (one scf.parallel
 //      over panels; columns past N repeat column N-1 and are never stored);
-//   2. one scf.parallel over tile_m × tile_n output tiles; per tile, per K
-//      block of tile_k (the first block starts from zero, the last applies
-//      the epilogue: run-time conditions, so each kernel exists once), per
-//      panel, per r rows: the shared micro-kernel (MicroKernel.h) keeps
-//      r × v accumulators in registers, broadcasting A[i, k] and loading B's
-//      panel row.
+//   2. one scf.parallel over (column block of tile_n, group of m_groups'
+//      share of the row tiles); per iteration, per K block of tile_k (the
+//      first block starts from zero, the last applies the epilogue:
+//      run-time conditions, so each kernel exists once), per row tile of
+//      tile_m, per panel, per r rows: the shared micro-kernel
+//      (MicroKernel.h) keeps r × v accumulators in registers, broadcasting
+//      A[i, k] and loading B's panel row.
 //
 // Packing an [N, K] weight transposes w × w blocks in registers with
 // w·log2(w) shuffles.
 //
 // A K-block's panel (tile_k × nr floats) stays in L1 while every row block
-// of the tile passes over it; the tile's A block (tile_m × tile_k, copied
-// with padded rows so that the kernel's rows do not collide in L1) stays in
-// L2 across the tile's panels. Columns past N are masked off in C (loads
+// of a row tile passes over it; the row tile's A block (tile_m × tile_k,
+// copied with padded rows so that the kernel's rows do not collide in L1)
+// stays in L2 across the panels; the column block's K block of B stays in
+// L2 across the row tiles. Columns past N are masked off in C (loads
 // and stores), rows past M use a smaller kernel.
 //
 //===----------------------------------------------------------------------===//
@@ -75,6 +77,7 @@ public:
     nr = s.getPanelWidth();
     tileM = s.getTileM();
     tileK = s.getTileK();
+    mGroups = s.getMGroups();
     panelsPerTile = s.getTileN() / nr;
     panels = ceilDiv(n, nr);
     vectorType = VectorType::get({width}, b.getF32Type());
@@ -426,32 +429,43 @@ private:
     });
   }
 
+  /// One parallel iteration per (column block of tile_n, group of row
+  /// tiles). Inside, the K blocks are the outer loop: a K block of the
+  /// column block's packed B (tile_k × tile_n) stays in L2 while every row
+  /// tile of the group passes over it, so B is read from memory once per
+  /// group, however large K is.
   void compute() {
     int64_t tilesM = ceilDiv(m, tileM), tilesN = ceilDiv(panels, panelsPerTile);
+    int64_t groups = std::min(mGroups, tilesM);
+    int64_t groupRows = ceilDiv(tilesM, groups) * tileM;
     int64_t blocks = ceilDiv(k, tileK);
-    parallelFor(b, loc, tilesM * tilesN, [&](OpBuilder &tb, Value t) {
+    parallelFor(b, loc, tilesN * groups, [&](OpBuilder &tb, Value t) {
       IndexMath im{tb, loc};
-      // Tiles that share a column block of B run one after the other (and
-      // side by side on the threads), so each block comes from memory once.
-      Value m0 = im.mul(im.rem(t, tilesM), tileM);
-      Value mEnd = im.min(im.add(m0, tileM), im.c(m));
-      Value p0 = im.mul(im.div(t, tilesM), panelsPerTile);
+      // The groups of a column block run side by side: they share its B.
+      Value p0 = im.mul(im.div(t, groups), panelsPerTile);
       Value pEnd = im.min(im.add(p0, panelsPerTile), im.c(panels));
-      // Each thread's own copy of the tile's A block (freed after the tile).
+      Value mFirst = im.mul(im.rem(t, groups), groupRows);
+      Value mLast = im.min(im.add(mFirst, groupRows), im.c(m));
+      // Each thread's own copy of a row tile's A block.
       aBlock = memref::AllocOp::create(
           tb, loc, MemRefType::get({tileM * lda()}, tb.getF32Type()),
           ValueRange{}, tb.getI64IntegerAttr(64));
       forLoop(tb, loc, im.c(0), im.c(blocks * tileK), tileK,
               [&](OpBuilder &kb, Value k0) {
-                IndexMath km{kb, loc};
-                copyA(kb, m0, mEnd, k0, km.min(km.add(k0, tileK), km.c(k)));
-                auto eq = [&](int64_t v) -> Value {
-                  return arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq,
-                                               k0, km.c(v));
-                };
-                kBlock(kb, m0, mEnd, p0, pEnd, k0, eq(0),
-                       eq((blocks - 1) * tileK));
-              });
+        IndexMath km{kb, loc};
+        Value k1 = km.min(km.add(k0, tileK), km.c(k));
+        auto eq = [&](int64_t v) -> Value {
+          return arith::CmpIOp::create(kb, loc, arith::CmpIPredicate::eq, k0,
+                                       km.c(v));
+        };
+        Value first = eq(0), last = eq((blocks - 1) * tileK);
+        forLoop(kb, loc, mFirst, mLast, tileM, [&](OpBuilder &mb, Value m0) {
+          IndexMath mm{mb, loc};
+          Value mEnd = mm.min(mm.add(m0, tileM), mm.c(m));
+          copyA(mb, m0, mEnd, k0, k1);
+          kBlock(mb, m0, mEnd, p0, pEnd, k0, first, last);
+        });
+      });
     });
   }
 
@@ -460,7 +474,8 @@ private:
   Location loc;
   ModuleOp module;
   bool constantWeight;
-  int64_t m, k, n, width, rows, vecs, nr, tileM, tileK, panelsPerTile, panels;
+  int64_t m, k, n, width, rows, vecs, nr, tileM, tileK, mGroups, panelsPerTile,
+      panels;
   VectorType vectorType;
   bool masked; // N is not a multiple of the vector width
   Value a, weight, bias, gate, residual, c, packed;

@@ -3,10 +3,11 @@
 // A linear with N = 20 (not a multiple of the vector width: masked C access),
 // M = 4 (one row past the 3-row blocks: a smaller kernel), K = 16 in two
 // blocks of 8: the weight is packed into 2 panels of 16 columns, 8 x 8
-// blocks transposed with 3 rounds of shuffles; then 4 output tiles, each
-// copying its A block and running the 3 x 2 register block per K block
-// (zero start in the first block, bias + GELU before the masked store in
-// the last, both run-time conditions).
+// blocks transposed with 3 rounds of shuffles; then 2 column blocks x 2
+// row groups in parallel, each walking its K blocks and, per block, its
+// row tiles: copy the tile's A block, run the 3 x 2 register block (zero
+// start in the first K block, bias + GELU before the masked store in the
+// last, both run-time conditions).
 // CHECK-LABEL: func.func @linear
 //       CHECK:   %[[PACKED:.*]] = memref.alloc() {alignment = 64 : i64} : memref<512xf32>
 //       CHECK:   scf.parallel (%{{.*}}) = (%c0) to (%c2)
@@ -23,7 +24,7 @@
 //       CHECK:   bufferization.to_tensor
 func.func @linear(%x: tensor<4x16xf32>, %w: tensor<20x16xf32>, %b: tensor<20xf32>) -> tensor<4x20xf32> {
   %0 = attn.linear %x, %w bias(%b : tensor<20xf32>) {activation = #attn.activation<gelu>,
-      schedule = #attn.gemm_schedule<vector_width = 8, rows = 3, vecs = 2, tile_m = 3, tile_n = 16, tile_k = 8>}
+      schedule = #attn.gemm_schedule<vector_width = 8, rows = 3, vecs = 2, tile_m = 3, tile_n = 16, tile_k = 8, m_groups = 2>}
       : tensor<4x16xf32>, tensor<20x16xf32> -> tensor<4x20xf32>
   return %0 : tensor<4x20xf32>
 }

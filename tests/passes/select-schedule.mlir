@@ -78,7 +78,7 @@ func.func @linear_layer(%x: tensor<1x512x2048xf32>, %w: tensor<5632x2048xf32>) -
 // A small layer: tiles shrink so that there are enough of them for the
 // threads; K shorter than a block is one block.
 // CHECK-LABEL: func.func @linear_small
-//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 12, tile_n = 32, tile_k = 64>
+//       CHECK:   schedule = #attn.gemm_schedule<vector_width = 16, rows = 12, vecs = 2, tile_m = 24, tile_n = 32, tile_k = 64>
 func.func @linear_small(%x: tensor<1x16x64xf32>, %w: tensor<64x64xf32>) -> tensor<1x16x64xf32> {
   %0 = attn.linear %x, %w : tensor<1x16x64xf32>, tensor<64x64xf32> -> tensor<1x16x64xf32>
   return %0 : tensor<1x16x64xf32>

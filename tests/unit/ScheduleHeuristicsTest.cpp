@@ -112,3 +112,35 @@ TEST_CASE("bad schedule overrides are rejected with a reason") {
   CHECK(!parseScheduleOverride("tile_q=16,tile_q=32", error));
   CHECK(error == "tile_q is given twice");
 }
+
+TEST_CASE("dense-layer schedules satisfy #attn.gemm_schedule and fit the "
+          "caches",
+          "[heuristics][gemm]") {
+  for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+    for (int64_t m : {1, 7, 16, 512, 2048})
+      for (int64_t n : {20, 64, 512, 2048, 5632, 50257})
+        for (int64_t k : {3, 64, 2048, 5632}) {
+          GemmParams p = chooseGemmSchedule({m, n, k}, target);
+          INFO("m=" << m << " n=" << n << " k=" << k
+                    << " width=" << target.vectorWidth);
+          int64_t panel = p.vecs * p.vectorWidth;
+          CHECK(p.vectorWidth == target.vectorWidth);
+          // Accumulators, the B vectors and a broadcast fit the registers.
+          CHECK(p.rows * p.vecs + p.vecs + 1 <= target.vectorRegisters);
+          CHECK(p.tileN % panel == 0);
+          CHECK(p.tileM % p.rows == 0);
+          CHECK(p.tileK >= 1);
+          CHECK(p.tileK <= k);
+          // A K block of a panel stays in L1 (24 KiB).
+          CHECK(p.tileK * panel * 4 <= 24 * 1024);
+          int64_t rowTiles = (m + p.tileM - 1) / p.tileM;
+          CHECK(p.mGroups >= 1);
+          CHECK(p.mGroups <= rowTiles);
+        }
+  }
+  // The Llama MLP at 2048 tokens: four row groups of 512 rows, so that a
+  // group's block of C (512 x 256 floats) stays in L2.
+  GemmParams big = chooseGemmSchedule({2048, 2048, 5632}, CpuTarget{16, 32});
+  CHECK(big.tileN == 256);
+  CHECK(big.mGroups == 4);
+}
