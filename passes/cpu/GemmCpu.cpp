@@ -23,7 +23,7 @@
 // copied with padded rows so that the kernel's rows do not collide in L1)
 // stays in L2 across the panels; the column block's K block of B stays in
 // L2 across the row tiles. Columns past N are masked off in C (loads
-// and stores), rows past M use a smaller kernel.
+// and stores); rows past M compute on zero padding and are not stored.
 //
 //===----------------------------------------------------------------------===//
 #include "passes/cpu/BlockOpsCpu.h"
@@ -281,13 +281,17 @@ private:
   /// stores are masked. Whole-vector masks are needed only when N is not a
   /// multiple of the vector width; otherwise the padded vectors of the last
   /// panel are skipped by clamping (see kernel()).
-  void kernel(OpBuilder &kb, Value m0, Value i0, Value p, int64_t numRows,
-              Value k0, Value k1, Value first, Value last) {
+  /// The register block at rows i0..i0+rows-1 of panel p over one K block.
+  /// When M is not a multiple of the block's rows, the last block's rows
+  /// past M compute on zero padding, read C at row M-1 and store nothing,
+  /// so one kernel serves every row block.
+  void kernel(OpBuilder &kb, Value m0, Value i0, Value p, Value k0, Value k1,
+              Value first, Value last) {
     IndexMath im{kb, loc};
     Value panelBase = im.mul(im.mul(p, k), nr);
     Value col0 = im.mul(p, nr);
     MicroKernel mk;
-    mk.rows = numRows;
+    mk.rows = rows;
     mk.vecs = vecs;
     mk.vectorType = vectorType;
     mk.kBegin = k0;
@@ -325,13 +329,25 @@ private:
             scf::YieldOp::create(tb, loc, splat(tb, loc, vectorType, 0));
           },
           [&](OpBuilder &eb, Location) {
-            scf::YieldOp::create(eb, loc,
-                                 loadRowVector(eb, c, lm.add(i0, i), col));
+            IndexMath em{eb, loc};
+            Value row = em.add(i0, i);
+            if (m % rows != 0)
+              row = em.min(row, em.c(m - 1));
+            scf::YieldOp::create(eb, loc, loadRowVector(eb, c, row, col));
           });
       return ifOp.getResult(0);
     };
     mk.epilogue = [&](OpBuilder &eb, ArrayRef<Value> acc) {
-      for (int64_t i = 0; i < numRows; ++i)
+      for (int64_t i = 0; i < rows; ++i) {
+        // Rows past M (padding of the last block) store nothing.
+        OpBuilder::InsertionGuard guard(eb);
+        if (m % rows != 0) {
+          Value valid = arith::CmpIOp::create(
+              eb, loc, arith::CmpIPredicate::ult,
+              IndexMath{eb, loc}.add(i0, i), IndexMath{eb, loc}.c(m));
+          auto ifOp = scf::IfOp::create(eb, loc, valid, /*withElse=*/false);
+          eb.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+        }
         for (int64_t j = 0; j < vecs; ++j) {
           IndexMath lm{eb, loc};
           Value row = lm.add(i0, i), col = lm.add(col0, j * width);
@@ -359,6 +375,7 @@ private:
                               scf::YieldOp::create(sb, loc);
                             });
         }
+      }
     };
     buildMicroKernel(kb, loc, mk);
   }
@@ -382,21 +399,10 @@ private:
               Value k0, Value first, Value last) {
     IndexMath im{tb, loc};
     Value k1 = im.min(im.add(k0, tileK), im.c(k));
-    int64_t fullRows = m / rows * rows, rest = m % rows;
+    // The rows past M of the last row block are padding (see copyA).
     forLoop(tb, loc, p0, pEnd, 1, [&](OpBuilder &pb, Value p) {
-      IndexMath pm{pb, loc};
-      forLoop(pb, loc, m0, pm.min(mEnd, pm.c(fullRows)), rows,
-              [&](OpBuilder &rb, Value i0) {
-                kernel(rb, m0, i0, p, rows, k0, k1, first, last);
-              });
-      if (rest == 0)
-        return;
-      Value hasRest = arith::CmpIOp::create(pb, loc, arith::CmpIPredicate::ugt,
-                                            mEnd, pm.c(fullRows));
-      scf::IfOp::create(pb, loc, hasRest, [&](OpBuilder &rb, Location) {
-        kernel(rb, m0, IndexMath{rb, loc}.c(fullRows), p, rest, k0, k1, first,
-               last);
-        scf::YieldOp::create(rb, loc);
+      forLoop(pb, loc, m0, mEnd, rows, [&](OpBuilder &rb, Value i0) {
+        kernel(rb, m0, i0, p, k0, k1, first, last);
       });
     });
   }
@@ -406,9 +412,26 @@ private:
   /// of A itself are often a multiple of 4 KiB apart and would collide).
   int64_t lda() const { return tileK + 16; }
 
-  /// Copies A[m0:mEnd, k0:k1] into the tile's block (row stride lda()).
+  /// Copies A[m0:mEnd, k0:k1] into the tile's block (row stride lda()); when
+  /// M is not a multiple of the kernel's rows, zeroes the padding rows up to
+  /// the next multiple (the kernel reads them; zeros keep them finite).
   void copyA(OpBuilder &cb, Value m0, Value mEnd, Value k0, Value k1) {
     IndexMath im{cb, loc};
+    if (m % rows != 0) {
+      Value padEnd = im.add(
+          m0, im.mul(im.div(im.add(arith::SubIOp::create(cb, loc, mEnd, m0),
+                                   rows - 1),
+                            rows),
+                     rows));
+      forLoop(cb, loc, mEnd, padEnd, 1, [&](OpBuilder &zb, Value r) {
+        IndexMath zm{zb, loc};
+        Value dst = zm.mul(arith::SubIOp::create(zb, loc, r, m0), lda());
+        forEachVector(zb, loc, dst, tileK, width,
+                      [&](OpBuilder &vb, Value i, VectorType vt) {
+                        storeVector(vb, loc, splat(vb, loc, vt, 0), aBlock, i);
+                      });
+      });
+    }
     Value len = arith::SubIOp::create(cb, loc, k1, k0);
     Value vecEnd = im.mul(im.div(len, width), width);
     forLoop(cb, loc, m0, mEnd, 1, [&](OpBuilder &rb, Value r) {

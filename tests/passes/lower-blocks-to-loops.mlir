@@ -1,7 +1,7 @@
 // RUN: attn-opt %s --split-input-file --attn-lower-blocks-to-loops=vector-width=8 --canonicalize --cse | FileCheck %s
 
 // A linear with N = 20 (not a multiple of the vector width: masked C access),
-// M = 4 (one row past the 3-row blocks: a smaller kernel), K = 16 in two
+// M = 4 (one row past the 3-row blocks: zero padding, not stored), K = 16 in two
 // blocks of 8: the weight is packed into 2 panels of 16 columns, 8 x 8
 // blocks transposed with 3 rounds of shuffles; then 2 column blocks x 2
 // row groups in parallel, each walking its K blocks and, per block, its
