@@ -154,6 +154,8 @@ void printHelp(const char *program, const Model &model) {
       "                         first component ('LayerNorm.gamma'/'.beta'\n"
       "                         stand for '.weight'/'.bias'); f16 and bf16\n"
       "                         are converted to f32. Without --weights,\n"
+      "                         the weights embedded in the program (attnc\n"
+      "                         --embed-weights) are used, if any; else\n"
       "                         weights get seeded random values: uniform in\n"
       "                         [-s, s) with s = 1/sqrt(last dim) for rank\n"
       "                         >= 2, in [0.5, 1.5) for rank <= 1\n"

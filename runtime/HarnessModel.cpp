@@ -354,6 +354,12 @@ bool makeWeights(const Model &model, const std::vector<std::string> &paths,
         return false;
       continue;
     }
+    if (&attn_main_embedded != nullptr && attn_main_embedded[index]) {
+      // Generated code never writes weights.
+      buffers[index] = const_cast<void *>(attn_main_embedded[index]);
+      sources.push_back("embedded");
+      continue;
+    }
     attnrt_tensor &t = tensors[index];
     if (!allocate(spec, t))
       return false;

@@ -15,6 +15,11 @@
 #include <string>
 #include <vector>
 
+/// The weights `attnc --embed-weights` put into the executable: one pointer
+/// per tensor of the model's table (null for inputs and outputs). Weak: the
+/// symbol is absent (null) in executables without embedded weights.
+extern "C" const void *const attn_main_embedded[] __attribute__((weak));
+
 namespace attn::harness {
 
 /// Random segment ids: each row gets this many segments (fewer when the row
@@ -67,6 +72,7 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t);
 
 /// Makes every weight of `model`: from the files `paths` (--weights; see
 /// attnrt_weights_open) if any, found by name and kept in `files`, else
+/// the weights embedded in the executable (attn_main_embedded), else
 /// seeded random values in `tensors` (table order): weight j from generator
 /// seed attnrt_weight_seed(userSeed, j), uniform in [-s, s)
 /// with s = 1/sqrt(last dimension) for rank >= 2 and in [0.5, 1.5) (norm

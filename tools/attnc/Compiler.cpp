@@ -248,6 +248,9 @@ int compile(const CompileOptions &options) {
   context.printOpOnDiagnostic(false);
 
   std::string error;
+  if (!options.embedWeights.empty() && options.emit != EmitPhase::Exe)
+    return fail("--embed-weights puts the weights into an executable; it "
+                "cannot be combined with --emit other than exe");
   if (!parseScheduleOverride(options.schedule, error))
     return fail("invalid --schedule: " + error);
 
@@ -352,6 +355,13 @@ int compile(const CompileOptions &options) {
           llvmModule.get()))
     return fail("LLVM optimization failed: " + toString(std::move(err)));
   timer.done("llvm-opt");
+  if (!options.embedWeights.empty()) {
+    std::string message =
+        embedWeights(*llvmModule, signature, options.embedWeights);
+    if (!message.empty())
+      return fail("--embed-weights: " + message);
+    timer.done("embed");
+  }
   if (options.emit == EmitPhase::LL)
     return emitText(options, [&](llvm::raw_ostream &os) {
       llvmModule->print(os, nullptr);

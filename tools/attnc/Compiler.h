@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mlir::attn {
 
@@ -34,6 +35,7 @@ struct CompileOptions {
   bool printIRAfterAll = false;
   bool verbose = false;
   std::string linker;      // empty: the C++ compiler attnc was built with
+  std::vector<std::string> embedWeights; // weight files to embed (Exe only)
   std::string runtimeDir;  // holds libAttnHarness.a and libAttnRuntime.a;
                            // empty: ../lib next to attnc, else the build's
   HFImportOptions hf;      // only for a config.json input (else an error)

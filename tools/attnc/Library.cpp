@@ -4,6 +4,9 @@
 #include "runtime/AttnRuntime.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Object/Archive.h"
 #include "llvm/Object/ArchiveWriter.h"
 #include "llvm/Support/Format.h"
@@ -195,6 +198,52 @@ std::string generateLibraryHeader(DictionaryAttr signature,
      << "#ifdef __cplusplus\n} /* extern \"C\" */\n#endif\n\n#endif /* " << P
      << "_H */\n";
   return text;
+}
+
+std::string embedWeights(llvm::Module &module, DictionaryAttr signature,
+                         llvm::ArrayRef<std::string> paths) {
+  SmallVector<const char *> list;
+  for (const std::string &path : paths)
+    list.push_back(path.c_str());
+  char error[1024];
+  attnrt_weights *files = nullptr;
+  if (attnrt_weights_open(list.data(), int(list.size()), &files, error,
+                          sizeof(error)) != ATTNRT_OK)
+    return error;
+  llvm::LLVMContext &ctx = module.getContext();
+  auto *ptr = llvm::PointerType::getUnqual(ctx);
+  SmallVector<llvm::Constant *> table;
+  std::string message;
+  for (auto [i, t] : llvm::enumerate(readTensors(signature))) {
+    if (t.role != "weight") {
+      table.push_back(llvm::ConstantPointerNull::get(ptr));
+      continue;
+    }
+    const float *data = nullptr;
+    if (attnrt_weights_get_f32(files, t.name.c_str(), int64_t(t.shape.size()),
+                               t.shape.data(), &data, error,
+                               sizeof(error)) != ATTNRT_OK) {
+      message = error;
+      break;
+    }
+    auto *values = llvm::ConstantDataArray::get(
+        ctx, llvm::ArrayRef<float>(data, size_t(t.numel)));
+    auto *global = new llvm::GlobalVariable(
+        module, values->getType(), /*isConstant=*/true,
+        llvm::GlobalValue::InternalLinkage, values,
+        "attn_embedded_" + std::to_string(i));
+    global->setAlignment(llvm::Align(64));
+    table.push_back(global);
+  }
+  attnrt_weights_close(files);
+  if (!message.empty())
+    return message;
+  auto *type = llvm::ArrayType::get(ptr, table.size());
+  new llvm::GlobalVariable(module, type, /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantArray::get(type, table),
+                           "attn_main_embedded");
+  return "";
 }
 
 std::string writeLibraryArchive(llvm::StringRef path,

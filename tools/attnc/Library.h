@@ -11,9 +11,14 @@
 #define ATTN_TOOLS_ATTNC_LIBRARY_H
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <string>
+
+namespace llvm {
+class Module;
+} // namespace llvm
 
 namespace mlir::attn {
 
@@ -33,6 +38,15 @@ std::string writeLibraryArchive(llvm::StringRef path,
                                 llvm::StringRef objectPath,
                                 llvm::StringRef memberName,
                                 llvm::StringRef runtimePath);
+
+/// `--embed-weights`: reads every weight of the model (names and shapes
+/// from `signature`) from the safetensors `paths` and adds them to `module`
+/// as constants, with the table `attn_main_embedded` (one pointer per tensor
+/// of the model's table, null for inputs and outputs) that the harness of an
+/// executable runs on when no --weights is given. Returns an error message,
+/// empty on success.
+std::string embedWeights(llvm::Module &module, DictionaryAttr signature,
+                         llvm::ArrayRef<std::string> paths);
 
 } // namespace mlir::attn
 

@@ -75,7 +75,7 @@ static const KeywordDecl kLinearKeywords[] = {
      "(GPT-2 `Conv1D`)"},
 };
 
-static const OperandDecl kNormInput[] = {
+static const OperandDecl kRmsNormOperands[] = {
     {"input", "f32", "`[..., E]`"},
     {"weight", "f32", "`[E]`"},
 };
@@ -163,7 +163,7 @@ static const OpDecl kOps[] = {
     {"linear", "dense layer `x·Wᵀ + b`", kLinearOperands, kLinearKeywords,
      "f32", "`[..., N]`", buildLinear},
     {"rms_norm", "`x · rsqrt(mean(x²) + eps) · w` over the last dimension",
-     kNormInput, kRmsNormKeywords, "f32", "the shape of `input`",
+     kRmsNormOperands, kRmsNormKeywords, "f32", "the shape of `input`",
      buildRmsNorm},
     {"layer_norm",
      "`(x - mean) / sqrt(var + eps) · w + b` over the last dimension",

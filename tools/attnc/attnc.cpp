@@ -83,6 +83,12 @@ static cl::opt<std::string> prefix(
     cl::desc("symbol prefix of the compiled model: <prefix>_model and "
              "<prefix>_run_buffers (default: attn_<model name>)"),
     cl::value_desc("identifier"), cl::cat(category));
+static cl::list<std::string> embedWeights(
+    "embed-weights",
+    cl::desc("embed the model's weights, read from these safetensors files, "
+             "index files or folders, in the executable (repeatable); the "
+             "program then runs on them unless --weights is given"),
+    cl::value_desc("path"), cl::cat(category));
 static cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
                     cl::desc("print the IR after every pass (to stderr)"),
@@ -186,6 +192,7 @@ int main(int argc, char **argv) {
   options.verbose = verbose;
   options.linker = linker;
   options.runtimeDir = runtimeDir;
+  options.embedWeights.assign(embedWeights.begin(), embedWeights.end());
   auto given = [](const cl::opt<int64_t> &flag) {
     return flag.getNumOccurrences() ? std::optional<int64_t>(flag)
                                     : std::nullopt;
