@@ -189,12 +189,13 @@ def Attn_EmbeddingOp : Attn_BlockOp<"embedding",
     [DeclareOpInterfaceMethods<Attn_TensorContentOpInterface>]> {
   let summary = "row lookup: token ids to vectors";
   let description = [{
-    `result[b, s, :] = table[ids[b, s], :]` for `ids` `[B, S]` (i32) and
+    `result[b, s, :] = table[ids[b, s], :]` for `ids` `[B, S]` (i32 or i64) and
     `table` `[V, E]`. An entry argument feeding `ids` is marked as token
     ids with bound `V`, and the generated `run` rejects ids outside
     `[0, V)`.
   }];
-  let arguments = (ins RankedTensorOf<[I32]>:$ids, RankedTensorOf<[F32]>:$table);
+  let arguments = (ins RankedTensorOf<[I32, I64]>:$ids,
+                       RankedTensorOf<[F32]>:$table);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
     $ids `,` $table attr-dict `:` type($ids) `,` type($table) `->` type($result)

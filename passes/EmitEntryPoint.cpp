@@ -113,6 +113,7 @@ static int32_t dtypeValue(StringRef s) {
   return llvm::StringSwitch<int32_t>(s)
       .Case("f32", ATTN_DTYPE_F32)
       .Case("i32", ATTN_DTYPE_I32)
+      .Case("i64", ATTN_DTYPE_I64)
       .Default(-1);
 }
 static int32_t roleValue(StringRef s) {
@@ -207,10 +208,12 @@ static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
                            body, next);
 
     b.setInsertionPointToEnd(body);
+    // Lengths and segment ids are i32; token ids i32 or i64.
+    Type element = e.dtype == ATTN_DTYPE_I64 ? i64 : i32;
     auto load = [&](Value index) -> Value {
-      Value slot = LLVM::GEPOp::create(b, loc, ptr.getType(), i32, ptr,
+      Value slot = LLVM::GEPOp::create(b, loc, ptr.getType(), element, ptr,
                                        ArrayRef<LLVM::GEPArg>{index});
-      return LLVM::LoadOp::create(b, loc, i32, slot);
+      return LLVM::LoadOp::create(b, loc, element, slot);
     };
     Value v = load(i), bad;
     if (segments) {
@@ -225,10 +228,10 @@ static Block *emitInputChecks(OpBuilder &b, Location loc, Block *block,
                                   b, loc, b.getI1Type(), b.getBoolAttr(true))));
     } else {
       bad = LLVM::OrOp::create(
-          b, loc, cmp(LLVM::ICmpPredicate::slt, v, cst(i32, 0)),
+          b, loc, cmp(LLVM::ICmpPredicate::slt, v, cst(element, 0)),
           cmp(e.content == ATTN_CONTENT_TOKENS ? LLVM::ICmpPredicate::sge
                                                : LLVM::ICmpPredicate::sgt,
-              v, cst(i32, e.bound)));
+              v, cst(element, e.bound)));
     }
     Value step = LLVM::AddOp::create(b, loc, i, cst(i64, 1));
     LLVM::CondBrOp::create(b, loc, bad, fail, ValueRange{}, head,

@@ -150,10 +150,12 @@ void ExportSignaturePass::runOnOperation() {
     auto tensor = dyn_cast<RankedTensorType>(type);
     Type element = tensor ? tensor.getElementType() : Type();
     if (!tensor || !tensor.hasStaticShape() ||
-        !(element.isF32() || element.isSignlessInteger(32)))
+        !(element.isF32() || element.isSignlessInteger(32) ||
+          element.isSignlessInteger(64)))
       return entry.emitError()
              << "entry function " << role << " #" << index
-             << " must be a statically shaped f32 or i32 tensor, got " << type;
+             << " must be a statically shaped f32, i32 or i64 tensor, got "
+             << type;
     std::string name = (role == "output" ? "result" : "arg") + std::to_string(index);
     if (attrs)
       if (auto given = attrs.getAs<StringAttr>(kNameAttrName))
@@ -164,7 +166,10 @@ void ExportSignaturePass::runOnOperation() {
                                << name << "'";
     NamedAttribute fields[] = {
         b.getNamedAttr("name", b.getStringAttr(name)),
-        b.getNamedAttr("dtype", b.getStringAttr(element.isF32() ? "f32" : "i32")),
+        b.getNamedAttr("dtype",
+                       b.getStringAttr(element.isF32()                 ? "f32"
+                                       : element.isSignlessInteger(32) ? "i32"
+                                                                       : "i64")),
         b.getNamedAttr("role", b.getStringAttr(role)),
         b.getNamedAttr("content",
                        b.getStringAttr(contentName(content.first))),

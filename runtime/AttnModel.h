@@ -41,6 +41,7 @@ typedef enum attn_dtype {
   ATTN_DTYPE_I32 = 1,
   ATTN_DTYPE_F16 = 2,  // reserved: not emitted yet
   ATTN_DTYPE_BF16 = 3, // reserved: not emitted yet
+  ATTN_DTYPE_I64 = 4,  // token ids
 } attn_dtype;
 
 /// What a tensor is to the caller. Append-only.

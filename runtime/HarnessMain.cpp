@@ -135,7 +135,8 @@ void printHelp(const char *program, const Model &model) {
   fmt::print(
       "\noptions:\n"
       "  --input NAME=FILE.npy  read input NAME from a C-order .npy file of\n"
-      "                         its dtype ('<f4' for f32, '<i4' for i32;\n"
+      "                         its dtype ('<f4' for f32, '<i4' for i32,\n"
+      "                         '<i8' for i64;\n"
       "                         repeatable); other inputs get seeded random\n"
       "                         values: data uniform in [-1, 1), lengths\n"
       "                         equal to their bound, segment ids with {} to\n"
@@ -311,6 +312,11 @@ std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
     return "empty";
   if (t.dtype == ATTN_DTYPE_I32) {
     const int32_t *data = static_cast<const int32_t *>(t.data);
+    const auto [lo, hi] = std::minmax_element(data, data + numel);
+    return fmt::format("min {}  max {}", *lo, *hi);
+  }
+  if (t.dtype == ATTN_DTYPE_I64) {
+    const int64_t *data = static_cast<const int64_t *>(t.data);
     const auto [lo, hi] = std::minmax_element(data, data + numel);
     return fmt::format("min {}  max {}", *lo, *hi);
   }

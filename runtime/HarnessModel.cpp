@@ -89,7 +89,8 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
     for (const TensorSpec &other : model.tensors)
       if (other.name == name)
         return bad("duplicate name");
-    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32)
+    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32 &&
+        !(t.dtype == ATTN_DTYPE_I64 && t.content == ATTN_CONTENT_TOKENS))
       return bad(fmt::format("unsupported dtype {} ({})",
                              attnrt_dtype_name(t.dtype), t.dtype));
     if (t.role != ATTN_ROLE_INPUT && t.role != ATTN_ROLE_WEIGHT &&
@@ -120,9 +121,11 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
                                roleName(t.role), typeString(spec)));
       break;
     case ATTN_CONTENT_TOKENS:
-      if (t.role != ATTN_ROLE_INPUT || t.dtype != ATTN_DTYPE_I32 ||
+      if (t.role != ATTN_ROLE_INPUT ||
+          (t.dtype != ATTN_DTYPE_I32 && t.dtype != ATTN_DTYPE_I64) ||
           t.bound < 1 || t.bound > std::numeric_limits<int32_t>::max())
-        return bad(fmt::format("token ids must be an i32 input with a bound "
+        return bad(fmt::format("token ids must be an i32 or i64 input with a "
+                               "bound "
                                "in [1, 2^31), not {} {} with bound {}",
                                roleName(t.role), typeString(spec), t.bound));
       break;
@@ -244,12 +247,15 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
   case ATTN_CONTENT_TOKENS: {
     // Uniform ids from a splitmix64 stream.
     uint64_t state = seed;
-    int32_t *ids = static_cast<int32_t *>(t.data);
     for (int64_t i = 0; i < numel; ++i) {
       uint64_t z = (state += 0x9e3779b97f4a7c15ull);
       z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
       z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      ids[i] = int32_t((z ^ (z >> 31)) % uint64_t(spec.bound));
+      int64_t id = int64_t((z ^ (z >> 31)) % uint64_t(spec.bound));
+      if (spec.dtype == ATTN_DTYPE_I64)
+        static_cast<int64_t *>(t.data)[i] = id;
+      else
+        static_cast<int32_t *>(t.data)[i] = int32_t(id);
     }
     return fmt::format("random (seed {}, ids below {})", userSeed, spec.bound);
   }
@@ -273,13 +279,17 @@ bool validateInput(const TensorSpec &spec, const attnrt_tensor &t) {
         return false;
       }
   } else if (spec.content == ATTN_CONTENT_TOKENS) {
-    for (int64_t i = 0; i < numel; ++i)
-      if (data[i] < 0 || data[i] >= spec.bound) {
+    for (int64_t i = 0; i < numel; ++i) {
+      int64_t id = spec.dtype == ATTN_DTYPE_I64
+                       ? static_cast<const int64_t *>(t.data)[i]
+                       : int64_t(data[i]);
+      if (id < 0 || id >= spec.bound) {
         fmt::print(stderr,
                    "error: input '{}': token id {} at {} is outside [0, {})\n",
-                   spec.name, data[i], indexString(spec.shape, i), spec.bound);
+                   spec.name, id, indexString(spec.shape, i), spec.bound);
         return false;
       }
+    }
   } else if (spec.content == ATTN_CONTENT_SEGMENTS) {
     const int64_t len = spec.shape.back();
     for (int64_t i = 0; i < numel; ++i)

@@ -38,7 +38,9 @@ constexpr uint32_t kMaxHeaderSize = 1 << 16;
 /// The .npy type descriptors of the dtypes that files may hold.
 constexpr const char *kF32Descr = "<f4";
 constexpr const char *kI32Descr = "<i4";
-constexpr const char *kExpectedDtypes = "'<f4' float32 or '<i4' int32";
+constexpr const char *kI64Descr = "<i8";
+constexpr const char *kExpectedDtypes =
+    "'<f4' float32, '<i4' int32 or '<i8' int64";
 
 /// Formats "path: message" into `err` (truncated to `errlen` bytes, NUL
 /// included) and returns `status`.
@@ -166,6 +168,8 @@ int64_t attnrt_dtype_size(int32_t dtype) {
   case ATTN_DTYPE_F16:
   case ATTN_DTYPE_BF16:
     return 2;
+  case ATTN_DTYPE_I64:
+    return 8;
   }
   return 0;
 }
@@ -180,6 +184,8 @@ const char *attnrt_dtype_name(int32_t dtype) {
     return "f16";
   case ATTN_DTYPE_BF16:
     return "bf16";
+  case ATTN_DTYPE_I64:
+    return "i64";
   }
   return "unknown";
 }
@@ -306,6 +312,8 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
     dtype = ATTN_DTYPE_F32;
   else if (descr == kI32Descr)
     dtype = ATTN_DTYPE_I32;
+  else if (descr == kI64Descr)
+    dtype = ATTN_DTYPE_I64;
   else
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "unsupported dtype '{}' (expected {})", descr, kExpectedDtypes);
@@ -380,10 +388,11 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
                 "invalid tensor rank {}", t->rank);
   const char *descr = t->dtype == ATTN_DTYPE_F32   ? kF32Descr
                       : t->dtype == ATTN_DTYPE_I32 ? kI32Descr
+                      : t->dtype == ATTN_DTYPE_I64 ? kI64Descr
                                                    : nullptr;
   if (!descr)
     return fail(err, errlen, ATTNRT_ERROR_UNSUPPORTED, path,
-                "cannot write dtype {} (.npy files hold f32 or i32)",
+                "cannot write dtype {} (.npy files hold f32, i32 or i64)",
                 attnrt_dtype_name(t->dtype));
   int64_t numel;
   size_t bytes;

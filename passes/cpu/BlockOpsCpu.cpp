@@ -278,8 +278,9 @@ Value lowerEmbedding(OpBuilder &b, EmbeddingOp op, int64_t width) {
         // `run` rejects ids outside [0, V); the clamp keeps loads in bounds
         // even when the checks are bypassed.
         Value id = memref::LoadOp::create(im.b, loc, ids, ValueRange{token});
-        Value zero = arith::ConstantIntOp::create(im.b, loc, 0, 32);
-        Value last = arith::ConstantIntOp::create(im.b, loc, vocab - 1, 32);
+        unsigned bits = id.getType().getIntOrFloatBitWidth();
+        Value zero = arith::ConstantIntOp::create(im.b, loc, 0, bits);
+        Value last = arith::ConstantIntOp::create(im.b, loc, vocab - 1, bits);
         id = arith::MinSIOp::create(im.b, loc,
                                     arith::MaxSIOp::create(im.b, loc, id, zero),
                                     last);

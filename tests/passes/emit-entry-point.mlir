@@ -39,3 +39,25 @@ module attributes {attn.entry = @m, attn.signature = {name = "m", flops = 77 : i
     llvm.return
   }
 }
+
+// -----
+
+// Token ids (i64 here; dtype 4) are checked against [0, bound): an id at or
+// above the vocabulary size, or a negative one, makes run return
+// ATTNRT_ERROR_INVALID_ARG (4) before the entry is called.
+//     CHECK:   llvm.func @t_run_buffers(
+//     CHECK:     llvm.load {{.*}} : !llvm.ptr -> i64
+//     CHECK:     llvm.icmp "slt" {{.*}} : i64
+//     CHECK:     llvm.icmp "sge" {{.*}} : i64
+//     CHECK:     llvm.call @t(
+//     CHECK:   llvm.mlir.global internal constant @t_tensors()
+//     CHECK:     llvm.mlir.constant(4 : i32) : i32
+//     CHECK:     llvm.mlir.constant(3 : i32) : i32
+//     CHECK:     llvm.mlir.constant(100 : i64) : i64
+module attributes {attn.entry = @t, attn.signature = {name = "t", flops = 0 : i64, tensors = [
+    {name = "ids", dtype = "i64", role = "input", content = "tokens", bound = 100 : i64, shape = array<i64: 1, 8>},
+    {name = "y", dtype = "f32", role = "output", content = "data", bound = 0 : i64, shape = array<i64: 1, 8, 4>}]}} {
+  llvm.func @t(%ids: !llvm.ptr, %y: !llvm.ptr) {
+    llvm.return
+  }
+}

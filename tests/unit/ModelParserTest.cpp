@@ -363,9 +363,9 @@ TEST_CASE("shape errors", "[parser][errors]") {
   }
   SECTION("unknown element type") {
     CHECK(errorOf("input q: f64[1]") ==
-          "1:10: unknown element type 'f64'; expected f32 or i32");
+          "1:10: unknown element type 'f64'; expected f32, i32 or i64");
     CHECK(errorOf("input q: I32[1]") ==
-          "1:10: unknown element type 'I32'; expected f32 or i32");
+          "1:10: unknown element type 'I32'; expected f32, i32 or i64");
   }
 }
 

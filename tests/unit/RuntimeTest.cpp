@@ -132,12 +132,14 @@ TEST_CASE("dtype sizes and names", "[runtime]") {
   CHECK(attnrt_dtype_size(ATTN_DTYPE_I32) == 4);
   CHECK(attnrt_dtype_size(ATTN_DTYPE_F16) == 2);
   CHECK(attnrt_dtype_size(ATTN_DTYPE_BF16) == 2);
-  CHECK(attnrt_dtype_size(4) == 0);
+  CHECK(attnrt_dtype_size(ATTN_DTYPE_I64) == 8);
+  CHECK(attnrt_dtype_size(5) == 0);
   CHECK(attnrt_dtype_size(-1) == 0);
   CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_F32)) == "f32");
   CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_I32)) == "i32");
   CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_F16)) == "f16");
   CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_BF16)) == "bf16");
+  CHECK(std::string(attnrt_dtype_name(ATTN_DTYPE_I64)) == "i64");
   CHECK(std::string(attnrt_dtype_name(17)) == "unknown");
 }
 
@@ -249,7 +251,7 @@ TEST_CASE("npy save rejects dtypes that .npy cannot hold", "[runtime][npy]") {
           ATTNRT_ERROR_UNSUPPORTED);
     CHECK(std::string(err) == path + ": cannot write dtype " +
                                   attnrt_dtype_name(dtype) +
-                                  " (.npy files hold f32 or i32)");
+                                  " (.npy files hold f32, i32 or i64)");
     attnrt_tensor_free(&t);
   }
 }
@@ -306,13 +308,13 @@ TEST_CASE("npy load reports each error with the file name", "[runtime][npy]") {
                 "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }",
                 floatBytes(12)),
        ATTNRT_ERROR_FORMAT,
-       "f8.npy: unsupported dtype '<f8' (expected '<f4' float32 or '<i4' "
-       "int32)"},
-      {"i8.npy",
+       "f8.npy: unsupported dtype '<f8' (expected '<f4' float32, '<i4' "
+       "int32 or '<i8' int64)"},
+      {"i2.npy",
        npyBytes(1,
-                "{'descr': '<i8', 'fortran_order': False, 'shape': (2, 3), }",
-                floatBytes(12)),
-       ATTNRT_ERROR_FORMAT, "i8.npy: unsupported dtype '<i8'"},
+                "{'descr': '<i2', 'fortran_order': False, 'shape': (2, 3), }",
+                floatBytes(3)),
+       ATTNRT_ERROR_FORMAT, "i2.npy: unsupported dtype '<i2'"},
       {"bigendian.npy",
        npyBytes(1,
                 "{'descr': '>i4', 'fortran_order': False, 'shape': (2, 3), }",

@@ -27,6 +27,8 @@ const char *HFImportOptions::firstGivenFlag() const {
     return "--layers";
   if (head)
     return "--head";
+  if (idsI64)
+    return "--ids-i64";
   return nullptr;
 }
 

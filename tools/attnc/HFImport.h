@@ -31,6 +31,7 @@ struct HFImportOptions {
   std::optional<int64_t> memorySeq; // whisper only; default 1500
   std::optional<int64_t> layers;    // default: every layer of the config
   bool head = false;                // embeddings + final norm + LM head
+  bool idsI64 = false;              // --head: input_ids are i64 (else i32)
 
   /// The first flag that is given (for "only for a config input" errors),
   /// or null when none is.

@@ -123,6 +123,7 @@ struct Resolved {
   int64_t memorySeq = kDefaultMemorySeq;
   int64_t compiledLayers = 0;
   bool head = false;
+  bool idsI64 = false;
 };
 
 /// Reads and checks every field `type` depends on, and the flags against

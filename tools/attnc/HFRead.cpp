@@ -245,6 +245,7 @@ LogicalResult Reader::readFlags(const HFImportOptions &options) {
   r.batch = options.batch.value_or(kDefaultBatch);
   r.seq = options.seq.value_or(kDefaultSeq);
   r.head = options.head;
+  r.idsI64 = options.idsI64;
   auto flagError = [&](const Twine &message) {
     llvm::errs() << "attnc: error: " << message << "\n";
     return failure();
@@ -258,6 +259,9 @@ LogicalResult Reader::readFlags(const HFImportOptions &options) {
     if (value && (*value < 1 || *value > kMaxConfigSize))
       return flagError(Twine(flag) + " must be between 1 and " +
                        Twine(kMaxConfigSize) + ", got " + Twine(*value));
+  if (options.idsI64 && !options.head)
+    return flagError("--ids-i64 needs --head (without it the input is "
+                     "hidden_states, not token ids)");
   if (r.batch * r.seq > kMaxConfigSize)
     return flagError("--batch x --seq (" + Twine(r.batch * r.seq) +
                      ") must be at most " + Twine(kMaxConfigSize));

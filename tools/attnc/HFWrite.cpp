@@ -260,7 +260,8 @@ std::string Writer::write(StringRef header) {
   std::string inputs;
   std::string x;
   if (r.head) {
-    inputs = "input input_ids: i32" + shapeText({r.batch, r.seq}) + "\n";
+    inputs = std::string("input input_ids: ") + (r.idsI64 ? "i64" : "i32") +
+             shapeText({r.batch, r.seq}) + "\n";
     s.comment("embeddings", true);
     std::string table = s.weight((t.embed + Twine(".weight")).str(),
                                  {r.vocab, r.hidden});

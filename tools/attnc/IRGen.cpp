@@ -275,9 +275,11 @@ OwningOpRef<ModuleOp> IRGen::build() {
   SmallVector<Type> inputTypes;
   for (const model::Input &input : model.inputs) {
     // The parser accepts only the element types handled here.
-    Type elementType = input.elementType == "i32"
-                           ? Type(builder.getI32Type())
-                           : Type(builder.getF32Type());
+    Type elementType = builder.getF32Type();
+    if (input.elementType == "i32")
+      elementType = builder.getI32Type();
+    else if (input.elementType == "i64")
+      elementType = builder.getI64Type();
     inputTypes.push_back(RankedTensorType::get(input.shape, elementType));
   }
   // The symbol must be a C identifier; the model's own name is kept in

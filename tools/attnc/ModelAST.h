@@ -49,7 +49,7 @@ struct Arg {
 struct Input {
   llvm::SMLoc loc;
   std::string name;
-  std::string elementType = "f32"; // "f32" or "i32"
+  std::string elementType = "f32"; // "f32", "i32" or "i64"
   std::vector<int64_t> shape;
 };
 

@@ -194,7 +194,7 @@ private:
   LogicalResult parseInput();
   LogicalResult parseWeight(std::vector<Weight> &weights);
   LogicalResult parseTensorType(std::string &elementType,
-                                std::vector<int64_t> &shape, bool allowI32);
+                                std::vector<int64_t> &shape, bool allowIntegers);
   LogicalResult parseDimension(std::vector<int64_t> &shape);
   LogicalResult parseLayer();
   LogicalResult parseLayerStatement(Layer &layer, bool &ended);
@@ -325,7 +325,7 @@ LogicalResult Parser::parseInput() {
   if (!consumeIf(':'))
     return unexpected("':' after input name '" + input.name + "'");
   if (failed(parseTensorType(input.elementType, input.shape,
-                             /*allowI32=*/true)) ||
+                             /*allowIntegers=*/true)) ||
       failed(define(input.name, input.loc)))
     return failure();
   model.inputs.push_back(std::move(input));
@@ -344,7 +344,7 @@ LogicalResult Parser::parseWeight(std::vector<Weight> &weights) {
   if (!consumeIf(':'))
     return unexpected("':' after weight name '" + weight.name + "'");
   std::string elementType;
-  if (failed(parseTensorType(elementType, weight.shape, /*allowI32=*/false)))
+  if (failed(parseTensorType(elementType, weight.shape, /*allowIntegers=*/false)))
     return failure();
   if (consumeIf('=')) {
     SMLoc at = tok.loc();
@@ -362,14 +362,15 @@ LogicalResult Parser::parseWeight(std::vector<Weight> &weights) {
 /// type := [IDENT] '[' INT {',' INT} ']'
 LogicalResult Parser::parseTensorType(std::string &elementType,
                                       std::vector<int64_t> &shape,
-                                      bool allowI32) {
+                                      bool allowIntegers) {
   SMLoc typeLoc = tok.loc();
-  const char *expected = allowI32 ? "f32 or i32" : "f32";
+  const char *expected = allowIntegers ? "f32, i32 or i64" : "f32";
   if (tok.kind == TokKind::Ident) {
     if (tok.text == "f16" || tok.text == "bf16")
       return emitError(typeLoc, "element type '" + tok.text +
                                     "' is not supported yet; use f32");
-    if (tok.text != "f32" && !(allowI32 && tok.text == "i32"))
+    if (tok.text != "f32" &&
+        !(allowIntegers && (tok.text == "i32" || tok.text == "i64")))
       return emitError(typeLoc, "unknown element type '" + tok.text +
                                     "'; expected " + expected);
     elementType = tok.text.str();

@@ -142,7 +142,7 @@ static const KeywordDecl kChunkKeywords[] = {
      "which part, `0` to `P-1`"},
 };
 static const OperandDecl kEmbeddingOperands[] = {
-    {"ids", "i32", "`[B, S]` token ids in `[0, V)`"},
+    {"ids", "i32|i64", "`[B, S]` token ids in `[0, V)`"},
     {"table", "f32", "`[V, E]`"},
 };
 static const OperandDecl kRowsOperands[] = {{"table", "f32", "`[P, E]`"}};
@@ -222,10 +222,20 @@ static std::string joinAlternatives(llvm::ArrayRef<const char *> items,
   return text;
 }
 
+/// `f32` tensor, `i32` or `i64` tensor (for "i32|i64").
+static std::string tensorText(llvm::StringRef elementType) {
+  llvm::SmallVector<llvm::StringRef> types;
+  elementType.split(types, '|');
+  std::string text;
+  for (auto [i, type] : llvm::enumerate(types))
+    text += (i ? " or `" : "`") + type.str() + "`";
+  return text + " tensor";
+}
+
 static std::string describeValue(const KeywordDecl &keyword) {
   switch (keyword.kind) {
   case ValueKind::Tensor:
-    return ("`" + llvm::StringRef(keyword.elementType) + "` tensor").str();
+    return tensorText(keyword.elementType);
   case ValueKind::Integer:
     return "integer";
   case ValueKind::Number:
@@ -252,8 +262,8 @@ void printOpTable(llvm::raw_ostream &os) {
     os << "| Argument | Value | Default | Meaning |\n";
     os << "| --- | --- | --- | --- |\n";
     for (const OperandDecl &operand : op.operands)
-      os << "| `" << operand.name << "` | `" << operand.elementType
-         << "` tensor | required | " << operand.doc << " |\n";
+      os << "| `" << operand.name << "` | " << tensorText(operand.elementType)
+         << " | required | " << operand.doc << " |\n";
     for (const KeywordDecl &keyword : op.keywords)
       os << "| `" << keyword.name << "` | " << describeValue(keyword) << " | "
          << keyword.defaultDoc << " | " << keyword.doc << " |\n";
@@ -337,11 +347,14 @@ LogicalResult OpCall::checkTensor(const model::Expr &expr, llvm::StringRef what,
     return diag;
   }
   result = it->second;
+  // `elementType` is one type or alternatives: "i32|i64".
   std::string actual = printElementType(result);
-  if (actual != elementType)
+  llvm::SmallVector<llvm::StringRef> allowed;
+  llvm::StringRef(elementType).split(allowed, '|');
+  if (!llvm::is_contained(allowed, actual))
     return emitError(expr.loc)
-           << "expected an " << elementType << " tensor for '" << what
-           << "', got '" << expr.name << "' of element type " << actual;
+           << "expected an " << llvm::join(allowed, " or ") << " tensor for '"
+           << what << "', got '" << expr.name << "' of element type " << actual;
   return success();
 }
 

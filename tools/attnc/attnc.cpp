@@ -130,9 +130,15 @@ static cl::opt<int64_t>
            cl::desc("compile only the first N layers (default all; at most "
                     "num_hidden_layers)"),
            cl::value_desc("N"), cl::cat(hfCategory));
+static cl::opt<bool> idsI64(
+    "ids-i64",
+    cl::desc("with --head: the input_ids are i64 (as PyTorch makes them), "
+             "not i32"),
+    cl::cat(hfCategory));
 static cl::opt<bool> head(
     "head",
     cl::desc("add the embeddings, final norm and LM head: input_ids i32 "
+             "(i64 with --ids-i64) "
              "[B, S] -> logits [B, S, V] (bert: embeddings only -> "
              "last_hidden_state). Without it: hidden_states [B, S, E] -> "
              "last_hidden_state after the last layer, no final norm"),
@@ -202,5 +208,6 @@ int main(int argc, char **argv) {
   options.hf.memorySeq = given(memorySeq);
   options.hf.layers = given(layers);
   options.hf.head = head;
+  options.hf.idsI64 = idsI64;
   return compile(options);
 }
