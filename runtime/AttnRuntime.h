@@ -75,12 +75,14 @@ attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
 void attnrt_tensor_free(attnrt_tensor *t);
 
 /// Reads a little-endian C-order .npy file (format versions 1-3) holding
-/// '<f4' (float32, sets ATTN_DTYPE_F32) or '<i4' (int32, ATTN_DTYPE_I32).
+/// '<f4' (float32, sets ATTN_DTYPE_F32), '<i4' (int32, ATTN_DTYPE_I32) or
+/// '<i8' (int64, ATTN_DTYPE_I64).
 /// On failure `err` (if non-null, `errlen` bytes) receives a message that
 /// names the file and the problem.
 attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
                               size_t errlen);
-/// Writes an f32 or i32 tensor as a version 1.0 '<f4' or '<i4' .npy file;
+/// Writes an f32, i32 or i64 tensor as a version 1.0 '<f4', '<i4' or '<i8'
+/// .npy file;
 /// other dtypes fail with ATTNRT_ERROR_UNSUPPORTED.
 attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
                               char *err, size_t errlen);
