@@ -224,13 +224,16 @@ void attnrt_packed_forget(const void *weight);
 typedef struct attnrt_instance attnrt_instance;
 
 /// Makes an instance of `model`: its weights come from the `num_paths`
-/// files or folders in `weight_paths` (as `attnrt_weights_open`), or, when
-/// `num_paths` is 0, are seeded random values (attnrt_fill_random_weight with
-/// attnrt_weight_seed(seed, j)). On failure returns the status and writes a
-/// message to `error` (when not null).
+/// files or folders in `weight_paths` (as `attnrt_weights_open`); when
+/// `num_paths` is 0, from `embedded` (one pointer per tensor of the table,
+/// as `attnc --embed-weights` makes it) if not null, else they are seeded
+/// random values (attnrt_fill_random_weight with attnrt_weight_seed(seed,
+/// j)). On failure returns the status and writes a message to `error` (when
+/// not null).
 int32_t attnrt_instance_create(const attn_model_info *model,
                                const char *const *weight_paths,
-                               int32_t num_paths, uint64_t seed,
+                               int32_t num_paths,
+                               const void *const *embedded, uint64_t seed,
                                attnrt_instance **out, char *error,
                                size_t error_size);
 

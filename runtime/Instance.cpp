@@ -44,7 +44,8 @@ static int32_t fail(char *error, size_t size, attnrt_status status,
 
 int32_t attnrt_instance_create(const attn_model_info *model,
                                const char *const *weight_paths,
-                               int32_t num_paths, uint64_t seed,
+                               int32_t num_paths,
+                               const void *const *embedded, uint64_t seed,
                                attnrt_instance **out, char *error,
                                size_t error_size) {
   if (error && error_size)
@@ -73,6 +74,11 @@ int32_t attnrt_instance_create(const attn_model_info *model,
                               t.role));
     if (t.role != ATTN_ROLE_WEIGHT || num_paths)
       continue;
+    if (embedded && embedded[i]) {
+      // Generated code never writes weights.
+      instance->buffers[i] = const_cast<void *>(embedded[i]);
+      continue;
+    }
     attnrt_tensor &w = instance->random.emplace_back();
     if (attnrt_status status =
             attnrt_tensor_alloc(&w, t.dtype, t.rank, t.shape)) {

@@ -217,7 +217,8 @@ int writeLibrary(const CompileOptions &options, DictionaryAttr signature,
     os << generateLibraryHeader(signature, prefix,
                                 llvm::sys::path::filename(options.inputPath),
                                 llvm::sys::path::filename(header),
-                                llvm::sys::path::filename(outputPath));
+                                llvm::sys::path::filename(outputPath),
+                                !options.embedWeights.empty());
   });
 }
 
@@ -248,9 +249,11 @@ int compile(const CompileOptions &options) {
   context.printOpOnDiagnostic(false);
 
   std::string error;
-  if (!options.embedWeights.empty() && options.emit != EmitPhase::Exe)
-    return fail("--embed-weights puts the weights into an executable; it "
-                "cannot be combined with --emit other than exe");
+  if (!options.embedWeights.empty() && options.emit != EmitPhase::Exe &&
+      options.emit != EmitPhase::Lib)
+    return fail("--embed-weights puts the weights into an executable or a "
+                "library; it cannot be combined with --emit other than exe "
+                "or lib");
   if (!parseScheduleOverride(options.schedule, error))
     return fail("invalid --schedule: " + error);
 
@@ -356,8 +359,10 @@ int compile(const CompileOptions &options) {
     return fail("LLVM optimization failed: " + toString(std::move(err)));
   timer.done("llvm-opt");
   if (!options.embedWeights.empty()) {
-    std::string message =
-        embedWeights(*llvmModule, signature, options.embedWeights);
+    std::string message = embedWeights(
+        *llvmModule, signature, options.embedWeights,
+        options.emit == EmitPhase::Lib ? prefix + "_embedded"
+                                       : std::string("attn_main_embedded"));
     if (!message.empty())
       return fail("--embed-weights: " + message);
     timer.done("embed");

@@ -75,7 +75,7 @@ std::string generateLibraryHeader(DictionaryAttr signature,
                                   llvm::StringRef prefix,
                                   llvm::StringRef source,
                                   llvm::StringRef headerName,
-                                  llvm::StringRef libraryName) {
+                                  llvm::StringRef libraryName, bool embedded) {
   SmallVector<Tensor> tensors = readTensors(signature);
   std::string modelName = signature.getAs<StringAttr>("name").str();
   double gflop =
@@ -108,7 +108,10 @@ std::string generateLibraryHeader(DictionaryAttr signature,
     os << "\n";
   }
   os << " *   and " << weights << " weight" << (weights == 1 ? "" : "s")
-     << ", which " << prefix << "_create loads (or makes up).\n */\n"
+     << ", which " << prefix << "_create loads"
+     << (embedded ? " (or takes from the library, where they are embedded)"
+                  : " (or makes up)")
+     << ".\n */\n"
      << "#ifndef " << P << "_H\n#define " << P << "_H\n\n"
      << "#include <stddef.h>\n#include <stdint.h>\n\n"
      << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
@@ -120,7 +123,9 @@ std::string generateLibraryHeader(DictionaryAttr signature,
      << "typedef struct attnrt_instance attnrt_instance;\n"
      << "int32_t attnrt_instance_create(const attn_model_info *model,\n"
      << "                               const char *const *weight_paths,\n"
-     << "                               int32_t num_paths, uint64_t seed,\n"
+     << "                               int32_t num_paths,\n"
+     << "                               const void *const *embedded, "
+        "uint64_t seed,\n"
      << "                               attnrt_instance **out, char *error,\n"
      << "                               size_t error_size);\n"
      << "int32_t attnrt_instance_run(attnrt_instance *instance,\n"
@@ -148,20 +153,29 @@ std::string generateLibraryHeader(DictionaryAttr signature,
          << t.numel << "\n";
 
   os << "\n/* The model's table (runtime/AttnModel.h), for generic callers. */\n"
-     << "extern const attn_model_info " << prefix << "_model;\n\n"
-     << "typedef attnrt_instance " << prefix << "_t;\n\n"
+     << "extern const attn_model_info " << prefix << "_model;\n";
+  if (embedded)
+    os << "/* The weights embedded in the library (attnc --embed-weights). */\n"
+       << "extern const void *const " << prefix << "_embedded[];\n";
+  os << "\ntypedef attnrt_instance " << prefix << "_t;\n\n"
      << "/* Makes an instance: weights from `num_weight_files` safetensors files\n"
      << " * (or a model.safetensors.index.json, or folders), by tensor name; with\n"
-     << " * no files, seeded random weights (as the compiled program makes\n"
-     << " * them with --seed). Returns a status; on failure `error` (if not\n"
-     << " * NULL) holds a message. */\n"
+     << (embedded
+             ? " * no files, the weights embedded in the library (`seed` is\n"
+               " * unused then). Returns a status; on failure `error` (if not\n"
+               " * NULL) holds a message. */\n"
+             : " * no files, seeded random weights (as the compiled program\n"
+               " * makes them with --seed). Returns a status; on failure\n"
+               " * `error` (if not NULL) holds a message. */\n")
      << "static inline int32_t " << prefix << "_create(" << prefix
      << "_t **model,\n    const char *const *weight_files, int32_t "
         "num_weight_files, uint64_t seed,\n    char *error, size_t "
         "error_size) {\n"
      << "  return attnrt_instance_create(&" << prefix
      << "_model, weight_files, num_weight_files,\n"
-     << "                                seed, model, error, error_size);\n}\n\n";
+     << "                                "
+     << (embedded ? (prefix + "_embedded").str() : std::string("NULL"))
+     << ", seed, model, error, error_size);\n}\n\n";
 
   std::map<std::string, int> seen;
   seen["model"] = 1;
@@ -201,7 +215,8 @@ std::string generateLibraryHeader(DictionaryAttr signature,
 }
 
 std::string embedWeights(llvm::Module &module, DictionaryAttr signature,
-                         llvm::ArrayRef<std::string> paths) {
+                         llvm::ArrayRef<std::string> paths,
+                         llvm::StringRef tableName) {
   SmallVector<const char *> list;
   for (const std::string &path : paths)
     list.push_back(path.c_str());
@@ -241,8 +256,7 @@ std::string embedWeights(llvm::Module &module, DictionaryAttr signature,
   auto *type = llvm::ArrayType::get(ptr, table.size());
   new llvm::GlobalVariable(module, type, /*isConstant=*/true,
                            llvm::GlobalValue::ExternalLinkage,
-                           llvm::ConstantArray::get(type, table),
-                           "attn_main_embedded");
+                           llvm::ConstantArray::get(type, table), tableName);
   return "";
 }
 

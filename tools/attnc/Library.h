@@ -24,12 +24,13 @@ namespace mlir::attn {
 
 /// The text of the header `headerName` for the model whose signature is
 /// `signature` and whose symbols start with `prefix`, compiled from `source`
-/// into the library `libraryName` (both names appear in its comments).
+/// into the library `libraryName` (both names appear in its comments);
+/// `embedded`: the library holds the weights (`<prefix>_embedded`).
 std::string generateLibraryHeader(DictionaryAttr signature,
                                   llvm::StringRef prefix,
                                   llvm::StringRef source,
                                   llvm::StringRef headerName,
-                                  llvm::StringRef libraryName);
+                                  llvm::StringRef libraryName, bool embedded);
 
 /// Writes the archive `path` holding `objectPath` (named `memberName`) and
 /// every member of the runtime archive `runtimePath`; returns an error
@@ -41,12 +42,14 @@ std::string writeLibraryArchive(llvm::StringRef path,
 
 /// `--embed-weights`: reads every weight of the model (names and shapes
 /// from `signature`) from the safetensors `paths` and adds them to `module`
-/// as constants, with the table `attn_main_embedded` (one pointer per tensor
-/// of the model's table, null for inputs and outputs) that the harness of an
-/// executable runs on when no --weights is given. Returns an error message,
-/// empty on success.
+/// as constants, with the exported table `tableName` (one pointer per tensor
+/// of the model's table, null for inputs and outputs): `attn_main_embedded`
+/// in an executable, whose harness runs on it when no --weights is given;
+/// `<prefix>_embedded` in a library, which its header's create uses when no
+/// weight file is given. Returns an error message, empty on success.
 std::string embedWeights(llvm::Module &module, DictionaryAttr signature,
-                         llvm::ArrayRef<std::string> paths);
+                         llvm::ArrayRef<std::string> paths,
+                         llvm::StringRef tableName);
 
 } // namespace mlir::attn
 

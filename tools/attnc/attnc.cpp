@@ -86,8 +86,9 @@ static cl::opt<std::string> prefix(
 static cl::list<std::string> embedWeights(
     "embed-weights",
     cl::desc("embed the model's weights, read from these safetensors files, "
-             "index files or folders, in the executable (repeatable); the "
-             "program then runs on them unless --weights is given"),
+             "index files or folders, in the executable or library "
+             "(repeatable); the program runs on them unless --weights is "
+             "given, the library's create when no weight file is"),
     cl::value_desc("path"), cl::cat(category));
 static cl::opt<bool>
     printIRAfterAll("print-ir-after-all",
