@@ -92,6 +92,11 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
 /// on every platform.
 void attnrt_fill_random(float *data, int64_t n, uint64_t seed);
 
+/// Fills `n` token ids (`dtype` ATTN_DTYPE_I32 or ATTN_DTYPE_I64) with
+/// seeded values uniform in [0, bound), bound >= 1.
+void attnrt_fill_random_ids(void *data, int32_t dtype, int64_t n,
+                            int64_t bound, uint64_t seed);
+
 /// Seeded random values for a weight of `rank` dimensions `shape`: rank >= 2
 /// uniform in [-s, s) with s = 1/sqrt(last dim), rank <= 1 in [0.5, 1.5).
 void attnrt_fill_random_weight(float *data, int32_t rank, const int64_t *shape,

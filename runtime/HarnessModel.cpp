@@ -244,21 +244,9 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
     fillSegments(t, seed);
     return fmt::format("random (seed {}, {}-{} segments per row)", userSeed,
                        kMinSegments, kMaxSegments);
-  case ATTN_CONTENT_TOKENS: {
-    // Uniform ids from a splitmix64 stream.
-    uint64_t state = seed;
-    for (int64_t i = 0; i < numel; ++i) {
-      uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-      int64_t id = int64_t((z ^ (z >> 31)) % uint64_t(spec.bound));
-      if (spec.dtype == ATTN_DTYPE_I64)
-        static_cast<int64_t *>(t.data)[i] = id;
-      else
-        static_cast<int32_t *>(t.data)[i] = int32_t(id);
-    }
+  case ATTN_CONTENT_TOKENS:
+    attnrt_fill_random_ids(t.data, spec.dtype, numel, spec.bound, seed);
     return fmt::format("random (seed {}, ids below {})", userSeed, spec.bound);
-  }
   default:
     if (spec.dtype != ATTN_DTYPE_F32)
       return "zeros"; // no random integer data yet

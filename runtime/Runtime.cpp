@@ -56,6 +56,19 @@ void attnrt_fill_random(float *data, int64_t n, uint64_t seed) {
   }
 }
 
+void attnrt_fill_random_ids(void *data, int32_t dtype, int64_t n,
+                            int64_t bound, uint64_t seed) {
+  // Element i is splitmix64 step i + 1 of the sequential stream from `seed`.
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t id = int64_t(splitmix64(seed + uint64_t(i) * 0x9E3779B97F4A7C15ull) %
+                         uint64_t(bound));
+    if (dtype == ATTN_DTYPE_I64)
+      static_cast<int64_t *>(data)[i] = id;
+    else
+      static_cast<int32_t *>(data)[i] = int32_t(id);
+  }
+}
+
 void attnrt_fill_random_weight(float *data, int32_t rank, const int64_t *shape,
                                uint64_t seed) {
   int64_t numel = 1;

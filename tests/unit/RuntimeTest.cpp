@@ -396,6 +396,30 @@ TEST_CASE("npy save reports unwritable paths", "[runtime][npy]") {
   attnrt_tensor_free(&t);
 }
 
+TEST_CASE("random token ids are seeded, below the bound, equal in i32 and "
+          "i64",
+          "[runtime]") {
+  const int64_t n = 10000, bound = 37;
+  std::vector<int32_t> a(n), b(n);
+  std::vector<int64_t> wide(n);
+  attnrt_fill_random_ids(a.data(), ATTN_DTYPE_I32, n, bound, 5);
+  attnrt_fill_random_ids(b.data(), ATTN_DTYPE_I32, n, bound, 6);
+  attnrt_fill_random_ids(wide.data(), ATTN_DTYPE_I64, n, bound, 5);
+  CHECK(a != b);
+  CHECK(std::equal(a.begin(), a.end(), wide.begin()));
+  std::vector<int64_t> counts(bound);
+  for (int32_t id : a) {
+    REQUIRE(id >= 0);
+    REQUIRE(id < bound);
+    ++counts[id];
+  }
+  // Every id appears, none far more often than n / bound.
+  for (int64_t count : counts) {
+    CHECK(count > 0);
+    CHECK(count < 2 * n / bound);
+  }
+}
+
 TEST_CASE("random fill is deterministic and within -1 to 1", "[runtime]") {
   const int64_t n = 100000;
   std::vector<float> a(n), b(n), c(n), prefix(10);
