@@ -304,22 +304,20 @@ bool saveTensor(const std::string &path, const attnrt_tensor &t) {
 }
 
 /// f32: "mean .. std .. min .. max .." over the finite values, counting the
-/// others; i32: "min .. max ..".
+/// others; i32 and i64: "min .. max ..".
 std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
   const int64_t numel = attnrt_tensor_numel(&t);
   nonFinite = 0;
   if (numel == 0)
     return "empty";
-  if (t.dtype == ATTN_DTYPE_I32) {
-    const int32_t *data = static_cast<const int32_t *>(t.data);
+  auto integerRange = [&](const auto *data) {
     const auto [lo, hi] = std::minmax_element(data, data + numel);
     return fmt::format("min {}  max {}", *lo, *hi);
-  }
-  if (t.dtype == ATTN_DTYPE_I64) {
-    const int64_t *data = static_cast<const int64_t *>(t.data);
-    const auto [lo, hi] = std::minmax_element(data, data + numel);
-    return fmt::format("min {}  max {}", *lo, *hi);
-  }
+  };
+  if (t.dtype == ATTN_DTYPE_I32)
+    return integerRange(static_cast<const int32_t *>(t.data));
+  if (t.dtype == ATTN_DTYPE_I64)
+    return integerRange(static_cast<const int64_t *>(t.data));
   const float *data = static_cast<const float *>(t.data);
   double sum = 0, sumSq = 0;
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;

@@ -82,7 +82,27 @@ Packed &packed() {
 thread_local bool pendingKey = false;
 thread_local std::pair<int64_t, int64_t> pending;
 
-void *allocate(uint64_t size);
+/// A block of `size` usable bytes after a Header: a cached one of the same
+/// size when there is one.
+void *allocate(uint64_t size) {
+  if (size >= kCachedSize) {
+    Cache &c = cache();
+    std::lock_guard<std::mutex> lock(c.mutex);
+    for (size_t i = c.blocks.size(); i-- > 0;)
+      if (sizeOf(c.blocks[i]) == size) {
+        void *header = c.blocks[i];
+        c.blocks.erase(c.blocks.begin() + long(i));
+        c.bytes -= size;
+        static_cast<Header *>(header)->kept = 0;
+        return static_cast<char *>(header) + kHeader;
+      }
+  }
+  auto *header = static_cast<Header *>(std::malloc(size + kHeader));
+  if (!header)
+    return nullptr;
+  *header = {size, 0};
+  return reinterpret_cast<char *>(header) + kHeader;
+}
 
 } // namespace
 
@@ -136,27 +156,6 @@ extern "C" void *_mlir_memref_to_llvm_alloc(uint64_t size) {
   return allocate(size);
 }
 
-namespace {
-void *allocate(uint64_t size) {
-  if (size >= kCachedSize) {
-    Cache &c = cache();
-    std::lock_guard<std::mutex> lock(c.mutex);
-    for (size_t i = c.blocks.size(); i-- > 0;)
-      if (sizeOf(c.blocks[i]) == size) {
-        void *header = c.blocks[i];
-        c.blocks.erase(c.blocks.begin() + long(i));
-        c.bytes -= size;
-        static_cast<Header *>(header)->kept = 0;
-        return static_cast<char *>(header) + kHeader;
-      }
-  }
-  auto *header = static_cast<Header *>(std::malloc(size + kHeader));
-  if (!header)
-    return nullptr;
-  *header = {size, 0};
-  return reinterpret_cast<char *>(header) + kHeader;
-}
-} // namespace
 
 extern "C" void _mlir_memref_to_llvm_free(void *ptr) {
   if (!ptr || headerOf(ptr)->kept)

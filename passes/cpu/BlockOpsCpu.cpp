@@ -266,6 +266,16 @@ Value lowerCopy(OpBuilder &b, Operation *op, Value source, int64_t units,
   return resultTensor(b, loc, type, out);
 }
 
+/// Where row `u` of a `[B, H, S, D]` tensor (u = (b·H + h)·S + s) starts in
+/// its `[B, S, H·D]` form.
+Value mergedRowOffset(IndexMath &im, Value u, int64_t heads, int64_t seq,
+                      int64_t dim) {
+  Value s = im.rem(u, seq), h = im.rem(im.div(u, seq), heads);
+  Value bt = im.div(u, seq * heads);
+  return im.add(im.mul(im.add(im.mul(bt, seq), s), heads * dim),
+                im.mul(h, dim));
+}
+
 Value lowerEmbedding(OpBuilder &b, EmbeddingOp op, int64_t width) {
   Location loc = op.getLoc();
   ArrayRef<int64_t> table = op.getTable().getType().getShape();
@@ -316,10 +326,7 @@ Value lowerBlockOpToLoops(OpBuilder &b, Operation *op,
         return lowerCopy(
             b, op, op.getInput(), r[0] * heads * seq, dim, width,
             [=](IndexMath &im, Value u) {
-              Value s = im.rem(u, seq), h = im.rem(im.div(u, seq), heads);
-              Value bt = im.div(u, seq * heads);
-              return im.add(im.mul(im.add(im.mul(bt, seq), s), heads * dim),
-                            im.mul(h, dim));
+              return mergedRowOffset(im, u, heads, seq, dim);
             },
             [=](IndexMath &im, Value u) { return im.mul(u, dim); });
       })
@@ -330,10 +337,7 @@ Value lowerBlockOpToLoops(OpBuilder &b, Operation *op,
             b, op, op.getInput(), x[0] * heads * seq, dim, width,
             [=](IndexMath &im, Value u) { return im.mul(u, dim); },
             [=](IndexMath &im, Value u) {
-              Value s = im.rem(u, seq), h = im.rem(im.div(u, seq), heads);
-              Value bt = im.div(u, seq * heads);
-              return im.add(im.mul(im.add(im.mul(bt, seq), s), heads * dim),
-                            im.mul(h, dim));
+              return mergedRowOffset(im, u, heads, seq, dim);
             });
       })
       .Case([&](ChunkOp op) {

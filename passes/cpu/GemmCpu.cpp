@@ -40,27 +40,6 @@ namespace {
 
 int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-/// One scf.parallel over [0, n) with `body(b, iv)`.
-void parallelFor(OpBuilder &b, Location loc, int64_t n,
-                 const std::function<void(OpBuilder &, Value)> &body) {
-  IndexMath im{b, loc};
-  scf::ParallelOp::create(b, loc, ValueRange{im.c(0)}, ValueRange{im.c(n)},
-                          ValueRange{im.c(1)},
-                          [&](OpBuilder &nb, Location, ValueRange ivs) {
-                            body(nb, ivs[0]);
-                          });
-}
-
-/// scf.for over [from, to) step `step` with `body(b, iv)`.
-void forLoop(OpBuilder &b, Location loc, Value from, Value to, int64_t step,
-             const std::function<void(OpBuilder &, Value)> &body) {
-  scf::ForOp::create(b, loc, from, to, IndexMath{b, loc}.c(step), ValueRange{},
-                     [&](OpBuilder &nb, Location, Value iv, ValueRange) {
-                       body(nb, iv);
-                       scf::YieldOp::create(nb, loc);
-                     });
-}
-
 class GemmLowering {
 public:
   GemmLowering(OpBuilder &b, LinearOp op, ModuleOp module, bool constantWeight)

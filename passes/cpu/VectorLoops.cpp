@@ -44,6 +44,25 @@ Value resultTensor(OpBuilder &b, Location loc, RankedTensorType type,
                                            /*writable=*/true);
 }
 
+void parallelFor(OpBuilder &b, Location loc, int64_t n,
+                 const std::function<void(OpBuilder &, Value)> &body) {
+  IndexMath im{b, loc};
+  scf::ParallelOp::create(b, loc, ValueRange{im.c(0)}, ValueRange{im.c(n)},
+                          ValueRange{im.c(1)},
+                          [&](OpBuilder &nb, Location, ValueRange ivs) {
+                            body(nb, ivs[0]);
+                          });
+}
+
+void forLoop(OpBuilder &b, Location loc, Value from, Value to, int64_t step,
+             const std::function<void(OpBuilder &, Value)> &body) {
+  scf::ForOp::create(b, loc, from, to, IndexMath{b, loc}.c(step), ValueRange{},
+                     [&](OpBuilder &nb, Location, Value iv, ValueRange) {
+                       body(nb, iv);
+                       scf::YieldOp::create(nb, loc);
+                     });
+}
+
 void forEachVector(
     OpBuilder &b, Location loc, Value begin, int64_t n, int64_t width,
     const std::function<void(OpBuilder &, Value, VectorType)> &body) {
@@ -57,11 +76,9 @@ void forEachVector(
       body(b, im.add(begin, from), type);
       return;
     }
-    scf::ForOp::create(b, loc, im.c(from), im.c(to), im.c(step), ValueRange{},
-                       [&](OpBuilder &nb, Location, Value i, ValueRange) {
-                         body(nb, IndexMath{nb, loc}.add(begin, i), type);
-                         scf::YieldOp::create(nb, loc);
-                       });
+    forLoop(b, loc, im.c(from), im.c(to), step, [&](OpBuilder &nb, Value i) {
+      body(nb, IndexMath{nb, loc}.add(begin, i), type);
+    });
   };
   loop(0, full, width);
   loop(full, n, 1);
@@ -101,19 +118,11 @@ void parallelRows(OpBuilder &b, Location loc, int64_t rows, int64_t rowSize,
   int64_t block = std::clamp<int64_t>(16384 / std::max<int64_t>(rowSize, 1), 1,
                                       rows);
   int64_t iterations = (rows + block - 1) / block;
-  IndexMath im{b, loc};
-  scf::ParallelOp::create(
-      b, loc, ValueRange{im.c(0)}, ValueRange{im.c(iterations)},
-      ValueRange{im.c(1)}, [&](OpBuilder &nb, Location, ValueRange ivs) {
-        IndexMath m{nb, loc};
-        Value first = m.mul(ivs[0], block);
-        Value last = m.min(m.add(first, block), m.c(rows));
-        scf::ForOp::create(nb, loc, first, last, m.c(1), ValueRange{},
-                           [&](OpBuilder &fb, Location, Value row, ValueRange) {
-                             body(fb, row);
-                             scf::YieldOp::create(fb, loc);
-                           });
-      });
+  parallelFor(b, loc, iterations, [&](OpBuilder &nb, Value iteration) {
+    IndexMath m{nb, loc};
+    Value first = m.mul(iteration, block);
+    forLoop(nb, loc, first, m.min(m.add(first, block), m.c(rows)), 1, body);
+  });
 }
 
 Value loadVector(OpBuilder &b, Location loc, VectorType type, Value memref,

@@ -46,6 +46,14 @@ std::pair<Value, Value> allocResult(OpBuilder &b, Location loc,
 Value resultTensor(OpBuilder &b, Location loc, RankedTensorType type,
                    Value buffer);
 
+/// One scf.parallel over [0, n) with `body(b, iv)`.
+void parallelFor(OpBuilder &b, Location loc, int64_t n,
+                 const std::function<void(OpBuilder &, Value)> &body);
+
+/// scf.for over [from, to) step `step` with `body(b, iv)`.
+void forLoop(OpBuilder &b, Location loc, Value from, Value to, int64_t step,
+             const std::function<void(OpBuilder &, Value)> &body);
+
 /// Calls `body(b, offset, type)` for `offset` from `begin` to `begin + n`:
 /// in steps of `width` with type vector<width x f32>, then one by one for the
 /// remaining elements with vector<1 x f32>.

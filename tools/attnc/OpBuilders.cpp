@@ -20,6 +20,14 @@
 
 namespace mlir::attn {
 
+/// Verifies `op` (its messages point at the op name) and returns its result.
+template <typename OpT>
+static FailureOr<Value> verified(OpT op) {
+  if (failed(verify(op)))
+    return failure();
+  return op.getResult();
+}
+
 /// The window's [left, right] from `window = W` or `window = [L, R]`, or
 /// {-1, -1} without a window (MaskAttr's encoding).
 static FailureOr<std::pair<int64_t, int64_t>>
@@ -161,27 +169,15 @@ FailureOr<Value> buildAttention(OpCall &call) {
     resultType = RankedTensorType::get(
         {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
         q.getElementType());
-  auto op = SdpaOp::create(call.getBuilder(), call.getLoc(), resultType, query,
-                           key, value, kvSegments.tensor, qSegments.tensor,
-                           call.getKeyword("kv_lengths").tensor,
-                           call.getKeyword("q_lengths").tensor, mask, scale,
-                           /*schedule=*/nullptr);
-  if (failed(verify(op)))
-    return failure();
-  return op.getResult();
+  return verified(SdpaOp::create(
+      call.getBuilder(), call.getLoc(), resultType, query, key, value,
+      kvSegments.tensor, qSegments.tensor, call.getKeyword("kv_lengths").tensor,
+      call.getKeyword("q_lengths").tensor, mask, scale, /*schedule=*/nullptr));
 }
 
 //===----------------------------------------------------------------------===//
 // Transformer blocks
 //===----------------------------------------------------------------------===//
-
-/// Verifies `op` (its messages point at the op name) and returns its result.
-template <typename OpT>
-static FailureOr<Value> verified(OpT op) {
-  if (failed(verify(op)))
-    return failure();
-  return op.getResult();
-}
 
 static ArrayRef<int64_t> shapeOf(Value v) {
   return cast<RankedTensorType>(v.getType()).getShape();
