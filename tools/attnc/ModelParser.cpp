@@ -1,16 +1,18 @@
 //===- ModelParser.cpp - Parser for .model descriptions -------------------===//
 //
-// A lexer and recursive-descent parser for the line-oriented model description
-// format documented in examples/README.md. A statement ends at a newline,
-// except inside ( ) or [ ], so a call's arguments may span several lines. The
-// parser checks syntax, element types, shapes, that every name is defined once
-// (inputs, weights and op results share one namespace; each layer has its
-// own) and that every output names a value defined above it. What an op's arguments mean, including whether an
+// A recursive-descent parser for the line-oriented model description format
+// documented in examples/README.md, over the tokens of ModelLexer.h. A
+// statement ends at a newline, except inside ( ) or [ ], so a call's
+// arguments may span several lines. The parser checks syntax, element types,
+// shapes, that every name is defined once (inputs, weights and op results
+// share one namespace; each layer has its own) and that every output names a
+// value defined above it. What an op's arguments mean, including whether an
 // argument name refers to a value, is checked by IRGen. Errors go through the
 // SourceMgr as `file:line:col: error: ...`; parsing stops at the first one.
 //
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/ModelAST.h"
+#include "tools/attnc/ModelLexer.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/ScopeExit.h"
@@ -38,137 +40,6 @@ using llvm::Twine;
 
 constexpr size_t kMaxRank = 8;
 constexpr unsigned kMaxListDepth = 16;
-
-//===----------------------------------------------------------------------===//
-// Lexer
-//===----------------------------------------------------------------------===//
-
-enum class TokKind { Ident, Number, String, Punct, Newline, Eof, Error };
-
-struct Token {
-  TokKind kind = TokKind::Eof;
-  StringRef text;      // the spelling; empty at end of file
-  std::string message; // TokKind::Error only
-  SMLoc loc() const { return SMLoc::getFromPointer(text.data()); }
-  bool is(char c) const { return kind == TokKind::Punct && text[0] == c; }
-};
-
-/// Consumes a run of decimal digits from the front of `s`; returns its length.
-static size_t consumeDigits(StringRef &s) {
-  size_t n = s.size() - s.ltrim("0123456789").size();
-  s = s.drop_front(n);
-  return n;
-}
-
-/// True for `64`, `0.125`, `1.`, `.5`, `1e-3`: digits, an optional fraction
-/// and an optional exponent, with at least one digit before the exponent.
-static bool isWellFormedNumber(StringRef s) {
-  size_t mantissaDigits = consumeDigits(s);
-  if (s.consume_front("."))
-    mantissaDigits += consumeDigits(s);
-  if (mantissaDigits == 0)
-    return false;
-  if (s.consume_front("e") || s.consume_front("E")) {
-    (void)(s.consume_front("+") || s.consume_front("-"));
-    if (consumeDigits(s) == 0)
-      return false;
-  }
-  return s.empty();
-}
-
-static bool isIdentChar(char c) {
-  return llvm::isAlnum(c) || c == '_' || c == '.';
-}
-
-/// Splits the buffer into tokens. Newlines inside ( ) or [ ] are skipped, and
-/// reaching the end of the buffer with a bracket open is an error token.
-class Lexer {
-public:
-  explicit Lexer(StringRef buffer) : cur(buffer.begin()), end(buffer.end()) {}
-  Token lex();
-
-private:
-  Token make(TokKind kind, const char *start) {
-    Token tok;
-    tok.kind = kind;
-    tok.text = StringRef(start, cur - start);
-    return tok;
-  }
-  Token error(const char *at, const Twine &message) {
-    Token tok;
-    tok.kind = TokKind::Error;
-    tok.text = StringRef(at, 1);
-    tok.message = message.str();
-    return tok;
-  }
-
-  const char *cur, *end;
-  llvm::SmallVector<const char *> openBrackets;
-};
-
-Token Lexer::lex() {
-  // Skip blanks (a '\r' of a CRLF included), comments, and bracketed newlines.
-  while (cur != end) {
-    if (*cur == '#')
-      while (cur != end && *cur != '\n')
-        ++cur;
-    else if (StringRef(" \t\r\f\v").contains(*cur) ||
-             (*cur == '\n' && !openBrackets.empty()))
-      ++cur;
-    else
-      break;
-  }
-  const char *start = cur;
-  if (cur == end) {
-    if (openBrackets.empty())
-      return make(TokKind::Eof, start);
-    char open = *openBrackets.back();
-    return error(openBrackets.back(),
-                 Twine("unterminated '") + Twine(open) + "': expected '" +
-                     Twine(open == '(' ? ')' : ']') + "' before end of file");
-  }
-
-  char c = *cur++;
-  if (c == '\n')
-    return make(TokKind::Newline, start);
-  if (llvm::isAlpha(c) || c == '_') {
-    while (cur != end && isIdentChar(*cur))
-      ++cur;
-    return make(TokKind::Ident, start);
-  }
-  if (llvm::isDigit(c) || (c == '.' && cur != end && llvm::isDigit(*cur))) {
-    // Take the whole run so that `12ab` is one bad number, not two tokens.
-    while (cur != end &&
-           (isIdentChar(*cur) || ((*cur == '-' || *cur == '+') &&
-                                  (cur[-1] == 'e' || cur[-1] == 'E'))))
-      ++cur;
-    StringRef text(start, cur - start);
-    if (!isWellFormedNumber(text))
-      return error(start, "invalid number '" + text + "'");
-    return make(TokKind::Number, start);
-  }
-  if (c == '"') {
-    // A string ends at the next unescaped '"' on the same line.
-    while (cur != end && *cur != '"' && *cur != '\n')
-      cur += (*cur == '\\' && cur + 1 != end && cur[1] != '\n') ? 2 : 1;
-    if (cur == end || *cur != '"')
-      return error(start, "unterminated string: expected '\"' before the end "
-                          "of the line");
-    ++cur;
-    return make(TokKind::String, start);
-  }
-  if (StringRef("()[],=:-").contains(c)) {
-    if (c == '(' || c == '[')
-      openBrackets.push_back(start);
-    else if ((c == ')' || c == ']') && !openBrackets.empty())
-      openBrackets.pop_back();
-    return make(TokKind::Punct, start);
-  }
-  std::string spelling = llvm::isPrint(c)
-                             ? std::string(1, c)
-                             : "\\x" + llvm::toHex(StringRef(start, 1), true);
-  return error(start, "unexpected character '" + spelling + "'");
-}
 
 //===----------------------------------------------------------------------===//
 // Parser
