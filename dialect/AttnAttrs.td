@@ -104,6 +104,89 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
 
 
 //===----------------------------------------------------------------------===//
+// Score modifiers (ScoreModifierAttrInterface)
+//===----------------------------------------------------------------------===//
+
+def Attn_BiasAttr : Attn_Attr<"Bias", "bias",
+    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface,
+                                 ["readsBias"]>]> {
+  let summary = "adds the op's bias tensor to the scores";
+  let description = [{
+    `s + bias[b, h, i, j]` with the `bias` operand of `attn.sdpa`, of shape
+    `[B or 1, Hq or 1, Sq, Skv]` (broadcast over batch and heads): relative
+    position biases, T5 buckets, ALiBi variants or padding masks given as a
+    tensor. Hidden pairs stay hidden whatever the bias; a bias of `-inf`
+    hides a pair too (a row whose every score is `-inf` gives zeros).
+
+    ```mlir
+    #attn.bias
+    ```
+  }];
+  let assemblyFormat = "";
+}
+
+def Attn_AlibiAttr : Attn_Attr<"Alibi", "alibi",
+    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface>]> {
+  let summary = "ALiBi: a linear bias by distance, one slope per head";
+  let description = [{
+    `s + slope[h] · (j - pos(i))` (Press et al.; `pos(i)` is the row's
+    position on the key axis, as in `#attn.mask`), computed in the tile from
+    the indices: no tensor exists. One slope per query head;
+    `getStandardAlibiSlopes(H)` gives the paper's (`alibi = true` in a
+    model file).
+
+    ```mlir
+    #attn.alibi<[0.25, 0.0625]>
+    ```
+  }];
+  let parameters = (ins "DenseF32ArrayAttr":$slopes);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    ::llvm::ArrayRef<float> getSlopeValues() const {
+      return getSlopes().asArrayRef();
+    }
+  }];
+}
+
+def Attn_SoftcapAttr : Attn_Attr<"Softcap", "softcap",
+    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface>]> {
+  let summary = "logit soft-capping: c · tanh(s / c)";
+  let description = [{
+    Squashes scores smoothly into `(-c, c)` (Gemma 2's
+    `attn_logit_softcapping`); `c > 0`.
+
+    ```mlir
+    #attn.softcap<50.0>
+    ```
+  }];
+  let parameters = (ins APFloatParameter<"the cap c">:$cap);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    float getCapValue() const { return getCap().convertToFloat(); }
+  }];
+}
+
+def Attn_CosineAttr : Attn_Attr<"Cosine", "cosine",
+    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface,
+                                 ["normalizesRows"]>]> {
+  let summary = "cosine-similarity scores";
+  let description = [{
+    The score is `scale · q·k / (max(||q||, eps) · max(||k||, eps))` with
+    `eps = 1e-12` (as `torch.nn.functional.normalize`): the op's `scale` is
+    the temperature. The lowering normalizes query rows where it packs them
+    and scales each key's scores by its inverse norm. Must come first in
+    `modifiers`.
+
+    ```mlir
+    #attn.cosine
+    ```
+  }];
+  let assemblyFormat = "";
+}
+
+//===----------------------------------------------------------------------===//
 // Transformer-block attributes
 //===----------------------------------------------------------------------===//
 

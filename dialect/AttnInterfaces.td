@@ -44,6 +44,50 @@ def Attn_MaskAttrInterface : AttrInterface<"MaskAttrInterface"> {
   ];
 }
 
+def Attn_ScoreModifierAttrInterface
+    : AttrInterface<"ScoreModifierAttrInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    A change to the attention score of a (query row, key) pair, applied at
+    one point of the tile computation: after the scaled dot product, before
+    the mask and the softmax. `attn.sdpa` applies its `modifiers` in order.
+    A new modifier is one attribute implementing this interface; the
+    lowerings and the FLOP count ask it, never name it
+    (`dialect/ScoreModifiers.h`).
+  }];
+  let methods = [
+    InterfaceMethod<[{
+        The scalar semantics: the modified score of `site` given `score`,
+        in the natural domain (the reference of every implementation).
+      }], "double", "evaluate",
+      (ins "double":$score, "const ::mlir::attn::ScoreSite &":$site)>,
+    InterfaceMethod<[{
+        The vector implementation at the builder's insertion point: `scores`
+        (vector<width x f32>, multiplied by `site.domain`) modified, still
+        multiplied by the domain.
+      }], "::mlir::Value", "buildVector",
+      (ins "::mlir::OpBuilder &":$b, "::mlir::Location":$loc,
+           "const ::mlir::attn::VectorScoreSite &":$site,
+           "::mlir::Value":$scores)>,
+    InterfaceMethod<"Floating-point operations per visible score.",
+      "int64_t", "getFlopsPerScore", (ins)>,
+    InterfaceMethod<[{
+        Checks the modifier against the op that carries it.
+      }], "::llvm::LogicalResult", "verifyFor",
+      (ins "::llvm::function_ref<::mlir::InFlightDiagnostic()>":$emitError,
+           "const ::mlir::attn::ScoreProblem &":$problem)>,
+    InterfaceMethod<[{
+        Whether the lowering must normalize query and key rows (and provide
+        `VectorScoreSite::keyScale`): cosine similarity.
+      }], "bool", "normalizesRows", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<[{
+        Whether the modifier reads the op's `bias` operand.
+      }], "bool", "readsBias", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<"A short description for reports, e.g. `softcap 50`.",
+      "std::string", "describe", (ins)>,
+  ];
+}
+
 def Attn_CostOpInterface : OpInterface<"CostOpInterface"> {
   let cppNamespace = "::mlir::attn";
   let description = [{

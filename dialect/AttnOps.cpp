@@ -48,10 +48,84 @@ float SdpaOp::getScaleOrDefault() {
   return 1.0f / std::sqrt(static_cast<float>(getShape().headDim));
 }
 
+SmallVector<ScoreModifierAttrInterface> SdpaOp::getScoreModifiers() {
+  SmallVector<ScoreModifierAttrInterface> result;
+  if (ArrayAttr modifiers = getModifiersAttr())
+    for (Attribute attr : modifiers)
+      result.push_back(cast<ScoreModifierAttrInterface>(attr));
+  return result;
+}
+
+bool SdpaOp::normalizesRows() {
+  return llvm::any_of(getScoreModifiers(),
+                      [](ScoreModifierAttrInterface m) {
+                        return m.normalizesRows();
+                      });
+}
+
 int64_t SdpaOp::getFlops() {
   Shape s = getShape();
   int64_t pairs = countVisiblePairs(getMaskOrDefault(), s.querySeq, s.kvSeq);
-  return 2 * s.batch * s.queryHeads * pairs * (s.headDim + s.valueDim);
+  int64_t perPair = 2 * (s.headDim + s.valueDim);
+  for (ScoreModifierAttrInterface modifier : getScoreModifiers())
+    perPair += modifier.getFlopsPerScore();
+  return s.batch * s.queryHeads * pairs * perPair;
+}
+
+LogicalResult SdpaOp::verifyModifiers() {
+  Shape s = getShape();
+  if (Value bias = getBias()) {
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(bias.getType()).getShape();
+    bool ok = shape.size() == 4 && (shape[0] == s.batch || shape[0] == 1) &&
+              (shape[1] == s.queryHeads || shape[1] == 1) &&
+              shape[2] == s.querySeq && shape[3] == s.kvSeq;
+    if (!ok)
+    {
+      auto orOne = [](int64_t n) {
+        return n == 1 ? std::string("1") : std::to_string(n) + " or 1";
+      };
+      return emitOpError() << "expected bias to have shape ["
+                           << orOne(s.batch) << ", " << orOne(s.queryHeads)
+                           << ", " << s.querySeq << ", " << s.kvSeq
+                           << "] ([batch or 1, query heads or 1, query seq, "
+                              "key seq]), got "
+                           << formatShape(shape);
+    }
+    if (s.querySeq * s.kvSeq >= (int64_t(1) << 31))
+      return emitOpError() << "expected a bias of fewer than 2^31 elements "
+                              "per head, got "
+                           << s.querySeq << " x " << s.kvSeq;
+  }
+  ArrayAttr modifiers = getModifiersAttr();
+  ScoreProblem problem{s.queryHeads, getBias() != nullptr};
+  bool readsBias = false;
+  for (auto [i, attr] : llvm::enumerate(modifiers ? modifiers.getValue()
+                                                  : ArrayRef<Attribute>{})) {
+    auto modifier = dyn_cast<ScoreModifierAttrInterface>(attr);
+    if (!modifier)
+      return emitOpError() << "expected score modifiers (#attn.bias, "
+                              "#attn.alibi, #attn.softcap, #attn.cosine), got "
+                           << attr;
+    if (failed(modifier.verifyFor([&] { return emitOpError(); }, problem)))
+      return failure();
+    if (modifier.normalizesRows() && i != 0)
+      return emitOpError() << "expected " << attr
+                           << " to be the first modifier (it normalizes the "
+                              "rows before any other)";
+    readsBias |= modifier.readsBias();
+  }
+  if (getBias() && !readsBias)
+    return emitOpError("has a bias operand but no #attn.bias modifier to "
+                       "read it");
+  if (Value lse = getLse()) {
+    SmallVector<int64_t> expected = {s.batch, s.queryHeads, s.querySeq};
+    ArrayRef<int64_t> shape = cast<RankedTensorType>(lse.getType()).getShape();
+    if (shape != ArrayRef<int64_t>(expected))
+      return emitOpError() << "expected lse shape " << formatShape(expected)
+                           << " ([batch, query heads, query seq]), got "
+                           << formatShape(shape);
+  }
+  return success();
 }
 
 TensorContent SdpaOp::getOperandContent(OpOperand &operand, int64_t &bound) {
@@ -162,7 +236,7 @@ LogicalResult SdpaOp::verify() {
       return emitOpError() << "expected a finite, non-zero scale, got "
                            << scale->convertToFloat();
 
-  if (failed(verifyMaskOperands()))
+  if (failed(verifyMaskOperands()) || failed(verifyModifiers()))
     return failure();
 
   if (ScheduleAttr schedule = getScheduleAttr()) {

@@ -40,6 +40,16 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
       lengths per batch entry (keys past `kv_len` are hidden, query rows past
       `q_len` give zeros, and causal/window masks align to the valid
       lengths). Lengths are clamped to `[0, S]` by the lowering.
+    - `modifiers` lists score modifiers (`ScoreModifierAttrInterface`:
+      `#attn.cosine`, `#attn.bias`, `#attn.alibi`, `#attn.softcap`), applied
+      in order to `scale · Q·Kᵀ` before the mask: the score of a visible pair
+      is `f_n(... f_1(scale · q·k))`. `#attn.bias` reads the `bias` operand,
+      `[B or 1, Hq or 1, Sq, Skv]`, which needs it; `#attn.cosine` must come
+      first.
+    - The optional second result `lse` `[B, Hq, Sq]` is each row's
+      log-sum-exp `log Σ_j exp(score_ij)` over its visible keys (`-inf` for
+      rows that see none, and rows past `q_len`): the statistic that merges
+      partial attentions and recomputes probabilities.
     - `schedule` is set by `--attn-select-schedule` and only read by the
       lowering; it does not change the result.
 
@@ -50,6 +60,13 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
         {mask = #attn.mask<causal, window = [32, 0]>}
         : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
         -> tensor<1x8x128x64xf32>
+    ```
+
+    ```mlir
+    %o, %lse = attn.sdpa %q, %k, %v
+        {mask = #attn.mask<causal>, modifiers = [#attn.softcap<50.0>]}
+        : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x2x128x64xf32>
+        -> tensor<1x8x128x64xf32>, tensor<1x8x128xf32>
     ```
 
     ```mlir
@@ -65,18 +82,22 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
                        Optional<RankedTensorOf<[I32]>>:$q_segments,
                        Optional<RankedTensorOf<[I32]>>:$kv_lengths,
                        Optional<RankedTensorOf<[I32]>>:$q_lengths,
+                       Optional<RankedTensorOf<[F32]>>:$bias,
                        OptionalAttr<Attn_MaskAttr>:$mask,
                        OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<ArrayAttr>:$modifiers,
                        OptionalAttr<Attn_ScheduleAttr>:$schedule);
-  let results = (outs RankedTensorOf<[F32]>:$result);
+  let results = (outs RankedTensorOf<[F32]>:$result,
+                      Optional<RankedTensorOf<[F32]>>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`kv_segments` `(` $kv_segments^ `:` type($kv_segments) `)`)?
     (`q_segments` `(` $q_segments^ `:` type($q_segments) `)`)?
     (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
     (`q_lengths` `(` $q_lengths^ `:` type($q_lengths) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
     attr-dict `:` type($query) `,` type($key) `,` type($value) `->`
-    type($result)
+    type($result) (`,` type($lse)^)?
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
@@ -89,6 +110,12 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
     MaskAttr getMaskOrDefault();
     /// Checks the segment/length operands and global positions.
     ::llvm::LogicalResult verifyMaskOperands();
+    /// Checks the modifiers and the bias operand.
+    ::llvm::LogicalResult verifyModifiers();
+    /// The score modifiers, in order (empty when the attribute is absent).
+    ::llvm::SmallVector<ScoreModifierAttrInterface> getScoreModifiers();
+    /// Whether Q and K rows are normalized (a modifier asks for it).
+    bool normalizesRows();
     /// The scale (`1/sqrt(D)` when the attribute is absent).
     float getScaleOrDefault();
     /// The segment ids of the queries: q_segments, else kv_segments.

@@ -118,6 +118,7 @@ void FlashTiling::buildIteration(OpBuilder &b, Value linear,
 
   IRMaskRuntime rt = buildRuntime(b, qt.batch);
   qt.validRows = a.max(a.min(qt.rows, a.sub(rt.qLen, qt.q0)), a.c(0));
+  qt.position0 = a.add(qt.q0, a.sub(rt.kvLen, rt.qLen));
   computation.beginQueryTile(b, qt);
   buildRowInfo(b, qt, rt);
   buildKvLoop(b, qt, rt, computation);

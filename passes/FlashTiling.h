@@ -20,12 +20,15 @@ struct FlashBuffers {
   Value query, key, value, out;
   Value kvSegments, kvLengths, qLengths;
   Value qSegments; // the queries' ids: q_segments, else kv_segments
+  Value bias;      // the bias operand (#attn.bias)
+  Value lse;       // the log-sum-exp result [B, Hq, Sq]
 };
 
 /// One query tile, as the tile computation sees it.
 struct QueryTile {
   Value batch, qHead, kvHead; // index
   Value q0;                   // first query row
+  Value position0;            // pos(q0) on the key axis (#attn.mask)
   Value rows;                 // rows inside the query sequence (<= tile_q)
   Value validRows;            // rows below the batch's q_len (<= rows)
 };

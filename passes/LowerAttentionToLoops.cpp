@@ -26,9 +26,9 @@ struct LowerAttentionToLoopsPass final
 };
 } // namespace
 
-/// Emits the loop nest of `op` at the builder's insertion point and returns
-/// its result tensor.
-static Value lowerToLoops(OpBuilder &b, SdpaOp op) {
+/// Emits the loop nest of `op` at the builder's insertion point and replaces
+/// the uses of its results.
+static void lowerToLoops(OpBuilder &b, SdpaOp op) {
   Location loc = op.getLoc();
   auto bufferOf = [&](Value tensor) -> Value {
     if (!tensor)
@@ -46,10 +46,17 @@ static Value lowerToLoops(OpBuilder &b, SdpaOp op) {
   buffers.qSegments = bufferOf(op.getQuerySegments());
   buffers.kvLengths = bufferOf(op.getKvLengths());
   buffers.qLengths = bufferOf(op.getQLengths());
-  RankedTensorType resultType = op.getResult().getType();
-  buffers.out = memref::AllocOp::create(
-      b, loc, MemRefType::get(resultType.getShape(), resultType.getElementType()),
-      ValueRange{}, b.getI64IntegerAttr(64));
+  buffers.bias = bufferOf(op.getBias());
+  auto allocResult = [&](Value result) -> Value {
+    if (!result)
+      return {};
+    auto type = cast<RankedTensorType>(result.getType());
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+        ValueRange{}, b.getI64IntegerAttr(64));
+  };
+  buffers.out = allocResult(op.getResult());
+  buffers.lse = allocResult(op.getLse());
 
   FlashTiling tiling(op, buffers);
   std::unique_ptr<FlashTileComputation> tile =
@@ -63,9 +70,14 @@ static Value lowerToLoops(OpBuilder &b, SdpaOp op) {
       [&](OpBuilder &nested, Location, ValueRange ivs) {
         tiling.buildIteration(nested, ivs[0], *tile);
       });
-  return bufferization::ToTensorOp::create(b, loc, resultType, buffers.out,
-                                           /*restrict=*/true,
-                                           /*writable=*/true);
+  auto toTensor = [&](Value result, Value buffer) {
+    result.replaceAllUsesWith(bufferization::ToTensorOp::create(
+        b, loc, result.getType(), buffer, /*restrict=*/true,
+        /*writable=*/true));
+  };
+  toTensor(op.getResult(), buffers.out);
+  if (op.getLse())
+    toTensor(op.getLse(), buffers.lse);
 }
 
 void LowerAttentionToLoopsPass::runOnOperation() {
@@ -76,7 +88,7 @@ void LowerAttentionToLoopsPass::runOnOperation() {
       return WalkResult::interrupt();
     }
     OpBuilder b(op);
-    op.getResult().replaceAllUsesWith(lowerToLoops(b, op));
+    lowerToLoops(b, op);
     op.erase();
     return WalkResult::advance();
   });

@@ -6,11 +6,19 @@
 //   m = -inf, l = 0, O = 0                       (per query row)
 //   per kv tile from FlashTiling:
 //     Sᵀ = K[t] · Qt        kernel 1: qk_keys keys × qk_qvecs query vectors;
-//                           its epilogue masks (boundary tiles only) and
-//                           takes the column max M while Sᵀ is in registers
+//                           its epilogue applies the score modifiers, masks
+//                           (boundary tiles only) and takes the column max M
+//                           while Sᵀ is in registers
 //     m' = max(m, M); α = exp2(m - m'); Pᵀ = exp2(Sᵀ - m'); l = α·l + ΣPᵀ
 //     O  = α·O + Pᵀᵀ·V[t]   kernel 2: pv_rows rows × pv_vecs output vectors
 //   Out[tile] = O / l       (0 where l == 0 or past q_len)
+//   lse[tile] = ln 2 · (m + log2 l)   (if asked for; -inf where l == 0)
+//
+// Score modifiers (ScoreModifierAttrInterface) see a VectorScoreSite whose
+// callbacks read what this file provides: relative positions from the
+// indices, the bias tensor by a gather of one key's column, and the inverse
+// key norms of the tile (cosine similarity, which also normalizes Q rows
+// where they are packed).
 //
 // Both kernels are MicroKernel instances. Scores are kept transposed (keys ×
 // queries) so the softmax statistics are vectors over queries: no horizontal
@@ -38,7 +46,15 @@ public:
       : loc(op.getLoc()), shape(op.getShape()),
         schedule(op.getScheduleAttr()), scale(op.getScaleOrDefault()),
         buffers(buffers), tiling(tiling), vw(schedule.getVectorWidth()),
-        tileQ(schedule.getTileQ()), tileKv(schedule.getTileKv()) {}
+        tileQ(schedule.getTileQ()), tileKv(schedule.getTileKv()),
+        modifiers(op.getScoreModifiers()), normalize(op.normalizesRows()) {
+    if (buffers.bias) {
+      ArrayRef<int64_t> biasShape =
+          cast<MemRefType>(buffers.bias.getType()).getShape();
+      biasBatches = biasShape[0];
+      biasHeads = biasShape[1];
+    }
+  }
 
   void beginQueryTile(OpBuilder &b, const QueryTile &tile) override;
   void computeKvTile(OpBuilder &b, Value kv0, bool boundary) override;
@@ -86,6 +102,10 @@ private:
   /// `for iv = lb to ub step` with no loop-carried values.
   void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body);
 
+  Value iota(Type elementType);
+  void normalizeQueryTile(float packScale);
+  void buildKeyScales(Value kv0, bool boundary);
+  Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);
   void buildScores(Value kv0, bool boundary);
   void buildSoftmaxUpdate();
   void buildAccumulate(Value kv0, bool boundary);
@@ -97,6 +117,9 @@ private:
   FlashBuffers buffers;
   FlashTiling &tiling;
   int64_t vw, tileQ, tileKv;
+  SmallVector<ScoreModifierAttrInterface> modifiers;
+  bool normalize;
+  int64_t biasBatches = 0, biasHeads = 0;
 
   OpBuilder *b = nullptr;
   QueryTile tile;
@@ -107,7 +130,21 @@ private:
   Value tileMax;  // tile_q: column max of the current kv tile's scores
   Value rowSum;   // tile_q: running sum l
   Value rowScale; // tile_q: α of the current kv tile
+  Value keyScale; // tile_kv: 1 / max(||k||, eps) (normalize only)
+  Value biasFlat; // the bias as a 1-D buffer
+  Value biasSlab; // offset of this (batch, head)'s [Sq, Skv] bias slab
 };
+
+Value CpuFlashTile::iota(Type elementType) {
+  auto type = VectorType::get({vw}, elementType);
+  SmallVector<Attribute> lanes;
+  for (int64_t i = 0; i < vw; ++i)
+    lanes.push_back(elementType.isF32()
+                        ? Attribute(b->getF32FloatAttr(float(i)))
+                        : Attribute(b->getIntegerAttr(elementType, i)));
+  return arith::ConstantOp::create(*b, loc,
+                                   DenseElementsAttr::get(type, lanes));
+}
 
 void CpuFlashTile::loop(Value lb, Value ub, int64_t step,
                         function_ref<void(Value)> body) {
@@ -127,6 +164,20 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   tileMax = alloc({tileQ});
   rowSum = alloc({tileQ});
   rowScale = alloc({tileQ});
+  if (normalize)
+    keyScale = alloc({tileKv});
+  if (buffers.bias) {
+    // The slab of this (batch, head), broadcast over size-1 dims.
+    biasFlat = memref::CollapseShapeOp::create(
+        *b, loc, buffers.bias,
+        ArrayRef<ReassociationIndices>{ReassociationIndices{0, 1, 2, 3}});
+    Value batch = biasBatches == 1 ? idx(0) : tile.batch;
+    Value head = biasHeads == 1 ? idx(0) : tile.qHead;
+    Value slab = add(arith::MulIOp::create(*b, loc, batch, idx(biasHeads)),
+                     head);
+    biasSlab = arith::MulIOp::create(*b, loc, slab,
+                                     idx(shape.querySeq * shape.kvSeq));
+  }
 
   // qPack[d, r] = scale · log2(e) · Q[batch, qHead, q0 + r, d], zero for
   // rows past Sq: scores come out in the log2 domain, so the softmax uses
@@ -145,6 +196,8 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
       memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
     });
   });
+  if (normalize)
+    normalizeQueryTile(scale * llvm::numbers::log2ef);
   Value zeros = splat(0.0f), minusInf = negInf();
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
     store(minusInf, rowMax, r);
@@ -156,12 +209,136 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   });
 }
 
+void CpuFlashTile::normalizeQueryTile(float packScale) {
+  // qPack[:, r] holds packScale · q_r: divide it by max(||q_r||, eps),
+  // vectors of vw rows at a time.
+  Value eps = splat(static_cast<float>(kCosineNormEpsilon));
+  Value invScale = splat(1.0f / std::fabs(packScale));
+  loop(idx(0), idx(tileQ), vw, [&](Value r) {
+    auto sumLoop = scf::ForOp::create(
+        *b, loc, idx(0), idx(shape.headDim), idx(1), ValueRange{splat(0.0f)},
+        [&](OpBuilder &nb, Location l, Value d, ValueRange sum) {
+          Value x = vector::LoadOp::create(nb, l, vecType(), qPack,
+                                           ValueRange{d, r});
+          scf::YieldOp::create(
+              nb, l, ValueRange{vector::FMAOp::create(nb, l, x, x, sum[0])});
+        });
+    Value norm = arith::MulFOp::create(
+        *b, loc, math::SqrtOp::create(*b, loc, sumLoop.getResult(0)),
+        invScale);
+    Value inv = arith::DivFOp::create(
+        *b, loc, splat(1.0f), arith::MaximumFOp::create(*b, loc, norm, eps));
+    loop(idx(0), idx(shape.headDim), 1, [&](Value d) {
+      store(arith::MulFOp::create(*b, loc, load(qPack, {d, r}), inv), qPack,
+            {d, r});
+    });
+  });
+}
+
+void CpuFlashTile::buildKeyScales(Value kv0, bool boundary) {
+  // keyScale[c] = 1 / max(||K[kv0 + c]||, eps), summed in vectors along the
+  // head dim (its tail, if any, in scalars).
+  int64_t vectorEnd = shape.headDim / vw * vw;
+  loop(idx(0), idx(tileKv), 1, [&](Value c) {
+    Value key = add(kv0, c);
+    if (boundary)
+      key = minIdx(key, idx(shape.kvSeq - 1));
+    auto vectorLoop = scf::ForOp::create(
+        *b, loc, idx(0), idx(vectorEnd), idx(vw), ValueRange{splat(0.0f)},
+        [&](OpBuilder &nb, Location l, Value d, ValueRange sum) {
+          Value x = vector::LoadOp::create(
+              nb, l, vecType(), buffers.key,
+              ValueRange{tile.batch, tile.kvHead, key, d});
+          scf::YieldOp::create(
+              nb, l, ValueRange{vector::FMAOp::create(nb, l, x, x, sum[0])});
+        });
+    Value sum = vector::ReductionOp::create(*b, loc, vector::CombiningKind::ADD,
+                                            vectorLoop.getResult(0));
+    auto tailLoop = scf::ForOp::create(
+        *b, loc, idx(vectorEnd), idx(shape.headDim), idx(1), ValueRange{sum},
+        [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
+          Value x = memref::LoadOp::create(
+              nb, l, buffers.key, ValueRange{tile.batch, tile.kvHead, key, d});
+          scf::YieldOp::create(
+              nb, l, ValueRange{math::FmaOp::create(nb, l, x, x, acc[0])});
+        });
+    Value norm = math::SqrtOp::create(*b, loc, tailLoop.getResult(0));
+    Value inv = arith::DivFOp::create(
+        *b, loc, f32(1.0f),
+        arith::MaximumFOp::create(
+            *b, loc, norm, f32(static_cast<float>(kCosineNormEpsilon))));
+    memref::StoreOp::create(*b, loc, inv, keyScale, c);
+  });
+}
+
+Value CpuFlashTile::applyModifiers(Value s, Value r, Value key, Value keyRow,
+                                   Value c) {
+  // r: the tile row of lane 0; key: the absolute key; keyRow: the key clamped
+  // into the buffers; c: the key within the tile.
+  Type i32 = b->getI32Type();
+  VectorScoreSite site;
+  site.width = vw;
+  site.domain = llvm::numbers::log2e;
+  site.head = tile.qHead;
+  site.relativePosition = [&]() -> Value {
+    // key - pos(q0 + r + lane) = (key - pos0 - r) - lane: integers below
+    // 2^24, so exact in f32.
+    Value first = arith::SubIOp::create(
+        *b, loc, key, add(tile.position0, r));
+    Value firstF = arith::SIToFPOp::create(
+        *b, loc, b->getF32Type(),
+        arith::IndexCastOp::create(*b, loc, i32, first));
+    return arith::SubFOp::create(
+        *b, loc, vector::BroadcastOp::create(*b, loc, vecType(), firstF),
+        iota(b->getF32Type()));
+  };
+  site.bias = [&]() -> Value {
+    // bias[slab + min(q0 + r + lane, Sq - 1) · Skv + keyRow]: one gather down
+    // the key's column (rows past Sq are clamped; their scores are unused).
+    auto i32Vec = VectorType::get({vw}, i32);
+    auto toI32 = [&](Value v) {
+      return vector::BroadcastOp::create(
+          *b, loc, i32Vec, arith::IndexCastOp::create(*b, loc, i32, v));
+    };
+    Value rows = arith::AddIOp::create(*b, loc, toI32(add(tile.q0, r)),
+                                       iota(i32));
+    rows = arith::MinSIOp::create(
+        *b, loc, rows,
+        arith::ConstantOp::create(
+            *b, loc,
+            DenseElementsAttr::get(
+                i32Vec, b->getI32IntegerAttr(int32_t(shape.querySeq - 1)))));
+    Value offsets = arith::MulIOp::create(
+        *b, loc, rows,
+        arith::ConstantOp::create(
+            *b, loc,
+            DenseElementsAttr::get(i32Vec,
+                                   b->getI32IntegerAttr(int32_t(shape.kvSeq)))));
+    offsets = arith::AddIOp::create(*b, loc, offsets, toI32(keyRow));
+    Value allLanes = arith::ConstantOp::create(
+        *b, loc,
+        DenseElementsAttr::get(VectorType::get({vw}, b->getI1Type()), true));
+    return vector::GatherOp::create(*b, loc, vecType(), biasFlat,
+                                    ValueRange{biasSlab}, offsets, allLanes,
+                                    splat(0.0f));
+  };
+  site.keyScale = [&]() -> Value {
+    return vector::BroadcastOp::create(*b, loc, vecType(),
+                                       loadScalar(keyScale, c));
+  };
+  for (ScoreModifierAttrInterface modifier : modifiers)
+    s = modifier.buildVector(*b, loc, site, s);
+  return s;
+}
+
 void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
                                  bool boundary) {
   OpBuilder *outer = b;
   b = &builder;
   Value minusInf = negInf();
   loop(idx(0), idx(tileQ), vw, [&](Value r) { store(minusInf, tileMax, r); });
+  if (normalize)
+    buildKeyScales(kv0, boundary);
   buildScores(kv0, boundary);
   buildSoftmaxUpdate();
   buildAccumulate(kv0, boundary);
@@ -207,6 +384,9 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
           Value colMax = load(tileMax, r);
           for (int64_t c = 0; c < keys; ++c) {
             Value s = sums[c * qvecs + j];
+            if (!modifiers.empty())
+              s = applyModifiers(s, r, keyIdx[c], keyRows[c],
+                                 add(c0, idx(c)));
             if (boundary)
               s = arith::SelectOp::create(
                   *b, loc, tiling.buildVisible(*b, r, keyIdx[c], vw), s,
@@ -327,6 +507,19 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
       o = arith::SelectOp::create(*b, loc, valid, o, zeros);
       store(o, buffers.out, {tile.batch, tile.qHead, outRow, d});
     });
+    if (buffers.lse) {
+      // ln Σ exp(s) = ln 2 · log2 Σ exp2(u) with u = log2(e) · s and the
+      // running max m of u: ln 2 · (m + log2 l).
+      Value m = loadScalar(rowMax, r);
+      Value lse = arith::MulFOp::create(
+          *b, loc,
+          arith::AddFOp::create(*b, loc, m, math::Log2Op::create(*b, loc, l)),
+          f32(llvm::numbers::ln2f));
+      lse = arith::SelectOp::create(
+          *b, loc, seen, lse, f32(-std::numeric_limits<float>::infinity()));
+      memref::StoreOp::create(*b, loc, lse, buffers.lse,
+                              ValueRange{tile.batch, tile.qHead, outRow});
+    }
   });
 }
 

@@ -3,6 +3,7 @@
 
     sweep.py --attnc ATTNC --ref ATTN_REF --work DIR [--seed N] [--count N]
              [--shard K/N] [--widths 8,16] [--group N] [--dense-only]
+             [--modifiers]
 
 Cases cover shapes (self/cross attention, GQA/MQA, head dims 32/64/128,
 ragged lengths, batch > 1) and every mask of the `attention` op and their
@@ -31,6 +32,14 @@ whose values are far apart, so that with scales of +-300 and +-3000 the f32
 rounding of huge scores (~1e-3 at 1e4) cannot be amplified by near-tied
 scores into errors above the tolerance. (Scale 30 runs on the ordinary
 random inputs.)
+
+--modifiers runs the score-modifier sweep instead: its own corner cases,
+then --count random cases drawn as above, each with score modifiers drawn
+round-robin over MODIFIER_KINDS (a bias tensor broadcast over none, the
+batch, the heads or both; ALiBi with the standard or random slopes;
+softcap; cosine similarity with a temperature; and combinations), and
+about half of them also checking the log-sum-exp output against the
+reference's at 1e-4.
 
 --shard K/N runs every N-th group starting at the K-th (1-based), so that
 several lit tests can split the sweep; the case list does not depend on it.
@@ -81,11 +90,26 @@ class Case:
     aux: str = "random"  # "random": the program's own; "file": written here
     files: tuple = ()  # ((role, rows), ...): fixed aux data for aux=file
     sharp: bool = False  # q, k, v written here by npy.sharp_inputs
+    # Score modifiers: bias None or its broadcast ("full", "batch1",
+    # "head1", "both1": which dims are 1), or "file" (written here with -inf
+    # entries and a row of -inf in each head); alibi None, "standard" or a
+    # tuple of slopes; softcap None or c; cosine None or the temperature.
+    bias: str = None
+    alibi: object = None
+    softcap: float = None
+    cosine: float = None
+    lse: bool = False  # also check the log-sum-exp output
 
     def has_masks(self):
         return (self.window is not None or self.glob is not None or
                 self.segments is not None or self.kv_lengths or
                 self.q_lengths)
+
+    def bias_shape(self):
+        one_b = self.bias in ("batch1", "both1")
+        one_h = self.bias in ("head1", "both1")
+        return [1 if one_b else self.b, 1 if one_h else self.hq, self.sq,
+                self.skv]
 
     def aux_roles(self):
         """The i32 inputs: role -> shape."""
@@ -177,6 +201,42 @@ CORNER_CASES = [
       segments="self", kv_lengths=True, q_lengths=True, aux="file"),
 ]
 
+# The corner cases of --modifiers.
+MODIFIER_CORNER_CASES = [
+    C(1, 2, 2, 64, 64, 64, 64, mask="causal", bias="full", lse=True),
+    C(2, 4, 2, 100, 77, 64, 32, mask="causal", bias="both1", lse=True),
+    C(1, 4, 1, 33, 257, 32, 32, mask="causal", alibi="standard", lse=True),
+    C(1, 6, 2, 90, 90, 32, 32, alibi="standard", lse=True),  # 6: not 2^k
+    C(1, 2, 2, 200, 200, 64, 64, mask="causal", scale=3000.0, sharp=True,
+      softcap=30.0, lse=True),  # scores of 1e4 capped
+    C(1, 2, 2, 100, 130, 64, 64, softcap=0.5),
+    C(1, 2, 1, 129, 129, 64, 64, mask="causal", cosine=10.0, lse=True),
+    C(1, 2, 2, 70, 70, 48, 48, cosine=1.0),  # head dim not a multiple of 16
+    C(2, 2, 2, 80, 80, 32, 32, mask="causal", bias="file", lse=True),
+    C(1, 2, 2, 97, 150, 32, 32, window=(17, 17), cosine=5.0, bias="head1",
+      alibi=(0.5, -0.25), softcap=20.0, lse=True),
+    C(3, 4, 2, 120, 120, 64, 64, mask="causal", window=(30, 0), glob=2,
+      segments="self", kv_lengths=True, q_lengths=True, aux="file",
+      bias="batch1", alibi="standard", softcap=15.0, lse=True),
+    C(2, 2, 2, 50, 70, 32, 32, kv_lengths=True, q_lengths=True, aux="file",
+      files=(("kvlen", ((70,), (33,))), ("qlen", ((0,), (50,)))),
+      alibi="standard", lse=True),
+]
+
+# --modifiers draws the modifiers of each random case round-robin from these.
+MODIFIER_KINDS = [
+    "bias",
+    "alibi",
+    "softcap",
+    "cosine",
+    "bias-softcap",
+    "alibi-softcap",
+    "cosine-bias",
+    "cosine-alibi-softcap",
+    "bias-alibi",
+    "bias-alibi-softcap",
+]
+
 # The random cases cycle through these; every kind may also be causal.
 # Global tokens change nothing without a window or segments (a key is
 # visible to every row already): "global" and "global-causal" check that
@@ -212,8 +272,9 @@ def random_bound(rng, size):
                        size + rng.randint(0, 40)])
 
 
-def random_case(rng, kind):
-    """A case of `kind` under MAX_FLOPS."""
+def random_case(rng, kind, modifiers=None):
+    """A case of `kind` (and score modifiers of kind `modifiers`) under
+    MAX_FLOPS."""
     feats = set(kind.split("-"))
     if kind == "all":
         feats = {"window", "global", "segments", "lengths"}
@@ -264,9 +325,29 @@ def random_case(rng, kind):
             fields["scale"] = rng.choice([30.0, -30.0, 300.0, 3000.0,
                                           -300.0])
             fields["sharp"] = abs(fields["scale"]) >= 300
+        if modifiers:
+            add_modifiers(rng, modifiers, fields)
         case = Case(**fields)
         if flops(case) <= MAX_FLOPS:
             return case
+
+
+def add_modifiers(rng, kind, fields):
+    """Sets the score modifiers of `kind` (a MODIFIER_KINDS entry)."""
+    feats = set(kind.split("-"))
+    if "bias" in feats:
+        fields["bias"] = rng.choice(["full", "batch1", "head1", "both1"])
+    if "alibi" in feats:
+        fields["alibi"] = (
+            "standard" if rng.random() < 0.5 else
+            tuple(round(rng.uniform(-1, 1), 4) for _ in range(fields["hq"])))
+    if "softcap" in feats:
+        fields["softcap"] = rng.choice([0.5, 5.0, 20.0, 50.0])
+    if "cosine" in feats:
+        fields["cosine"] = rng.choice([1.0, 5.0, 20.0])
+        fields["scale"] = None  # the temperature is the factor
+        fields["sharp"] = False
+    fields["lse"] = rng.random() < 0.5
 
 
 def describe(case):
@@ -289,7 +370,23 @@ def describe(case):
         text += f" aux={case.aux}"
     if case.sharp:
         text += " inputs=sharp"
+    if case.bias:
+        text += f" bias={case.bias}"
+    if case.alibi:
+        text += f" alibi={alibi_text(case.alibi)}"
+    if case.softcap:
+        text += f" softcap={case.softcap!r}"
+    if case.cosine:
+        text += f" cosine={case.cosine!r}"
+    if case.lse:
+        text += " lse"
     return text
+
+
+def alibi_text(alibi):
+    if alibi == "standard":
+        return "true"
+    return "[" + ", ".join(map(repr, alibi)) + "]"
 
 
 def global_text(glob):
@@ -301,7 +398,8 @@ def global_text(glob):
 def names(index):
     """Input and output names of case `index` inside a group model."""
     return {role: f"{role}{index}"
-            for role in ("q", "k", "v", "o", "seg", "qseg", "kvlen", "qlen")}
+            for role in ("q", "k", "v", "o", "seg", "qseg", "kvlen", "qlen",
+                         "bias", "lse")}
 
 
 def op_text(index, case):
@@ -312,6 +410,9 @@ def op_text(index, case):
              f"input {n['v']}: [{case.b}, {case.hkv}, {case.skv}, {case.dv}]"]
     for role, shape in case.aux_roles().items():
         lines.append(f"input {n[role]}: i32[{', '.join(map(str, shape))}]")
+    if case.bias:
+        lines.append(f"input {n['bias']}: "
+                     f"[{', '.join(map(str, case.bias_shape()))}]")
     args = [f"mask = {case.mask}"]
     if case.window is not None:
         args.append(f"window = {case.window[0]}" if case.window_int else
@@ -328,9 +429,18 @@ def op_text(index, case):
         args.append(f"q_lengths = {n['qlen']}")
     if case.scale is not None:
         args.append(f"scale = {case.scale!r}")
-    lines.append(f"{n['o']} = attention({n['q']}, {n['k']}, {n['v']}, "
+    if case.bias:
+        args.append(f"bias = {n['bias']}")
+    if case.alibi:
+        args.append(f"alibi = {alibi_text(case.alibi)}")
+    if case.softcap:
+        args.append(f"softcap = {case.softcap!r}")
+    if case.cosine:
+        args.append(f"similarity = cosine, temperature = {case.cosine!r}")
+    results = n['o'] + (f", {n['lse']}" if case.lse else "")
+    lines.append(f"{results} = attention({n['q']}, {n['k']}, {n['v']}, "
                  + ", ".join(args) + ")")
-    lines.append(f"output {n['o']}")
+    lines.append(f"output {results}")
     return "\n".join(lines) + "\n"
 
 
@@ -387,6 +497,23 @@ def aux_files(case, seed, folder, index):
     return result
 
 
+def bias_file(case, seed, folder, index):
+    """Writes a bias=file case's bias: uniform in [-3, 3], a tenth of the
+    entries -inf, and in each head one query row entirely -inf (a row that
+    sees no key through the bias alone). Returns the --input value."""
+    rng = random.Random(seed * 1000003 + index + 700000)
+    shape = case.bias_shape()
+    values = []
+    for _ in range(shape[0] * shape[1]):
+        dead = rng.randrange(case.sq)
+        for i in range(case.sq):
+            values += [float("-inf") if i == dead or rng.random() < 0.1
+                       else rng.uniform(-3, 3) for _ in range(case.skv)]
+    path = os.path.join(folder, f"{names(index)['bias']}.npy")
+    write_npy(path, "f4", shape, values)
+    return f"{names(index)['bias']}={path}"
+
+
 def sharp_files(case, seed, folder, index):
     """Writes tests/npy.py's sharp q, k, v; returns --input values."""
     rng = random.Random(seed * 1000003 + index + 500000)
@@ -425,6 +552,17 @@ def reference_command(args, index, case, inputs, outputs):
         command += ["--kv-lengths", path("kvlen")]
     if case.q_lengths:
         command += ["--q-lengths", path("qlen")]
+    if case.bias:
+        command += ["--bias", path("bias")]
+    if case.alibi:
+        command += ["--alibi", "standard" if case.alibi == "standard" else
+                    ",".join(map(repr, case.alibi))]
+    if case.softcap:
+        command += ["--softcap", repr(case.softcap)]
+    if case.cosine:
+        command += ["--cosine", "--scale", repr(case.cosine)]
+    if case.lse:
+        command += ["--lse", os.path.join(outputs, f"{n['lse']}.npy")]
     return command
 
 
@@ -473,6 +611,8 @@ def run_group(label, members, width, args, times):
         if case.sharp:
             run += [f"--input={value}" for value in
                     sharp_files(case, args.seed, folder, index)]
+        if case.bias == "file":
+            run.append(f"--input={bias_file(case, args.seed, folder, index)}")
     for stage, command in (("compile", [args.attnc, model, "-o", exe,
                                         f"--vector-width={width}"]),
                            ("run", run)):
@@ -524,6 +664,8 @@ def main():
     parser.add_argument("--dense-only", action="store_true",
                         help="skip cases with window, global, segments or "
                         "lengths")
+    parser.add_argument("--modifiers", action="store_true",
+                        help="the score-modifier sweep (see above)")
     parser.add_argument("--list", action="store_true",
                         help="print the cases and the first group's model; "
                         "run nothing")
@@ -538,8 +680,14 @@ def main():
     os.makedirs(args.work, exist_ok=True)
 
     rng = random.Random(args.seed)
-    cases = CORNER_CASES + [random_case(rng, KINDS[i % len(KINDS)])
-                            for i in range(args.count)]
+    if args.modifiers:
+        cases = MODIFIER_CORNER_CASES + [
+            random_case(rng, KINDS[i % len(KINDS)],
+                        MODIFIER_KINDS[i % len(MODIFIER_KINDS)])
+            for i in range(args.count)]
+    else:
+        cases = CORNER_CASES + [random_case(rng, KINDS[i % len(KINDS)])
+                                for i in range(args.count)]
     indexed = [(index, case) for index, case in enumerate(cases)
                if not (args.dense_only and case.has_masks())]
     groups = [indexed[i:i + args.group]

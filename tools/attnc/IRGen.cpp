@@ -249,6 +249,9 @@ LogicalResult IRGen::buildAssigns(ArrayRef<model::Assign> assigns,
                << "layer '" << assign.callee << "' is used before it is "
                   "defined (at line "
                << sourceMgr.FindLineNumber(layer->loc) << ")";
+      if (!assign.moreResults.empty())
+        return emitError(loc(assign.moreResults.front().loc))
+               << "layer '" << assign.callee << "' returns one tensor";
       result = buildLayerCall(*layer, assign, values);
     } else {
       result = buildOpCall(assign, values, builder,
@@ -257,6 +260,8 @@ LogicalResult IRGen::buildAssigns(ArrayRef<model::Assign> assigns,
     if (failed(result))
       return failure();
     values[assign.result] = *result;
+    for (auto [i, more] : llvm::enumerate(assign.moreResults))
+      values[more.name] = result->getDefiningOp()->getResult(i + 1);
   }
   return success();
 }

@@ -63,20 +63,21 @@ struct Weight {
   std::string fileName;
 };
 
+/// `output o` (one statement may list several: `output a, b`).
+struct Output {
+  llvm::SMLoc loc;
+  std::string name;
+};
+
 /// `o = attention(q, k, v, mask = causal)`; also a layer call
 /// `h = decoder(x, repeat = 4, prefix = "layers.{i}.")`.
 struct Assign {
   llvm::SMLoc loc;       // location of the result name
   std::string result;
+  std::vector<Output> moreResults;    // `o, lse = ...`: lse
   llvm::SMLoc calleeLoc; // location of the op name
   std::string callee;
   std::vector<Arg> args;
-};
-
-/// `output o` (one statement may list several: `output a, b`).
-struct Output {
-  llvm::SMLoc loc;
-  std::string name;
 };
 
 /// `layer NAME(p, ...)` ... `return r` ... `end`: a function of tensors

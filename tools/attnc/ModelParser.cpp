@@ -387,17 +387,30 @@ LogicalResult Parser::parseDimension(std::vector<int64_t> &shape) {
   return success();
 }
 
-/// IDENT '=' IDENT '(' [ arg {',' arg} [','] ] ')'
+/// IDENT {',' IDENT} '=' IDENT '(' [ arg {',' arg} [','] ] ')'
 /// arg := expr | IDENT '=' expr
 LogicalResult Parser::parseAssign(std::vector<Assign> &assigns) {
   Assign assign;
   assign.loc = tok.loc();
   assign.result = tok.text.str();
   advance();
+  while (consumeIf(',')) {
+    if (tok.kind != TokKind::Ident)
+      return unexpected("a result name after ','");
+    assign.moreResults.push_back({tok.loc(), tok.text.str()});
+    advance();
+  }
   if (!consumeIf('='))
-    return unexpected("'=' after '" + assign.result + "'");
+    return unexpected("'=' after '" +
+                      (assign.moreResults.empty()
+                           ? assign.result
+                           : assign.moreResults.back().name) +
+                      "'");
   if (failed(define(assign.result, assign.loc)))
     return failure();
+  for (const Output &more : assign.moreResults)
+    if (failed(define(more.name, more.loc)))
+      return failure();
   if (tok.kind != TokKind::Ident)
     return unexpected("an op name after '='");
   assign.calleeLoc = tok.loc();

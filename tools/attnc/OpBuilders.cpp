@@ -110,6 +110,75 @@ static LogicalResult getGlobal(const OpCall &call, const ArgValue &global,
   return success();
 }
 
+/// A keyword number that must be finite and > 0 (`softcap`, `temperature`).
+static FailureOr<float> getPositive(OpCall &call, const ArgValue &arg,
+                                    llvm::StringRef name) {
+  float value = static_cast<float>(arg.number);
+  if (!(value > 0) || !std::isfinite(value))
+    return call.emitError(arg.getLoc())
+           << "expected '" << name << "' to be a finite number > 0, got "
+           << arg.number;
+  return value;
+}
+
+/// The score modifiers of an attention call, in the order they apply:
+/// cosine similarity, bias, ALiBi, softcap. Cosine similarity's temperature
+/// becomes `scale`.
+static LogicalResult getScoreModifiers(OpCall &call, RankedTensorType q,
+                                       FloatAttr &scale,
+                                       SmallVectorImpl<Attribute> &modifiers) {
+  MLIRContext *ctx = call.getContext();
+  const ArgValue &similarity = call.getKeyword("similarity");
+  const ArgValue &temperature = call.getKeyword("temperature");
+  bool cosine = similarity.isPresent() && similarity.choice == "cosine";
+  if (temperature.isPresent() && !cosine)
+    return call.emitError(temperature.getLoc())
+           << "'temperature' needs 'similarity = cosine'";
+  if (cosine) {
+    if (const ArgValue &s = call.getKeyword("scale"); s.isPresent())
+      return call.emitError(s.getLoc())
+             << "with 'similarity = cosine' the factor is 'temperature', "
+                "not 'scale'";
+    float tau = 1.0f;
+    if (temperature.isPresent()) {
+      FailureOr<float> value = getPositive(call, temperature, "temperature");
+      if (failed(value))
+        return failure();
+      tau = *value;
+    }
+    scale = call.getBuilder().getF32FloatAttr(tau);
+    modifiers.push_back(CosineAttr::get(ctx));
+  }
+  if (call.getKeyword("bias").isPresent())
+    modifiers.push_back(BiasAttr::get(ctx));
+  if (const ArgValue &alibi = call.getKeyword("alibi"); alibi.isPresent()) {
+    int64_t heads = q.getRank() == 4 ? q.getDimSize(1) : 0;
+    SmallVector<float> slopes;
+    if (!alibi.isList && alibi.flag)
+      slopes = getStandardAlibiSlopes(heads);
+    for (auto [i, slope] : llvm::enumerate(alibi.numbers)) {
+      if (!std::isfinite(static_cast<float>(slope)))
+        return call.emitError(alibi.getElementLoc(i))
+               << "expected a finite ALiBi slope, got " << slope;
+      slopes.push_back(static_cast<float>(slope));
+    }
+    if (alibi.isList && static_cast<int64_t>(slopes.size()) != heads)
+      return call.emitError(alibi.getLoc())
+             << "expected one ALiBi slope per query head (" << heads
+             << "), got " << slopes.size();
+    if (!slopes.empty())
+      modifiers.push_back(
+          AlibiAttr::get(ctx, DenseF32ArrayAttr::get(ctx, slopes)));
+  }
+  if (const ArgValue &cap = call.getKeyword("softcap"); cap.isPresent()) {
+    FailureOr<float> value = getPositive(call, cap, "softcap");
+    if (failed(value))
+      return failure();
+    modifiers.push_back(SoftcapAttr::get(ctx, APFloat(*value)));
+  }
+  return success();
+}
+
 FailureOr<Value> buildAttention(OpCall &call) {
   Value query = call.getOperand(0), key = call.getOperand(1),
         value = call.getOperand(2);
@@ -162,17 +231,31 @@ FailureOr<Value> buildAttention(OpCall &call) {
     return call.emitError(qSegments.getLoc())
            << "'q_segments' needs 'segments' (the segment ids of the keys)";
 
+  SmallVector<Attribute> modifiers;
+  if (failed(getScoreModifiers(call, q, scale, modifiers)))
+    return failure();
+
   // The result shape is [B, Hq, Sq, Dv]; when ranks are wrong, build with the
   // query's type and let the verifier explain.
   RankedTensorType resultType = q;
-  if (q.getRank() == 4 && v.getRank() == 4)
+  Type lseType;
+  if (q.getRank() == 4 && v.getRank() == 4) {
     resultType = RankedTensorType::get(
         {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2), v.getDimSize(3)},
         q.getElementType());
+    if (call.getNumResults() == 2)
+      lseType = RankedTensorType::get(
+          {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2)},
+          q.getElementType());
+  }
+  ArrayAttr modifierAttr;
+  if (!modifiers.empty())
+    modifierAttr = call.getBuilder().getArrayAttr(modifiers);
   return verified(SdpaOp::create(
-      call.getBuilder(), call.getLoc(), resultType, query, key, value,
+      call.getBuilder(), call.getLoc(), resultType, lseType, query, key, value,
       kvSegments.tensor, qSegments.tensor, call.getKeyword("kv_lengths").tensor,
-      call.getKeyword("q_lengths").tensor, mask, scale, /*schedule=*/nullptr));
+      call.getKeyword("q_lengths").tensor, call.getKeyword("bias").tensor, mask,
+      scale, modifierAttr, /*schedule=*/nullptr));
 }
 
 //===----------------------------------------------------------------------===//

@@ -33,6 +33,7 @@ static const OperandDecl kAttentionOperands[] = {
 };
 
 static const char *const kMaskChoices[] = {"none", "causal"};
+static const char *const kSimilarityChoices[] = {"dot", "cosine"};
 static const llvm::ArrayRef<const char *> kNoChoices;
 
 static const KeywordDecl kAttentionKeywords[] = {
@@ -61,6 +62,19 @@ static const KeywordDecl kAttentionKeywords[] = {
     {"q_lengths", ValueKind::Tensor, "i32", kNoChoices, "`Sq`",
      "`[B]`: the number of valid query rows of each batch (`0` to `Sq`); "
      "later rows give 0"},
+    {"similarity", ValueKind::Choice, nullptr, kSimilarityChoices, "`dot`",
+     "`cosine`: the score is `temperature · q·k / (‖q‖ ‖k‖)` (norms at "
+     "least `1e-12`)"},
+    {"temperature", ValueKind::Number, nullptr, kNoChoices, "`1`",
+     "`similarity = cosine` only: the factor on the cosine, `> 0`"},
+    {"bias", ValueKind::Tensor, "f32", kNoChoices, "none",
+     "`[B or 1, Hq or 1, Sq, Skv]`: added to the scores (relative positions, "
+     "T5 buckets)"},
+    {"alibi", ValueKind::FlagOrNumbers, nullptr, kNoChoices, "`false`",
+     "adds `slope[h] · (j - pos(i))`; `true`: the ALiBi paper's slopes for "
+     "`Hq` heads; or one slope per query head"},
+    {"softcap", ValueKind::Number, nullptr, kNoChoices, "none",
+     "`c > 0`: scores become `c · tanh(s / c)`, after the bias and ALiBi"},
 };
 
 static const OperandDecl kLinearOperands[] = {
@@ -156,10 +170,12 @@ static const llvm::ArrayRef<KeywordDecl> kNoKeywords;
 
 static const OpDecl kOps[] = {
     {"attention",
-     "scaled dot-product attention, `softmax(scale · Q·Kᵀ + mask) · V` per "
-     "batch and query head",
+     "scaled dot-product attention, `softmax(modifiers(scale · Q·Kᵀ) + mask) "
+     "· V` per batch and query head",
      kAttentionOperands, kAttentionKeywords, "f32", "`[B, Hq, Sq, Dv]`",
-     buildAttention},
+     buildAttention,
+     "`[B, Hq, Sq]`, named second (`o, lse = attention(...)`): each row's "
+     "`log Σ exp(score)` over its visible keys (`-inf` if none)"},
     {"linear", "dense layer `x·Wᵀ + b`", kLinearOperands, kLinearKeywords,
      "f32", "`[..., N]`", buildLinear},
     {"rms_norm", "`x · rsqrt(mean(x²) + eps) · w` over the last dimension",
@@ -244,6 +260,8 @@ static std::string describeValue(const KeywordDecl &keyword) {
     return joinAlternatives(keyword.choices, "`");
   case ValueKind::IntegerOrList:
     return "integer or list of integers";
+  case ValueKind::FlagOrNumbers:
+    return "`true`, `false` or list of numbers";
   }
   llvm_unreachable("unknown value kind");
 }
@@ -269,6 +287,9 @@ void printOpTable(llvm::raw_ostream &os) {
          << keyword.defaultDoc << " | " << keyword.doc << " |\n";
     os << "| result | `" << op.resultElementType << "` tensor | | "
        << op.resultDoc << " |\n";
+    if (op.secondResultDoc)
+      os << "| second result | `" << op.resultElementType << "` tensor | "
+         << "optional | " << op.secondResultDoc << " |\n";
   }
 }
 
@@ -424,6 +445,25 @@ LogicalResult OpCall::checkKeyword(const KeywordDecl &keyword,
                               result.list.emplace_back())))
         return failure();
     return success();
+  case ValueKind::FlagOrNumbers:
+    if (expr.kind == model::Expr::Kind::Name &&
+        (expr.name == "true" || expr.name == "false")) {
+      result.flag = expr.name == "true";
+      return success();
+    }
+    if (expr.kind != model::Expr::Kind::List)
+      return emitError(expr.loc) << "expected true, false or a list of "
+                                    "numbers "
+                                 << where << ", got " << describe(expr);
+    result.isList = true;
+    for (const model::Expr &element : expr.elements) {
+      if (element.kind != model::Expr::Kind::Number)
+        return emitError(element.loc)
+               << "expected a number in the list " << where << ", got "
+               << describe(element);
+      result.numbers.push_back(element.number);
+    }
+    return success();
   }
   llvm_unreachable("unknown value kind");
 }
@@ -478,6 +518,11 @@ LogicalResult OpCall::check(const llvm::StringMap<Value> &values) {
   }
   if (operands.size() != decl.operands.size())
     return countMismatch(assign.calleeLoc, operands.size());
+  size_t maxResults = decl.secondResultDoc ? 2 : 1;
+  if (getNumResults() > maxResults)
+    return emitError(assign.moreResults[maxResults - 1].loc)
+           << decl.name << " has " << (maxResults == 1 ? "one result" : "two results")
+           << ", got " << getNumResults() << " names";
   for (auto [keyword, value] : llvm::zip_equal(decl.keywords, keywords))
     if (keyword.isRequired() && !value.isPresent())
       return emitError(assign.calleeLoc)

@@ -40,6 +40,7 @@ enum class ValueKind {
   Number,        ///< any number: `0.125`, `64`
   Choice,        ///< one of the keyword's `choices`, written as a name
   IntegerOrList, ///< an integer or a list of integers: `4`, `[0, 7]`
+  FlagOrNumbers, ///< `true`, `false` or a list of numbers: `[0.5, 0.25]`
 };
 
 /// A positional operand; every one is a required tensor.
@@ -75,6 +76,9 @@ struct OpDecl {
   const char *resultElementType;
   const char *resultDoc; ///< one line of markdown: the result's shape
   OpBuildFn build;
+  /// An optional second result (`a, b = op(...)`), one line of markdown;
+  /// null when the op has one result.
+  const char *secondResultDoc = nullptr;
 };
 
 /// Every op a model can call, in documentation order.
@@ -104,6 +108,8 @@ struct ArgValue {
   llvm::StringRef choice;          ///< Choice
   bool isList = false;             ///< IntegerOrList written as a list
   llvm::SmallVector<int64_t> list; ///< IntegerOrList, isList
+  bool flag = false;               ///< FlagOrNumbers written `true`
+  llvm::SmallVector<double> numbers; ///< FlagOrNumbers, isList
 
   bool isPresent() const { return expr != nullptr; }
   /// Where the value (or list element `i`) is written; only if present.
@@ -132,6 +138,8 @@ public:
   /// The positional operands, in the declaration's order.
   llvm::ArrayRef<Value> getOperands() const { return operands; }
   Value getOperand(size_t i) const { return operands[i]; }
+  /// How many results the call names (`o, lse = attention(...)`: 2).
+  size_t getNumResults() const { return 1 + assign.moreResults.size(); }
   /// The keyword `name`, which must be declared for the op.
   const ArgValue &getKeyword(llvm::StringRef name) const;
 
@@ -161,7 +169,8 @@ private:
   llvm::SmallVector<ArgValue, 8> keywords; ///< parallel to decl.keywords
 };
 
-/// Checks `assign` against the table and builds it with its op's builder.
+/// Checks `assign` against the table and builds it with its op's builder;
+/// returns the first result (the others are results of its defining op).
 /// `values` maps the names defined so far to their values. Emits a located
 /// error (at `locate` of the offending source position) on failure.
 FailureOr<Value> buildOpCall(const model::Assign &assign,

@@ -8,6 +8,8 @@
 //            [--kv-lengths L.npy] [--q-lengths L.npy]
 //            [--kv-segments S.npy] [--q-segments S.npy]
 //            [--scale S] [--atol T] [--write-ref R.npy]
+//            [--bias B.npy] [--alibi S0,S1,... | --alibi standard]
+//            [--softcap C] [--cosine] [--lse L.npy [--lse-atol T]]
 //
 // Semantics (the contract of attn.sdpa and #attn.mask in dialect/README.md,
 // written out independently here): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v
@@ -19,9 +21,20 @@
 //   i < qLen and j < C(i) and (gRow(i) or gCol(j) or
 //                              (inWindow(i, j) and sameSeg(i, j)))
 //
-// (see `visible` below, which spells out every term). Softmax subtracts the
-// row maximum and runs over the visible keys; rows that see no key are
-// exactly 0. The predicate is evaluated per (i, j) on purpose: it must stay
+// (see `visible` below, which spells out every term). The score of a
+// visible pair is
+//
+//   s = scale · q·k                       (--cosine: / (max(|q|, 1e-12) ·
+//                                          max(|k|, 1e-12)))
+//   s += bias[b | 0, h | 0, i, j]          (--bias, f32 [B|1, Hq|1, Sq, Skv])
+//   s += slope[h] · (j - pos(i))           (--alibi; pos(i) = i + off)
+//   s = C · tanh(s / C)                    (--softcap C)
+//
+// Softmax subtracts the row maximum and runs over the visible keys; rows
+// that see no key (or whose every score is -inf) are exactly 0. --lse
+// compares each row's log Σ exp(s) ([B, Hq, Sq]; -inf for rows that see no
+// key) with L, at --lse-atol (default --atol) relative to max(1, |lse|):
+// an f32 lse of 1e4 (scores of 1e4) is only good to ~1e-3 absolute. The predicate is evaluated per (i, j) on purpose: it must stay
 // independent of the compiler's range-based implementation.
 //
 // Prints `max abs err = X at [b, h, i, d] (ref R, got G), atol T: PASS|FAIL`.
@@ -54,14 +67,19 @@ const char *const kUsage =
     "                [--kv-lengths L.npy] [--q-lengths L.npy]\n"
     "                [--kv-segments S.npy] [--q-segments S.npy]\n"
     "                [--scale S] [--atol T] [--write-ref R.npy]\n"
+    "                [--bias B.npy] [--alibi S0,S1,...|standard]\n"
+    "                [--softcap C] [--cosine] [--lse L.npy] [--lse-atol T]\n"
     "Compares O with attention over Q, K, V computed in double precision,\n"
     "with the mask rule of attn.sdpa (dialect/README.md): --window keeps\n"
     "keys within L before and R after a query's position, --global lists\n"
     "global positions,\n"
     "lengths are int32 [B], segment ids int32 [B, S] (--q-segments defaults\n"
     "to --kv-segments). --scale defaults to 1/sqrt(D), --atol to 1e-4;\n"
-    "--write-ref also writes the reference as float32. Exit status: 0 pass,\n"
-    "1 fail, 2 error.\n";
+    "--write-ref also writes the reference as float32. Score modifiers:\n"
+    "--bias adds an f32 [B|1, Hq|1, Sq, Skv] tensor, --alibi adds\n"
+    "slope[h] * (j - pos(i)) (standard: the ALiBi paper's slopes), --softcap\n"
+    "maps s to C*tanh(s/C), --cosine divides q.k by both norms. --lse also\n"
+    "checks the row log-sum-exp. Exit status: 0 pass, 1 fail, 2 error.\n";
 
 [[noreturn]] void fatal(const std::string &message) {
   fmt::print(stderr, "attn-ref: error: {}\n", message);
@@ -83,6 +101,12 @@ struct Options {
   bool hasScale = false;
   double scale = 0;
   double atol = 1e-4;
+  std::string bias, lse;
+  double lseAtol = -1;
+  std::vector<double> alibi;
+  bool alibiStandard = false;
+  double softcap = 0; // 0: none
+  bool cosine = false;
 };
 
 double parseNumber(const std::string &flag, const std::string &text) {
@@ -121,6 +145,10 @@ Options parseOptions(int argc, char **argv) {
     if (flag == "--help" || flag == "-h") {
       fmt::print("{}", kUsage);
       exit(0);
+    }
+    if (flag == "--cosine") {
+      opts.cosine = true;
+      continue;
     }
     const size_t eq = flag.find('=');
     if (eq != std::string::npos) {
@@ -166,6 +194,28 @@ Options parseOptions(int argc, char **argv) {
     } else if (flag == "--scale") {
       opts.scale = parseNumber(flag, value);
       opts.hasScale = true;
+    } else if (flag == "--bias") {
+      opts.bias = value;
+    } else if (flag == "--lse") {
+      opts.lse = value;
+    } else if (flag == "--lse-atol") {
+      opts.lseAtol = parseNumber(flag, value);
+    } else if (flag == "--alibi" && value == "standard") {
+      opts.alibiStandard = true;
+    } else if (flag == "--alibi") {
+      size_t start = 0;
+      while (true) {
+        const size_t comma = value.find(',', start);
+        opts.alibi.push_back(
+            parseNumber(flag, value.substr(start, comma - start)));
+        if (comma == std::string::npos)
+          break;
+        start = comma + 1;
+      }
+    } else if (flag == "--softcap") {
+      opts.softcap = parseNumber(flag, value);
+      if (opts.softcap <= 0)
+        fatal("--softcap must be > 0");
     } else if (flag == "--atol") {
       opts.atol = parseNumber(flag, value);
       if (opts.atol < 0)
@@ -249,12 +299,47 @@ struct Mask {
   }
 };
 
-/// The reference output [B, Hq, Sq, Dv], row-major.
+/// The score modifiers, applied to scale · q·k in this order.
+struct Modifiers {
+  bool cosine = false;
+  const Tensor *bias = nullptr; // f32 [B|1, Hq|1, Sq, Skv]
+  std::vector<double> alibi;    // one slope per query head, or empty
+  double softcap = 0;           // 0: none
+};
+
+double norm(const float *row, int64_t n) {
+  double sum = 0;
+  for (int64_t d = 0; d < n; ++d)
+    sum += double(row[d]) * double(row[d]);
+  return std::max(std::sqrt(sum), 1e-12);
+}
+
+/// The ALiBi paper's slopes (Press et al., and BLOOM's build_alibi_tensor):
+/// with n the largest power of two <= H, the geometric sequence of ratio and
+/// start 2^(-8/n), then the odd terms of the sequence for 2n heads.
+std::vector<double> standardSlopes(int64_t heads) {
+  int64_t n = 1;
+  while (2 * n <= heads)
+    n *= 2;
+  std::vector<double> slopes;
+  const double ratio = std::pow(2.0, -8.0 / double(n));
+  for (int64_t k = 1; k <= n; ++k)
+    slopes.push_back(std::pow(ratio, double(k)));
+  const double extraRatio = std::pow(2.0, -8.0 / double(2 * n));
+  for (int64_t k = 1; int64_t(slopes.size()) < heads; k += 2)
+    slopes.push_back(std::pow(extraRatio, double(k)));
+  return slopes;
+}
+
+/// The reference output [B, Hq, Sq, Dv], row-major, and the row log-sum-exp
+/// [B, Hq, Sq] in `lse`.
 std::vector<double> attention(const Tensor &q, const Tensor &k, const Tensor &v,
-                              const Mask &mask, double scale) {
+                              const Mask &mask, double scale,
+                              const Modifiers &mods, std::vector<double> &lse) {
   const int64_t B = q.dim(0), Hq = q.dim(1), Sq = q.dim(2), D = q.dim(3);
   const int64_t Hkv = k.dim(1), Skv = k.dim(2), Dv = v.dim(3);
   std::vector<double> out(size_t(B * Hq * Sq * Dv), 0.0);
+  lse.assign(size_t(B * Hq * Sq), -INFINITY);
   std::vector<double> p(static_cast<size_t>(Skv));
   std::vector<int64_t> keys; // the visible keys of one row
   for (int64_t b = 0; b < B; ++b)
@@ -268,18 +353,37 @@ std::vector<double> attention(const Tensor &q, const Tensor &k, const Tensor &v,
         if (keys.empty())
           continue;
         const float *qRow = q.row(b, h, i);
+        const int64_t qLen = mask.qLengths ? mask.qLengths[b] : Sq;
+        const int64_t kvLen = mask.kvLengths ? mask.kvLengths[b] : Skv;
+        const int64_t pos = i + kvLen - qLen;
         double max = -INFINITY;
         for (int64_t j : keys) {
           const float *kRow = k.row(b, kvHead, j);
           double dot = 0;
           for (int64_t d = 0; d < D; ++d)
             dot += double(qRow[d]) * double(kRow[d]);
-          p[j] = dot * scale;
+          double score = dot * scale;
+          if (mods.cosine)
+            score /= norm(qRow, D) * norm(kRow, D);
+          if (mods.bias) {
+            const Tensor &bt = *mods.bias;
+            score += double(bt.row(bt.dim(0) == 1 ? 0 : b,
+                                   bt.dim(1) == 1 ? 0 : h, i)[j]);
+          }
+          if (!mods.alibi.empty())
+            score += mods.alibi[size_t(h)] * double(j - pos);
+          if (mods.softcap > 0)
+            score = mods.softcap * std::tanh(score / mods.softcap);
+          p[j] = score;
           max = std::max(max, p[j]);
         }
+        // A row whose every score is -inf (a bias can do that) sees nothing.
+        if (!(max > -INFINITY))
+          continue;
         double sum = 0;
         for (int64_t j : keys)
           sum += p[j] = std::exp(p[j] - max);
+        lse[size_t((b * Hq + h) * Sq + i)] = max + std::log(sum);
         double *outRow = &out[size_t(((b * Hq + h) * Sq + i) * Dv)];
         for (int64_t j : keys) {
           const float *vRow = v.row(b, kvHead, j);
@@ -290,6 +394,47 @@ std::vector<double> attention(const Tensor &q, const Tensor &k, const Tensor &v,
       }
     }
   return out;
+}
+
+/// Prints `<label>max abs err = X at [i, ...] (ref R, got G), atol T:
+/// PASS|FAIL` for `got` against `ref` (row-major, dims `shape`). A
+/// non-finite value must equal the reference's (the
+/// -inf of an empty row's lse); any other counts as an infinite error.
+/// `relative`: errors are divided by max(1, |ref|).
+bool compare(const char *label, const float *got,
+             const std::vector<double> &ref,
+             const std::vector<int64_t> &shape, double atol, bool relative) {
+  if (ref.empty()) {
+    fmt::print("{}max abs err = 0 (empty output), atol {:g}: PASS\n", label,
+               atol);
+    return true;
+  }
+  size_t worst = 0;
+  double worstErr = -1;
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double value = got[i];
+    double err = std::fabs(value - ref[i]);
+    if (relative)
+      err /= std::max(1.0, std::fabs(ref[i]));
+    if (!std::isfinite(value) || !std::isfinite(ref[i]))
+      err = value == ref[i] ? 0 : INFINITY;
+    if (err > worstErr) {
+      worstErr = err;
+      worst = i;
+    }
+  }
+  const bool pass = worstErr <= atol;
+  std::vector<int64_t> index(shape.size());
+  size_t rest = worst;
+  for (size_t d = shape.size(); d-- > 0;) {
+    index[d] = int64_t(rest % size_t(shape[d]));
+    rest /= size_t(shape[d]);
+  }
+  fmt::print("{}max {} err = {:.3g} at [{}] (ref {:.6g}, got {:.6g}), atol "
+             "{:g}: {}\n",
+             label, relative ? "rel" : "abs", worstErr, fmt::join(index, ", "), ref[worst],
+             double(got[worst]), atol, pass ? "PASS" : "FAIL");
+  return pass;
 }
 
 } // namespace
@@ -369,7 +514,27 @@ int main(int argc, char **argv) {
 
   const double scale =
       opts.hasScale ? opts.scale : 1.0 / std::sqrt(double(q.dim(3)));
-  const std::vector<double> ref = attention(q, k, v, mask, scale);
+  Modifiers mods;
+  mods.cosine = opts.cosine;
+  mods.softcap = opts.softcap;
+  mods.alibi = opts.alibiStandard ? standardSlopes(q.dim(1)) : opts.alibi;
+  if (!mods.alibi.empty() && int64_t(mods.alibi.size()) != q.dim(1))
+    fatal(fmt::format("--alibi has {} slopes for {} query heads",
+                      mods.alibi.size(), q.dim(1)));
+  std::unique_ptr<Tensor> bias;
+  if (!opts.bias.empty()) {
+    bias = std::make_unique<Tensor>("bias", opts.bias, ATTN_DTYPE_F32, 4);
+    const bool ok = (bias->dim(0) == B || bias->dim(0) == 1) &&
+                    (bias->dim(1) == q.dim(1) || bias->dim(1) == 1) &&
+                    bias->dim(2) == Sq && bias->dim(3) == Skv;
+    if (!ok)
+      fatal(fmt::format("--bias has shape {}; expected [{}|1, {}|1, {}, {}]",
+                        shapeString(bias->t), B, q.dim(1), Sq, Skv));
+    mods.bias = bias.get();
+  }
+  std::vector<double> refLse;
+  const std::vector<double> ref =
+      attention(q, k, v, mask, scale, mods, refLse);
 
   if (!opts.writeRef.empty()) {
     attnrt_tensor refTensor;
@@ -387,34 +552,19 @@ int main(int argc, char **argv) {
       fatal(err);
   }
 
-  if (ref.empty()) {
-    fmt::print("max abs err = 0 (empty output), atol {:g}: PASS\n", opts.atol);
-    return 0;
+  bool pass = compare("", out.f32(), ref,
+                      std::vector<int64_t>(expected, expected + 4), opts.atol,
+                      /*relative=*/false);
+  if (!opts.lse.empty()) {
+    const Tensor lse("lse", opts.lse, ATTN_DTYPE_F32, 3);
+    const std::vector<int64_t> lseShape = {q.dim(0), q.dim(1), q.dim(2)};
+    if (!std::equal(lseShape.begin(), lseShape.end(), lse.t.shape))
+      fatal(fmt::format("lse {} has shape {}; expected [{}] ([B, Hq, Sq])",
+                        opts.lse, shapeString(lse.t),
+                        fmt::join(lseShape, ", ")));
+    pass &= compare("lse: ", lse.f32(), refLse, lseShape,
+                    opts.lseAtol >= 0 ? opts.lseAtol : opts.atol,
+                    /*relative=*/true);
   }
-  // The first element with the largest error; a non-finite one counts as an
-  // infinite error.
-  const float *got = out.f32();
-  size_t worst = 0;
-  double worstErr = -1;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    const double value = got[i];
-    const double err =
-        std::isfinite(value) ? std::fabs(value - ref[i]) : INFINITY;
-    if (err > worstErr) {
-      worstErr = err;
-      worst = i;
-    }
-  }
-  const bool pass = worstErr <= opts.atol;
-  int64_t index[4];
-  size_t rest = worst;
-  for (int d = 3; d >= 0; --d) {
-    index[d] = int64_t(rest % size_t(expected[d]));
-    rest /= size_t(expected[d]);
-  }
-  fmt::print("max abs err = {:.3g} at [{}] (ref {:.6g}, got {:.6g}), atol "
-             "{:g}: {}\n",
-             worstErr, fmt::join(index, index + 4, ", "), ref[worst],
-             double(got[worst]), opts.atol, pass ? "PASS" : "FAIL");
   return pass ? 0 : kExitFail;
 }
