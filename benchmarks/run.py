@@ -11,6 +11,9 @@ unfused OpenBLAS baseline, all in one run, and writes RESULTS.md + chart.png.
     benchmarks/run.py --dense         # dense layers (GEMM shapes of real
                                       # layers) and a whole Llama layer
                                       # against OpenBLAS (about 5 minutes)
+    benchmarks/run.py --modifiers     # score modifiers and the lse output
+                                      # against plain attention (S = 2048,
+                                      # about 3 minutes)
 
 Needs a built attnc (tools/setup.sh) and `apt-get install libopenblas-dev`
 (plus `python3-matplotlib` for the chart). FLOPs = 4·B·H·S²·D, halved for
@@ -509,6 +512,79 @@ def masks(args, work, peaks):
     return lines
 
 
+# --- Score modifiers ----------------------------------------------------------------
+
+MODIFIERS_BEGIN, MODIFIERS_END = "<!-- modifiers begin -->", "<!-- modifiers end -->"
+MODIFIER_SEQ = 2048
+
+
+def modifier_rows(s, heads):
+    """(name, attention keywords, extra model inputs, target speed ratio to
+    plain attention or None, result names)."""
+    bias = f"input b: [1, {heads}, {s}, {s}]\n"
+    return [
+        ("plain", "mask = none", "", None, "o"),
+        ("softcap = 50", "softcap = 50", "", 0.85, "o"),
+        ("alibi = true", "alibi = true", "", 0.85, "o"),
+        ("similarity = cosine, temperature = 10",
+         "similarity = cosine, temperature = 10", "", 0.85, "o"),
+        (f"bias = b [1, {heads}, S, S]", "bias = b", bias, 0.75, "o"),
+        ("plain, also lse", "mask = none", "", 0.97, "o, lse"),
+    ]
+
+
+def modifiers(args, work, peaks):
+    """Each modifier row against plain attention at S = 2048, D = 128, 2
+    threads, rounds alternating over every row; returns the markdown lines
+    of the section."""
+    s, heads, d, t = MODIFIER_SEQ, 8, 128, 2
+    print(f"score modifiers: S = {s}, H = {heads}, D = {d}, {t} threads, "
+          f"median of {2 * ROUNDS} rounds over all rows", flush=True)
+    runs = []  # [name, cmd, target, samples]
+    for k, (name, kw, extra, target, results) in enumerate(
+            modifier_rows(s, heads)):
+        model = os.path.join(work, f"mod{k}.model")
+        with open(model, "w") as f:
+            f.write("model bench\n" + "".join(
+                f"input {n}: [1, {heads}, {s}, {d}]\n" for n in "qkv") +
+                extra + f"{results} = attention(q, k, v, {kw})\n"
+                f"output {results}\n")
+        sh([args.attnc, model, "-o", model[:-6]])
+        runs.append([name, [model[:-6], "--threads", str(t), "--bench", "3"],
+                     target, []])
+    for _ in range(2 * ROUNDS):
+        for run in runs:
+            run[3].append(value(sh(run[1]), "ms"))
+    plain = runs[0][3]
+    flops = 4 * heads * s * s * d
+    lines = ["| scores | ms | GFLOP/s | % of peak | speed / plain | target |",
+             "|:---|---:|---:|---:|---:|:---|"]
+    print(lines[0], flush=True)
+    for name, _, target, samples in runs:
+        ms = statistics.median(samples)
+        gf = flops / ms * 1e-6
+        # The median of per-round ratios: a round's runs are seconds apart,
+        # so slow drifts of the VM's speed cancel.
+        ratio = statistics.median(p / m for p, m in zip(plain, samples))
+        tgt = (f"≥ {target:.2f}{' met' if ratio >= target else ' MISSED'}"
+               if target else "")
+        line = (f"| {name} | {ms:.1f} | {gf:.0f} | "
+                f"{pct_text(peaks.percent(gf, t), gf, peaks.values[t])} | "
+                f"{ratio:.3f} | {tgt} |")
+        print(line, flush=True)
+        lines.append(line)
+    return [MODIFIERS_BEGIN, "## Score modifiers and the lse output", "",
+            f"Measured {datetime.date.today()} with `benchmarks/run.py "
+            f"--modifiers` on {machine()}. S = {s}, H = {heads}, D = {d}, "
+            f"no mask, {t} threads; peak (same run) "
+            f"{peaks.values[t]:.0f} GFLOP/s. GFLOP/s count the two matmuls "
+            "only (4·H·S²·D), so rows compare as speeds. Each time is the "
+            f"median of {2 * ROUNDS} rounds, every round running each row "
+            "once (a run: the median of 3 after a warm-up); speed / plain "
+            "is the median of the rounds' ratios.", "", *lines,
+            MODIFIERS_END]
+
+
 # --- Dense layers ------------------------------------------------------------------
 
 DENSE_BEGIN, DENSE_END = "<!-- dense begin -->", "<!-- dense end -->"
@@ -611,13 +687,14 @@ def dense(args, work, peaks):
 
 
 def replace_section(path, section):
-    """Puts `section` (from DENSE_BEGIN to DENSE_END) into `path`, replacing
-    an earlier one or appending it."""
+    """Puts `section` (from its begin marker to its end marker, its first and
+    last lines) into `path`, replacing an earlier one or appending it."""
     text = open(path).read() if os.path.exists(path) else ""
     block = "\n".join(section) + "\n"
-    if DENSE_BEGIN in text and DENSE_END in text:
-        start = text.index(DENSE_BEGIN)
-        end = text.index(DENSE_END) + len(DENSE_END) + 1
+    begin, end_marker = section[0], section[-1]
+    if begin in text and end_marker in text:
+        start = text.index(begin)
+        end = text.index(end_marker) + len(end_marker) + 1
         text = text[:start] + block + text[end:]
     else:
         text = text.rstrip("\n") + "\n\n" + block
@@ -640,6 +717,9 @@ def main():
     parser.add_argument("--dense", action="store_true",
                         help="only the dense-layer and whole-layer rows "
                              "(written into RESULTS.md's dense section)")
+    parser.add_argument("--modifiers", action="store_true",
+                        help="only the score-modifier rows (written into "
+                             "RESULTS.md's modifiers section)")
     parser.add_argument("--masks-seq", type=int, default=8192,
                         metavar="S", help="S of the mask rows (default 8192)")
     parser.add_argument("--masks-standin", action="store_true",
@@ -681,6 +761,9 @@ def run_modes(args, work):
     if args.dense:
         replace_section(args.out, dense(args, work, peaks))
         return
+    if args.modifiers:
+        replace_section(args.out, modifiers(args, work, peaks))
+        return
 
     rows, blas_note = grid(args, work, peaks, heads, threads)
     long_line = long_context(args, work)
@@ -696,10 +779,13 @@ def run_modes(args, work):
 
 def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
                   old_lines, old_attnc):
-    # The dense section comes from its own run (--dense): keep it.
+    # The dense and modifier sections come from their own runs: keep them.
     old = open(path).read() if os.path.exists(path) else ""
-    kept = (old[old.index(DENSE_BEGIN):old.index(DENSE_END) + len(DENSE_END)]
-            if DENSE_BEGIN in old and DENSE_END in old else "")
+    kept = "\n\n".join(
+        old[old.index(begin):old.index(end) + len(end)]
+        for begin, end in ((DENSE_BEGIN, DENSE_END),
+                           (MODIFIERS_BEGIN, MODIFIERS_END))
+        if begin in old and end in old)
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")
         f.write(f"Measured {datetime.date.today()} with `benchmarks/run.py` "

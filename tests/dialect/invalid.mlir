@@ -229,3 +229,99 @@ func.func @window_huge(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v:
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none, window = [9000000000000000000, 0]>} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
   return %o : tensor<1x2x64x32xf32>
 }
+
+// -----
+
+func.func @bias_shape(%q: tensor<2x4x64x32xf32>, %k: tensor<2x2x96x32xf32>, %v: tensor<2x2x96x32xf32>, %b: tensor<2x2x64x96xf32>) -> tensor<2x4x64x32xf32> {
+  // expected-error @+1 {{expected bias to have shape [2 or 1, 4 or 1, 64, 96] ([batch or 1, query heads or 1, query seq, key seq]), got [2, 2, 64, 96]}}
+  %o = attn.sdpa %q, %k, %v bias(%b : tensor<2x2x64x96xf32>) {modifiers = [#attn.bias]} : tensor<2x4x64x32xf32>, tensor<2x2x96x32xf32>, tensor<2x2x96x32xf32> -> tensor<2x4x64x32xf32>
+  return %o : tensor<2x4x64x32xf32>
+}
+
+// -----
+
+func.func @bias_rank(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %b: tensor<64x64xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected bias to have shape [1, 2 or 1, 64, 64] ([batch or 1, query heads or 1, query seq, key seq]), got [64, 64]}}
+  %o = attn.sdpa %q, %k, %v bias(%b : tensor<64x64xf32>) {modifiers = [#attn.bias]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @bias_unread(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>, %b: tensor<1x1x64x64xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{has a bias operand but no #attn.bias modifier to read it}}
+  %o = attn.sdpa %q, %k, %v bias(%b : tensor<1x1x64x64xf32>) : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @bias_missing(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{#attn.bias needs the op's bias operand}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.bias]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @alibi_count(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected one ALiBi slope per query head (2), got 3}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.alibi<[0.5, 0.25, 0.125]>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @alibi_empty(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected at least one ALiBi slope}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.alibi<[]>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @alibi_inf(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected finite ALiBi slopes, got INF}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.alibi<[0.5, 1.0e39]>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @softcap_zero(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected a finite softcap > 0, got 0}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.softcap<0.0>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @softcap_negative(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected a finite softcap > 0, got -3}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.softcap<-3.0>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @cosine_not_first(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected #attn.cosine to be the first modifier (it normalizes the rows before any other)}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.softcap<5.0>, #attn.cosine]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @not_a_modifier(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected score modifiers (#attn.bias, #attn.alibi, #attn.softcap, #attn.cosine), got #attn.mask<causal>}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.mask<causal>]} : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}
+
+// -----
+
+func.func @lse_shape(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: tensor<1x2x64x32xf32>) -> tensor<1x2x64x32xf32> {
+  // expected-error @+1 {{expected lse shape [1, 2, 64] ([batch, query heads, query seq]), got [1, 64]}}
+  %o, %lse = attn.sdpa %q, %k, %v : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>, tensor<1x64xf32>
+  return %o : tensor<1x2x64x32xf32>
+}

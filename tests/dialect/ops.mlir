@@ -36,3 +36,23 @@ func.func @cross_mqa(%q: tensor<1x4x7x32xf32>, %k: tensor<1x1x300x32xf32>,
   %o = attn.sdpa %q, %k, %v {mask = #attn.mask<none>} : tensor<1x4x7x32xf32>, tensor<1x1x300x32xf32>, tensor<1x1x300x16xf32> -> tensor<1x4x7x16xf32>
   return %o : tensor<1x4x7x16xf32>
 }
+
+// -----
+
+// Score modifiers in order, a bias broadcast over the batch, and the lse
+// result survive a round trip.
+// CHECK-LABEL: func.func @modifiers_and_lse
+//       CHECK:   %{{.*}}, %{{.*}} = attn.sdpa %{{.*}}, %{{.*}}, %{{.*}} bias(%{{.*}} : tensor<1x4x64x96xf32>)
+//  CHECK-SAME:     modifiers = [#attn.cosine, #attn.bias, #attn.alibi<[2.500000e-01, 6.250000e-02, -5.000000e-01, 1.000000e+00]>, #attn.softcap<5.000000e+01>]
+//  CHECK-SAME:     -> tensor<2x4x64x32xf32>, tensor<2x4x64xf32>
+func.func @modifiers_and_lse(%q: tensor<2x4x64x32xf32>, %k: tensor<2x2x96x32xf32>,
+                             %v: tensor<2x2x96x32xf32>, %b: tensor<1x4x64x96xf32>)
+    -> (tensor<2x4x64x32xf32>, tensor<2x4x64xf32>) {
+  %o, %lse = attn.sdpa %q, %k, %v bias(%b : tensor<1x4x64x96xf32>)
+      {mask = #attn.mask<causal>, scale = 10.0 : f32,
+       modifiers = [#attn.cosine, #attn.bias, #attn.alibi<[0.25, 0.0625, -0.5, 1.0]>,
+                    #attn.softcap<50.0>]}
+      : tensor<2x4x64x32xf32>, tensor<2x2x96x32xf32>, tensor<2x2x96x32xf32>
+      -> tensor<2x4x64x32xf32>, tensor<2x4x64xf32>
+  return %o, %lse : tensor<2x4x64x32xf32>, tensor<2x4x64xf32>
+}

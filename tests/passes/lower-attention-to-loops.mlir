@@ -150,3 +150,66 @@ func.func @query_segments_lengths(%q: tensor<1x1x16x32xf32>, %k: tensor<1x1x64x3
   %o = attn.sdpa %q, %k, %v kv_segments(%ks : tensor<1x64xi32>) q_segments(%qs : tensor<1x16xi32>) q_lengths(%ql : tensor<1xi32>) {schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 2>} : tensor<1x1x16x32xf32>, tensor<1x1x64x32xf32>, tensor<1x1x64x32xf32> -> tensor<1x1x16x32xf32>
   return %o : tensor<1x1x16x32xf32>
 }
+
+// -----
+
+// Score modifiers are applied in kernel 1's epilogue, in their order, on
+// each vector of scores before the column max: the bias by a gather down the
+// key's column of the collapsed bias (rows clamped below Sq), ALiBi as an
+// FMA with the exact relative position, softcap through tanh. The lse result
+// gets its own buffer, written from the running max and sum.
+// CHECK-LABEL: func.func @modifiers_lse
+//       CHECK:   %[[BIAS:.+]] = bufferization.to_buffer %arg3 read_only
+//       CHECK:   %[[LSE:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x64xf32>
+//       CHECK:   scf.parallel
+//       CHECK:     %[[FLAT:.+]] = memref.collapse_shape %[[BIAS]] {{\[\[}}0, 1, 2, 3]] : memref<1x2x64x80xf32> into memref<10240xf32>
+//       CHECK:     scf.for
+//       CHECK:         vector.fma
+//       CHECK:         vector.gather %[[FLAT]]
+//       CHECK:         math.fma
+//       CHECK:         arith.sitofp
+//       CHECK:         math.fma
+//       CHECK:         math.tanh
+//       CHECK:         arith.maximumf {{.+}} fastmath<nnan,nsz>
+//       CHECK:     math.log2
+//       CHECK:     memref.store %{{.+}}, %[[LSE]]
+//       CHECK:   bufferization.to_tensor %[[LSE]]
+func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x80x32xf32>,
+                         %v: tensor<1x1x80x32xf32>, %b: tensor<1x2x64x80xf32>)
+    -> (tensor<1x2x64x32xf32>, tensor<1x2x64xf32>) {
+  %o, %lse = attn.sdpa %q, %k, %v bias(%b : tensor<1x2x64x80xf32>)
+      {modifiers = [#attn.bias, #attn.alibi<[0.5, 0.25]>, #attn.softcap<30.0>],
+       schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16,
+                                 qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>}
+      : tensor<1x2x64x32xf32>, tensor<1x1x80x32xf32>, tensor<1x1x80x32xf32>
+      -> tensor<1x2x64x32xf32>, tensor<1x2x64xf32>
+  return %o, %lse : tensor<1x2x64x32xf32>, tensor<1x2x64xf32>
+}
+
+// -----
+
+// Cosine similarity: query rows are divided by their norm where they are
+// packed (a vector of rows at a time), and each kv tile computes its keys'
+// inverse norms, which scale the scores in kernel 1's epilogue.
+// CHECK-LABEL: func.func @cosine
+//       CHECK:   scf.parallel
+//       CHECK:     math.sqrt
+//       CHECK:     arith.maximumf
+//       CHECK:     scf.for
+//       CHECK:       vector.reduction <add>
+//       CHECK:       math.sqrt
+//       CHECK:       memref.store
+//       CHECK:         vector.fma
+//       CHECK:         vector.broadcast
+//       CHECK:         arith.mulf
+//       CHECK:         arith.maximumf {{.+}} fastmath<nnan,nsz>
+func.func @cosine(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x80x32xf32>,
+                  %v: tensor<1x1x80x32xf32>) -> tensor<1x2x64x32xf32> {
+  %o = attn.sdpa %q, %k, %v
+      {scale = 10.0 : f32, modifiers = [#attn.cosine],
+       schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16,
+                                 qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>}
+      : tensor<1x2x64x32xf32>, tensor<1x1x80x32xf32>, tensor<1x1x80x32xf32>
+      -> tensor<1x2x64x32xf32>
+  return %o : tensor<1x2x64x32xf32>
+}

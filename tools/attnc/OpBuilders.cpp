@@ -15,6 +15,8 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
 
@@ -114,10 +116,13 @@ static LogicalResult getGlobal(const OpCall &call, const ArgValue &global,
 static FailureOr<float> getPositive(OpCall &call, const ArgValue &arg,
                                     llvm::StringRef name) {
   float value = static_cast<float>(arg.number);
-  if (!(value > 0) || !std::isfinite(value))
+  if (!(value > 0) || !std::isfinite(value)) {
+    std::string text;
+    llvm::raw_string_ostream(text) << llvm::format("%g", arg.number);
     return call.emitError(arg.getLoc())
            << "expected '" << name << "' to be a finite number > 0, got "
-           << arg.number;
+           << text;
+  }
   return value;
 }
 
