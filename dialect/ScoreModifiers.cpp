@@ -10,6 +10,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/DialectImplementation.h"
+#include "llvm/Support/Format.h"
 
 #include <cmath>
 
@@ -195,7 +196,8 @@ SoftcapAttr::verifyFor(function_ref<InFlightDiagnostic()>,
 
 std::string SoftcapAttr::describe() const {
   std::string text;
-  llvm::raw_string_ostream(text) << "softcap " << getCapValue();
+  llvm::raw_string_ostream(text)
+      << "softcap " << llvm::format("%g", double(getCapValue()));
   return text;
 }
 

@@ -56,7 +56,15 @@ struct SdpaScheduleModel
     os << "attn.sdpa B=" << s.batch << " Hq=" << s.queryHeads
        << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
        << " D=" << s.headDim << " Dv=" << s.valueDim
-       << " mask=" << mask.describe() << ": " << schedule << "; "
+       << " mask=" << mask.describe();
+    SmallVector<std::string> modifiers;
+    for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
+      modifiers.push_back(modifier.describe());
+    if (!modifiers.empty())
+      os << " scores=" << llvm::join(modifiers, ", ");
+    if (op.getLse())
+      os << " +lse";
+    os << ": " << schedule << "; "
        << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
        << " full, " << tiles.boundary << " boundary, " << tiles.skipped
        << " skipped";

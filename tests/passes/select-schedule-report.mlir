@@ -78,3 +78,17 @@ func.func @linear_report(%x: tensor<4x64xf32>, %w: tensor<32x64xf32>) -> tensor<
   %0 = attn.linear %x, %w : tensor<4x64xf32>, tensor<32x64xf32> -> tensor<4x32xf32>
   return %0 : tensor<4x32xf32>
 }
+
+// -----
+
+// Score modifiers (in order) and the lse result are listed.
+func.func @modifiers_report(%q: tensor<1x1x64x32xf32>, %k: tensor<1x1x64x32xf32>,
+                            %v: tensor<1x1x64x32xf32>, %b: tensor<1x1x64x64xf32>)
+    -> (tensor<1x1x64x32xf32>, tensor<1x1x64xf32>) {
+  // expected-remark @+1 {{mask=none scores=bias, alibi, softcap 30 +lse: #attn.schedule<}}
+  %o, %lse = attn.sdpa %q, %k, %v bias(%b : tensor<1x1x64x64xf32>)
+      {modifiers = [#attn.bias, #attn.alibi<[0.5]>, #attn.softcap<30.0>]}
+      : tensor<1x1x64x32xf32>, tensor<1x1x64x32xf32>, tensor<1x1x64x32xf32>
+      -> tensor<1x1x64x32xf32>, tensor<1x1x64xf32>
+  return %o, %lse : tensor<1x1x64x32xf32>, tensor<1x1x64xf32>
+}

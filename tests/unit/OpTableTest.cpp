@@ -179,9 +179,10 @@ TEST_CASE("unknown ops and keywords", "[optable][errors]") {
             "split_heads, merge_heads, chunk, embedding, rows");
   CHECK(errorOf(", windw = 3") ==
         "8:24: unknown keyword 'windw' for attention; did you mean 'window'?");
-  CHECK(errorOf(", bias = x") ==
-        "8:24: unknown keyword 'bias' for attention; expected one of mask, "
-        "scale, window, global, segments, q_segments, kv_lengths, q_lengths");
+  CHECK(errorOf(", dropout = x") ==
+        "8:24: unknown keyword 'dropout' for attention; expected one of mask, "
+        "scale, window, global, segments, q_segments, kv_lengths, q_lengths, "
+        "similarity, temperature, bias, alibi, softcap");
 }
 
 TEST_CASE("operand counts and tensor operands", "[optable][errors]") {
