@@ -26,13 +26,22 @@ enum class TensorContent : int32_t {
 };
 } // namespace mlir::attn
 
+namespace mlir::attn {
+/// The problem sizes of an attention op (AttentionOpInterface).
+struct AttentionShape {
+  int64_t batch, queryHeads, kvHeads, querySeq, kvSeq, headDim, valueDim;
+};
+} // namespace mlir::attn
+
 #include "dialect/AttnDialect.h.inc"
 #include "dialect/AttnEnums.h.inc"
 #include "dialect/AttnAttrInterfaces.h.inc"
-#include "dialect/AttnOpInterfaces.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialect/AttnAttrs.h.inc"
+
+// The op interfaces' default methods use the attributes.
+#include "dialect/AttnOpInterfaces.h.inc"
 
 namespace mlir::attn {
 /// Tile classification of one head over all query tiles, with full lengths

@@ -88,6 +88,62 @@ def Attn_ScoreModifierAttrInterface
   ];
 }
 
+def Attn_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
+  let cppNamespace = "::mlir::attn";
+  let description = [{
+    An op that computes attention scores the way `attn.sdpa` does (`query`,
+    `key`, the mask operands and attributes, `bias`, `scale`, `modifiers`,
+    `schedule`): the flash tiling and the score kernel read it through this
+    interface, so `attn.sdpa` and `attn.sdpa_probs` share them.
+  }];
+  let methods = [
+    InterfaceMethod<"The problem sizes.", "::mlir::attn::AttentionShape",
+      "getShape", (ins)>,
+    InterfaceMethod<"The mask (`#attn.mask<none>` when absent).",
+      "::mlir::attn::MaskAttr", "getMaskOrDefault", (ins), [{}], [{
+        if (::mlir::attn::MaskAttr mask = $_op.getMaskAttr())
+          return mask;
+        return ::mlir::attn::MaskAttr::get($_op.getContext(),
+                                           ::mlir::attn::MaskKind::none);
+      }]>,
+    InterfaceMethod<"The scale (`1/sqrt(D)` when absent).", "float",
+      "getScaleOrDefault", (ins), [{}], [{
+        if (std::optional<::llvm::APFloat> scale = $_op.getScale())
+          return scale->convertToFloat();
+        return 1.0f / std::sqrt(static_cast<float>(
+                          $_op.getQuery().getType().getShape()[3]));
+      }]>,
+    InterfaceMethod<"The score modifiers in order (empty when absent).",
+      "::llvm::SmallVector<::mlir::attn::ScoreModifierAttrInterface>",
+      "getScoreModifiers", (ins), [{}], [{
+        ::llvm::SmallVector<::mlir::attn::ScoreModifierAttrInterface> result;
+        if (::mlir::ArrayAttr modifiers = $_op.getModifiersAttr())
+          for (::mlir::Attribute attr : modifiers)
+            result.push_back(
+                ::llvm::cast<::mlir::attn::ScoreModifierAttrInterface>(attr));
+        return result;
+      }]>,
+    InterfaceMethod<"Whether Q and K rows are normalized (a modifier asks).",
+      "bool", "normalizesRows", (ins), [{}], [{
+        for (::mlir::attn::ScoreModifierAttrInterface m :
+             $_op.getScoreModifiers())
+          if (m.normalizesRows())
+            return true;
+        return false;
+      }]>,
+    InterfaceMethod<"The schedule, or null before selection.",
+      "::mlir::attn::ScheduleAttr", "getFlashSchedule", (ins), [{}], [{
+        return $_op.getScheduleAttr();
+      }]>,
+    InterfaceMethod<"The segment ids of the queries: q_segments, else "
+                    "kv_segments.", "::mlir::Value", "getQuerySegments", (ins),
+      [{}], [{
+        return $_op.getQSegments() ? $_op.getQSegments()
+                                   : $_op.getKvSegments();
+      }]>,
+  ];
+}
+
 def Attn_CostOpInterface : OpInterface<"CostOpInterface"> {
   let cppNamespace = "::mlir::attn";
   let description = [{

@@ -36,51 +36,35 @@ SdpaOp::Shape SdpaOp::getShape() {
   return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
 }
 
-MaskAttr SdpaOp::getMaskOrDefault() {
-  if (MaskAttr mask = getMaskAttr())
-    return mask;
-  return MaskAttr::get(getContext(), MaskKind::none);
-}
-
-float SdpaOp::getScaleOrDefault() {
-  if (std::optional<APFloat> scale = getScale())
-    return scale->convertToFloat();
-  return 1.0f / std::sqrt(static_cast<float>(getShape().headDim));
-}
-
-SmallVector<ScoreModifierAttrInterface> SdpaOp::getScoreModifiers() {
-  SmallVector<ScoreModifierAttrInterface> result;
-  if (ArrayAttr modifiers = getModifiersAttr())
-    for (Attribute attr : modifiers)
-      result.push_back(cast<ScoreModifierAttrInterface>(attr));
-  return result;
-}
-
-bool SdpaOp::normalizesRows() {
-  return llvm::any_of(getScoreModifiers(),
-                      [](ScoreModifierAttrInterface m) {
-                        return m.normalizesRows();
-                      });
+/// FLOPs of the scores of `heads` query heads: the dot products and the
+/// modifiers, per visible pair.
+static int64_t scoreFlops(AttentionOpInterface op, int64_t heads) {
+  AttentionShape s = op.getShape();
+  int64_t pairs = countVisiblePairs(op.getMaskOrDefault(), s.querySeq, s.kvSeq);
+  int64_t perPair = 2 * s.headDim;
+  for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
+    perPair += modifier.getFlopsPerScore();
+  return s.batch * heads * pairs * perPair;
 }
 
 int64_t SdpaOp::getFlops() {
   Shape s = getShape();
   int64_t pairs = countVisiblePairs(getMaskOrDefault(), s.querySeq, s.kvSeq);
-  int64_t perPair = 2 * (s.headDim + s.valueDim);
-  for (ScoreModifierAttrInterface modifier : getScoreModifiers())
-    perPair += modifier.getFlopsPerScore();
-  return s.batch * s.queryHeads * pairs * perPair;
+  return scoreFlops(*this, s.queryHeads) +
+         2 * s.batch * s.queryHeads * pairs * s.valueDim;
 }
 
-LogicalResult SdpaOp::verifyModifiers() {
-  Shape s = getShape();
-  if (Value bias = getBias()) {
+/// Checks the bias operand and the modifiers of `op` (attn.sdpa or
+/// attn.sdpa_probs).
+template <typename OpT> static LogicalResult verifyModifiers(OpT op) {
+  AttentionShape s = op.getShape();
+  auto emitOpError = [&] { return op.emitOpError(); };
+  if (Value bias = op.getBias()) {
     ArrayRef<int64_t> shape = cast<RankedTensorType>(bias.getType()).getShape();
     bool ok = shape.size() == 4 && (shape[0] == s.batch || shape[0] == 1) &&
               (shape[1] == s.queryHeads || shape[1] == 1) &&
               shape[2] == s.querySeq && shape[3] == s.kvSeq;
-    if (!ok)
-    {
+    if (!ok) {
       auto orOne = [](int64_t n) {
         return n == 1 ? std::string("1") : std::to_string(n) + " or 1";
       };
@@ -96,8 +80,8 @@ LogicalResult SdpaOp::verifyModifiers() {
                               "per head, got "
                            << s.querySeq << " x " << s.kvSeq;
   }
-  ArrayAttr modifiers = getModifiersAttr();
-  ScoreProblem problem{s.queryHeads, getBias() != nullptr};
+  ArrayAttr modifiers = op.getModifiersAttr();
+  ScoreProblem problem{s.queryHeads, op.getBias() != nullptr};
   bool readsBias = false;
   for (auto [i, attr] : llvm::enumerate(modifiers ? modifiers.getValue()
                                                   : ArrayRef<Attribute>{})) {
@@ -114,35 +98,52 @@ LogicalResult SdpaOp::verifyModifiers() {
                               "rows before any other)";
     readsBias |= modifier.readsBias();
   }
-  if (getBias() && !readsBias)
-    return emitOpError("has a bias operand but no #attn.bias modifier to "
-                       "read it");
-  if (Value lse = getLse()) {
-    SmallVector<int64_t> expected = {s.batch, s.queryHeads, s.querySeq};
-    ArrayRef<int64_t> shape = cast<RankedTensorType>(lse.getType()).getShape();
-    if (shape != ArrayRef<int64_t>(expected))
-      return emitOpError() << "expected lse shape " << formatShape(expected)
-                           << " ([batch, query heads, query seq]), got "
-                           << formatShape(shape);
-  }
+  if (op.getBias() && !readsBias)
+    return emitOpError() << "has a bias operand but no #attn.bias modifier "
+                            "to read it";
   return success();
 }
 
-TensorContent SdpaOp::getOperandContent(OpOperand &operand, int64_t &bound) {
-  Shape s = getShape();
+/// Checks that `lse` has the shape [batch, query heads, query seq].
+static LogicalResult verifyLse(Operation *op, Value lse,
+                               const AttentionShape &s) {
+  SmallVector<int64_t> expected = {s.batch, s.queryHeads, s.querySeq};
+  ArrayRef<int64_t> shape = cast<RankedTensorType>(lse.getType()).getShape();
+  if (shape != ArrayRef<int64_t>(expected))
+    return op->emitOpError() << "expected lse shape " << formatShape(expected)
+                             << " ([batch, query heads, query seq]), got "
+                             << formatShape(shape);
+  return success();
+}
+
+/// What an operand of `op` (attn.sdpa or attn.sdpa_probs) holds.
+template <typename OpT>
+static TensorContent operandContent(OpT op, OpOperand &operand,
+                                    int64_t &bound) {
+  AttentionShape s = op.getShape();
   Value v = operand.get();
   bound = 0;
-  if (v == getKvLengths() || v == getQLengths()) {
-    bound = v == getKvLengths() ? s.kvSeq : s.querySeq;
+  if (v == op.getKvLengths() || v == op.getQLengths()) {
+    bound = v == op.getKvLengths() ? s.kvSeq : s.querySeq;
     return TensorContent::Lengths;
   }
-  if (v == getKvSegments() || v == getQSegments())
+  if (v == op.getKvSegments() || v == op.getQSegments())
     return TensorContent::Segments;
   return TensorContent::Data;
 }
 
-LogicalResult SdpaOp::verifyMaskOperands() {
-  Shape s = getShape();
+TensorContent SdpaOp::getOperandContent(OpOperand &operand, int64_t &bound) {
+  return operandContent(*this, operand, bound);
+}
+
+TensorContent SdpaProbsOp::getOperandContent(OpOperand &operand,
+                                             int64_t &bound) {
+  return operandContent(*this, operand, bound);
+}
+
+/// Checks the segment/length operands and global positions of `op`.
+template <typename OpT> static LogicalResult verifyMaskOperands(OpT op) {
+  AttentionShape s = op.getShape();
   struct Expected {
     const char *name;
     Value value;
@@ -150,53 +151,87 @@ LogicalResult SdpaOp::verifyMaskOperands() {
     const char *dims;
   };
   Expected operands[] = {
-      {"kv_segments", getKvSegments(), {s.batch, s.kvSeq}, "[batch, kv seq]"},
-      {"q_segments", getQSegments(), {s.batch, s.querySeq},
+      {"kv_segments", op.getKvSegments(), {s.batch, s.kvSeq},
+       "[batch, kv seq]"},
+      {"q_segments", op.getQSegments(), {s.batch, s.querySeq},
        "[batch, query seq]"},
-      {"kv_lengths", getKvLengths(), {s.batch}, "[batch]"},
-      {"q_lengths", getQLengths(), {s.batch}, "[batch]"}};
+      {"kv_lengths", op.getKvLengths(), {s.batch}, "[batch]"},
+      {"q_lengths", op.getQLengths(), {s.batch}, "[batch]"}};
   for (const Expected &e : operands) {
     if (!e.value)
       continue;
     ArrayRef<int64_t> shape =
         cast<RankedTensorType>(e.value.getType()).getShape();
     if (shape != ArrayRef<int64_t>(e.shape))
-      return emitOpError() << "expected " << e.name << " to have shape "
-                           << formatShape(e.shape) << " " << e.dims << ", got "
-                           << formatShape(shape);
+      return op.emitOpError() << "expected " << e.name << " to have shape "
+                              << formatShape(e.shape) << " " << e.dims
+                              << ", got " << formatShape(shape);
   }
-  if (getQSegments() && !getKvSegments())
-    return emitOpError("q_segments needs kv_segments (the keys' segment ids)");
-  if (getKvSegments() && !getQSegments() && s.querySeq != s.kvSeq)
-    return emitOpError() << "expected q_segments: query seq len ("
-                         << s.querySeq << ") differs from key seq len ("
-                         << s.kvSeq << "), so the queries' segment ids "
-                            "cannot default to the keys'";
-  ArrayRef<int64_t> global = getMaskOrDefault().getGlobal();
+  if (op.getQSegments() && !op.getKvSegments())
+    return op.emitOpError(
+        "q_segments needs kv_segments (the keys' segment ids)");
+  if (op.getKvSegments() && !op.getQSegments() && s.querySeq != s.kvSeq)
+    return op.emitOpError() << "expected q_segments: query seq len ("
+                            << s.querySeq << ") differs from key seq len ("
+                            << s.kvSeq << "), so the queries' segment ids "
+                               "cannot default to the keys'";
+  ArrayRef<int64_t> global = op.getMaskOrDefault().getGlobal();
   if (!global.empty() && global.back() >= s.kvSeq)
-    return emitOpError() << "expected global positions to be below the key "
-                            "seq len ("
-                         << s.kvSeq << "), got " << global.back();
+    return op.emitOpError() << "expected global positions to be below the "
+                               "key seq len ("
+                            << s.kvSeq << "), got " << global.back();
   return success();
 }
 
-LogicalResult SdpaOp::verify() {
-  std::pair<StringRef, RankedTensorType> operands[] = {
-      {"query", getQuery().getType()},
-      {"key", getKey().getType()},
-      {"value", getValue().getType()},
-      {"result", getResult().getType()}};
-  for (auto [name, type] : operands) {
-    if (type.getRank() != 4)
-      return emitOpError() << "expected " << name
-                           << " to have rank 4 [batch, heads, seq, head_dim], "
-                              "got rank "
-                           << type.getRank();
+/// Checks that each of `tensors` (name, type) has static shape and `rank`.
+static LogicalResult
+verifyRanks(Operation *op,
+            ArrayRef<std::pair<StringRef, RankedTensorType>> tensors) {
+  for (auto [name, type] : tensors) {
+    int64_t rank = name == "lse" ? 3 : 4;
+    if (type.getRank() != rank)
+      return op->emitOpError()
+             << "expected " << name << " to have rank " << rank
+             << (rank == 4 ? " [batch, heads, seq, head_dim]"
+                           : " [batch, heads, seq]")
+             << ", got rank " << type.getRank();
     if (!type.hasStaticShape())
-      return emitOpError() << "expected " << name
-                           << " to have a static shape, got "
-                           << formatShape(type.getShape());
+      return op->emitOpError() << "expected " << name
+                               << " to have a static shape, got "
+                               << formatShape(type.getShape());
   }
+  return success();
+}
+
+/// The checks `op` (attn.sdpa or attn.sdpa_probs) shares: query against
+/// key, scale, mask operands, bias and modifiers. Ranks are checked first.
+template <typename OpT> static LogicalResult verifyScores(OpT op) {
+  ArrayRef<int64_t> q = op.getQuery().getType().getShape();
+  ArrayRef<int64_t> k = op.getKey().getType().getShape();
+  if (k[0] != q[0])
+    return op.emitOpError() << "expected key batch (" << k[0]
+                            << ") to equal query batch (" << q[0] << ")";
+  if (k[3] != q[3])
+    return op.emitOpError() << "expected key head dim (" << k[3]
+                            << ") to equal query head dim (" << q[3] << ")";
+  if (q[1] % k[1] != 0)
+    return op.emitOpError() << "expected query heads (" << q[1]
+                            << ") to be a multiple of key/value heads ("
+                            << k[1] << ")";
+  if (std::optional<APFloat> scale = op.getScale())
+    if (!scale->isFinite() || scale->isZero())
+      return op.emitOpError() << "expected a finite, non-zero scale, got "
+                              << scale->convertToFloat();
+  return failure(failed(verifyMaskOperands(op)) ||
+                 failed(verifyModifiers(op)));
+}
+
+LogicalResult SdpaOp::verify() {
+  if (failed(verifyRanks(*this, {{"query", getQuery().getType()},
+                                 {"key", getKey().getType()},
+                                 {"value", getValue().getType()},
+                                 {"result", getResult().getType()}})))
+    return failure();
   ArrayRef<int64_t> q = getQuery().getType().getShape();
   ArrayRef<int64_t> k = getKey().getType().getShape();
   ArrayRef<int64_t> v = getValue().getType().getShape();
@@ -220,10 +255,8 @@ LogicalResult SdpaOp::verify() {
       return emitOpError() << "expected " << c.what << " (" << c.found
                            << ") to equal " << c.against << " (" << c.expected
                            << ")";
-  if (q[1] % k[1] != 0)
-    return emitOpError() << "expected query heads (" << q[1]
-                         << ") to be a multiple of key/value heads (" << k[1]
-                         << ")";
+  if (failed(verifyScores(*this)))
+    return failure();
   SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
   ArrayRef<int64_t> result = getResult().getType().getShape();
   if (result != ArrayRef<int64_t>(expected))
@@ -231,12 +264,7 @@ LogicalResult SdpaOp::verify() {
                          << " ([batch, query heads, query seq, value head "
                             "dim]), got "
                          << formatShape(result);
-  if (std::optional<APFloat> scale = getScale())
-    if (!scale->isFinite() || scale->isZero())
-      return emitOpError() << "expected a finite, non-zero scale, got "
-                           << scale->convertToFloat();
-
-  if (failed(verifyMaskOperands()) || failed(verifyModifiers()))
+  if (getLse() && failed(verifyLse(*this, getLse(), getShape())))
     return failure();
 
   if (ScheduleAttr schedule = getScheduleAttr()) {
@@ -246,5 +274,57 @@ LogicalResult SdpaOp::verify() {
                            << ") to be a multiple of pv_vecs * vector_width ("
                            << block << ")";
   }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// SdpaProbsOp
+//===----------------------------------------------------------------------===//
+
+AttentionShape SdpaProbsOp::getShape() {
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  ArrayRef<int64_t> k = getKey().getType().getShape();
+  // No values: the value dim is the head dim, which the schedule's value
+  // fields (unused here) must fit.
+  return {q[0], q[1], k[1], q[2], k[2], q[3], q[3]};
+}
+
+SmallVector<int64_t> SdpaProbsOp::getMappedHeads() {
+  if (std::optional<ArrayRef<int64_t>> heads = getHeads())
+    return llvm::to_vector(*heads);
+  return llvm::to_vector(llvm::seq<int64_t>(0, getShape().queryHeads));
+}
+
+int64_t SdpaProbsOp::getFlops() {
+  return scoreFlops(*this, static_cast<int64_t>(getMappedHeads().size()));
+}
+
+LogicalResult SdpaProbsOp::verify() {
+  if (failed(verifyRanks(*this, {{"query", getQuery().getType()},
+                                 {"key", getKey().getType()},
+                                 {"lse", getLse().getType()},
+                                 {"result", getResult().getType()}})) ||
+      failed(verifyScores(*this)) ||
+      failed(verifyLse(*this, getLse(), getShape())))
+    return failure();
+  AttentionShape s = getShape();
+  if (std::optional<ArrayRef<int64_t>> heads = getHeads()) {
+    if (heads->empty())
+      return emitOpError("expected at least one head in 'heads' (or none "
+                         "for the average over heads)");
+    for (int64_t h : *heads)
+      if (h < 0 || h >= s.queryHeads)
+        return emitOpError() << "expected heads in [0, " << s.queryHeads
+                             << ") (the query heads), got " << h;
+  }
+  SmallVector<int64_t> expected = {
+      s.batch, isAverage() ? 1 : static_cast<int64_t>(getHeads()->size()),
+      s.querySeq, s.kvSeq};
+  ArrayRef<int64_t> result = getResult().getType().getShape();
+  if (result != ArrayRef<int64_t>(expected))
+    return emitOpError() << "expected result shape " << formatShape(expected)
+                         << " ([batch, heads mapped or 1 for the average, "
+                            "query seq, key seq]), got "
+                         << formatShape(result);
   return success();
 }

@@ -12,6 +12,7 @@ include "dialect/AttnInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
 def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Attn_AttentionOpInterface>,
     DeclareOpInterfaceMethods<Attn_CostOpInterface>,
     DeclareOpInterfaceMethods<Attn_TensorContentOpInterface>]> {
   let summary = "scaled dot-product attention";
@@ -102,26 +103,64 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
   let hasVerifier = 1;
   let extraClassDeclaration = [{
     /// The problem sizes, read off the operand types.
-    struct Shape {
-      int64_t batch, queryHeads, kvHeads, querySeq, kvSeq, headDim, valueDim;
-    };
-    Shape getShape();
-    /// The mask (`#attn.mask<none>` when the attribute is absent).
-    MaskAttr getMaskOrDefault();
-    /// Checks the segment/length operands and global positions.
-    ::llvm::LogicalResult verifyMaskOperands();
-    /// Checks the modifiers and the bias operand.
-    ::llvm::LogicalResult verifyModifiers();
-    /// The score modifiers, in order (empty when the attribute is absent).
-    ::llvm::SmallVector<ScoreModifierAttrInterface> getScoreModifiers();
-    /// Whether Q and K rows are normalized (a modifier asks for it).
-    bool normalizesRows();
-    /// The scale (`1/sqrt(D)` when the attribute is absent).
-    float getScaleOrDefault();
-    /// The segment ids of the queries: q_segments, else kv_segments.
-    ::mlir::Value getQuerySegments() {
-      return getQSegments() ? getQSegments() : getKvSegments();
-    }
+    using Shape = AttentionShape;
+  }];
+}
+
+def Attn_SdpaProbsOp : Attn_Op<"sdpa_probs", [Pure, AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<Attn_AttentionOpInterface>,
+    DeclareOpInterfaceMethods<Attn_CostOpInterface>,
+    DeclareOpInterfaceMethods<Attn_TensorContentOpInterface>]> {
+  let summary = "attention probabilities, recomputed from Q, K and the lse";
+  let description = [{
+    The softmax weights `P[b, h, i, j] = exp(score_ij - lse[b, h, i])` of
+    the `attn.sdpa` with the same query, key, mask, bias, scale and
+    modifiers, whose `lse` result is the third operand: the weights are
+    recomputed tile by tile from Q and K, so the attention kernel itself is
+    unchanged (and never stores an `Sq × Skv` matrix); this op's result is
+    the map itself.
+
+    - `heads` lists the query heads to return: result `[B, len(heads), Sq,
+      Skv]`, in that order. Without `heads` the result is their average
+      over all query heads, `[B, 1, Sq, Skv]`.
+    - Pairs the mask hides, and rows that see no key, are 0.
+
+    ```mlir
+    %p = attn.sdpa_probs %q, %k, %lse {mask = #attn.mask<causal>, heads = array<i64: 0, 5>}
+        : tensor<1x8x128x64xf32>, tensor<1x2x128x64xf32>, tensor<1x8x128xf32>
+        -> tensor<1x2x128x128xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$query,
+                       RankedTensorOf<[F32]>:$key,
+                       RankedTensorOf<[F32]>:$lse,
+                       Optional<RankedTensorOf<[I32]>>:$kv_segments,
+                       Optional<RankedTensorOf<[I32]>>:$q_segments,
+                       Optional<RankedTensorOf<[I32]>>:$kv_lengths,
+                       Optional<RankedTensorOf<[I32]>>:$q_lengths,
+                       Optional<RankedTensorOf<[F32]>>:$bias,
+                       OptionalAttr<Attn_MaskAttr>:$mask,
+                       OptionalAttr<F32Attr>:$scale,
+                       OptionalAttr<ArrayAttr>:$modifiers,
+                       OptionalAttr<DenseI64ArrayAttr>:$heads,
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $lse
+    (`kv_segments` `(` $kv_segments^ `:` type($kv_segments) `)`)?
+    (`q_segments` `(` $q_segments^ `:` type($q_segments) `)`)?
+    (`kv_lengths` `(` $kv_lengths^ `:` type($kv_lengths) `)`)?
+    (`q_lengths` `(` $q_lengths^ `:` type($q_lengths) `)`)?
+    (`bias` `(` $bias^ `:` type($bias) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($lse) `->`
+    type($result)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The query heads mapped, in result order (all heads when averaging).
+    ::llvm::SmallVector<int64_t> getMappedHeads();
+    /// Whether the result is the average over all query heads.
+    bool isAverage() { return !getHeads().has_value(); }
   }];
 }
 

@@ -23,14 +23,16 @@
 
 namespace mlir::attn {
 
-FlashTiling::FlashTiling(SdpaOp op, const FlashBuffers &buffers)
-    : loc(op.getLoc()), shape(op.getShape()), mask(op.getMaskOrDefault()),
+FlashTiling::FlashTiling(AttentionOpInterface op, const FlashBuffers &buffers,
+                         ArrayRef<int64_t> innerHeads)
+    : loc(op->getLoc()), shape(op.getShape()), mask(op.getMaskOrDefault()),
       globalRuns(mask.getGlobalRuns()), buffers(buffers),
-      tileQ(op.getScheduleAttr().getTileQ()),
-      tileKv(op.getScheduleAttr().getTileKv()) {}
+      tileQ(op.getFlashSchedule().getTileQ()),
+      tileKv(op.getFlashSchedule().getTileKv()),
+      innerHeads(innerHeads) {}
 
 int64_t FlashTiling::getNumIterations() const {
-  return shape.batch * shape.queryHeads *
+  return shape.batch * (innerHeads.empty() ? shape.queryHeads : 1) *
          llvm::divideCeil(shape.querySeq, tileQ);
 }
 
@@ -109,12 +111,36 @@ void FlashTiling::buildIteration(OpBuilder &b, Value linear,
   Value tile = a.sub(a.c(queryTiles - 1), tileRev);
   Value bh = arith::DivUIOp::create(b, loc, linear, tilesCst);
   QueryTile qt;
-  qt.qHead = arith::RemUIOp::create(b, loc, bh, a.c(shape.queryHeads));
-  qt.batch = arith::DivUIOp::create(b, loc, bh, a.c(shape.queryHeads));
-  qt.kvHead = arith::DivUIOp::create(b, loc, qt.qHead,
-                                     a.c(shape.queryHeads / shape.kvHeads));
   qt.q0 = a.mul(tile, a.c(tileQ));
   qt.rows = a.min(a.c(tileQ), a.sub(a.c(shape.querySeq), qt.q0));
+  if (innerHeads.empty()) {
+    qt.qHead = arith::RemUIOp::create(b, loc, bh, a.c(shape.queryHeads));
+    qt.batch = arith::DivUIOp::create(b, loc, bh, a.c(shape.queryHeads));
+    buildQueryTile(b, qt, computation);
+    return;
+  }
+  // The listed heads in turn: head = innerHeads[slot] from a constant table.
+  qt.batch = bh;
+  auto tableType = VectorType::get({static_cast<int64_t>(innerHeads.size())},
+                                   b.getI64Type());
+  Value table = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(tableType, ArrayRef<int64_t>(innerHeads)));
+  auto forOp = scf::ForOp::create(
+      b, loc, a.c(0), a.c(static_cast<int64_t>(innerHeads.size())), a.c(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(forOp.getBody()->getTerminator());
+  qt.slot = forOp.getInductionVar();
+  Value head = vector::ExtractOp::create(b, loc, table,
+                                         ArrayRef<OpFoldResult>{qt.slot});
+  qt.qHead = arith::IndexCastOp::create(b, loc, b.getIndexType(), head);
+  buildQueryTile(b, qt, computation);
+}
+
+void FlashTiling::buildQueryTile(OpBuilder &b, QueryTile qt,
+                                 FlashTileComputation &computation) {
+  IRArith a{b, loc};
+  qt.kvHead = arith::DivUIOp::create(b, loc, qt.qHead,
+                                     a.c(shape.queryHeads / shape.kvHeads));
 
   IRMaskRuntime rt = buildRuntime(b, qt.batch);
   qt.validRows = a.max(a.min(qt.rows, a.sub(rt.qLen, qt.q0)), a.c(0));

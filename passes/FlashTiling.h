@@ -21,12 +21,13 @@ struct FlashBuffers {
   Value kvSegments, kvLengths, qLengths;
   Value qSegments; // the queries' ids: q_segments, else kv_segments
   Value bias;      // the bias operand (#attn.bias)
-  Value lse;       // the log-sum-exp result [B, Hq, Sq]
+  Value lse;       // the log-sum-exp [B, Hq, Sq]: sdpa's result, probs' input
 };
 
 /// One query tile, as the tile computation sees it.
 struct QueryTile {
   Value batch, qHead, kvHead; // index
+  Value slot;                 // with inner heads: the head's place in the list
   Value q0;                   // first query row
   Value position0;            // pos(q0) on the key axis (#attn.mask)
   Value rows;                 // rows inside the query sequence (<= tile_q)
@@ -50,9 +51,13 @@ public:
 /// Emits the tile iteration of one op and asks `computation` for the tiles.
 class FlashTiling {
 public:
-  FlashTiling(SdpaOp op, const FlashBuffers &buffers);
+  /// With `innerHeads`, a parallel iteration is a (batch, query tile) and
+  /// runs the listed query heads one after another (QueryTile::slot is the
+  /// place in the list); without, it is one (batch, query head, query tile).
+  FlashTiling(AttentionOpInterface op, const FlashBuffers &buffers,
+              ArrayRef<int64_t> innerHeads = {});
 
-  /// The number of parallel iterations (batch × query heads × query tiles).
+  /// The number of parallel iterations.
   int64_t getNumIterations() const;
   /// The body of parallel iteration `linear` at the builder's insertion
   /// point.
@@ -64,17 +69,20 @@ public:
 
 private:
   IRMaskRuntime buildRuntime(OpBuilder &b, Value batch);
+  void buildQueryTile(OpBuilder &b, QueryTile qt,
+                      FlashTileComputation &computation);
   void buildRowInfo(OpBuilder &b, const QueryTile &tile,
                     const IRMaskRuntime &rt);
   void buildKvLoop(OpBuilder &b, const QueryTile &tile,
                    const IRMaskRuntime &rt, FlashTileComputation &computation);
 
   Location loc;
-  SdpaOp::Shape shape;
+  AttentionShape shape;
   MaskAttrInterface mask;
   SmallVector<KeyRange<int64_t>> globalRuns;
   FlashBuffers buffers;
   int64_t tileQ, tileKv;
+  SmallVector<int64_t> innerHeads;
   // Per query tile: the keys each row sees in boundary tiles, as i32
   // [begin, end) plus the limit below which global keys are visible.
   Value rowBegin, rowEnd, rowLimit;

@@ -53,7 +53,7 @@ void LowerBlocksToLoopsPass::runOnOperation() {
   BlockLoweringContext ctx{getOperation(), vectorWidth};
   SmallVector<Operation *> ops;
   getOperation().walk([&](Operation *op) {
-    if (isa<AttnDialect>(op->getDialect()) && !isa<SdpaOp>(op))
+    if (isa<AttnDialect>(op->getDialect()) && !isa<AttentionOpInterface>(op))
       ops.push_back(op);
   });
   for (Operation *op : ops) {

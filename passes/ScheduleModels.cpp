@@ -15,16 +15,18 @@
 namespace mlir::attn {
 namespace {
 
+/// attn.sdpa and attn.sdpa_probs (whose value dim is its head dim).
+template <typename OpT>
 struct SdpaScheduleModel
-    : ScheduledOpInterface::ExternalModel<SdpaScheduleModel, SdpaOp> {
+    : ScheduledOpInterface::ExternalModel<SdpaScheduleModel<OpT>, OpT> {
   Attribute getSchedule(Operation *op) const {
-    return cast<SdpaOp>(op).getScheduleAttr();
+    return cast<OpT>(op).getScheduleAttr();
   }
 
   LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
                                const ScheduleOverride &overrides) const {
-    auto op = cast<SdpaOp>(raw);
-    SdpaOp::Shape shape = op.getShape();
+    auto op = cast<OpT>(raw);
+    AttentionShape shape = op.getShape();
     ScheduleParams p = chooseCpuSchedule(
         {shape.querySeq, shape.kvSeq, shape.headDim, shape.valueDim}, target);
     overrides.applyTo(p);
@@ -42,8 +44,8 @@ struct SdpaScheduleModel
 
   /// Schedule, FLOPs, tile classification and working set.
   void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
-    auto op = cast<SdpaOp>(raw);
-    SdpaOp::Shape s = op.getShape();
+    auto op = cast<OpT>(raw);
+    AttentionShape s = op.getShape();
     ScheduleAttr schedule = op.getScheduleAttr();
     MaskAttr mask = op.getMaskOrDefault();
     int64_t tq = schedule.getTileQ(), tk = schedule.getTileKv();
@@ -53,7 +55,7 @@ struct SdpaScheduleModel
     int64_t scratch =
         4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq + 3 * tq);
     int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
-    os << "attn.sdpa B=" << s.batch << " Hq=" << s.queryHeads
+    os << op->getName() << " B=" << s.batch << " Hq=" << s.queryHeads
        << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
        << " D=" << s.headDim << " Dv=" << s.valueDim
        << " mask=" << mask.describe();
@@ -62,8 +64,10 @@ struct SdpaScheduleModel
       modifiers.push_back(modifier.describe());
     if (!modifiers.empty())
       os << " scores=" << llvm::join(modifiers, ", ");
-    if (op.getLse())
-      os << " +lse";
+    if constexpr (std::is_same_v<OpT, SdpaOp>) {
+      if (op.getLse())
+        os << " +lse";
+    }
     os << ": " << schedule << "; "
        << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
        << " full, " << tiles.boundary << " boundary, " << tiles.skipped
@@ -121,7 +125,8 @@ struct LinearScheduleModel
 
 void registerScheduleModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {
-    SdpaOp::attachInterface<SdpaScheduleModel>(*ctx);
+    SdpaOp::attachInterface<SdpaScheduleModel<SdpaOp>>(*ctx);
+    SdpaProbsOp::attachInterface<SdpaScheduleModel<SdpaProbsOp>>(*ctx);
     LinearOp::attachInterface<LinearScheduleModel>(*ctx);
   });
 }

@@ -40,14 +40,24 @@
 namespace mlir::attn {
 namespace {
 
+/// What a tile computes: attention (online softmax, P·V), or the
+/// probabilities exp(score - lse) of attn.sdpa_probs.
+struct TileOutput {
+  bool probabilities = false;
+  bool average = false;   // probabilities: the mean over the inner heads
+  int64_t headCount = 1;  // probabilities: how many heads are averaged
+};
+
 class CpuFlashTile final : public FlashTileComputation {
 public:
-  CpuFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling)
-      : loc(op.getLoc()), shape(op.getShape()),
-        schedule(op.getScheduleAttr()), scale(op.getScaleOrDefault()),
+  CpuFlashTile(AttentionOpInterface op, const FlashBuffers &buffers,
+               FlashTiling &tiling, TileOutput output)
+      : loc(op->getLoc()), shape(op.getShape()),
+        schedule(op.getFlashSchedule()), scale(op.getScaleOrDefault()),
         buffers(buffers), tiling(tiling), vw(schedule.getVectorWidth()),
         tileQ(schedule.getTileQ()), tileKv(schedule.getTileKv()),
-        modifiers(op.getScoreModifiers()), normalize(op.normalizesRows()) {
+        modifiers(op.getScoreModifiers()), normalize(op.normalizesRows()),
+        output(output) {
     if (buffers.bias) {
       ArrayRef<int64_t> biasShape =
           cast<MemRefType>(buffers.bias.getType()).getShape();
@@ -109,9 +119,12 @@ private:
   void buildScores(Value kv0, bool boundary);
   void buildSoftmaxUpdate();
   void buildAccumulate(Value kv0, bool boundary);
+  Value keysInTile(Value kv0, bool boundary);
+  void beginProbabilities();
+  void buildProbabilities(Value kv0, bool boundary);
 
   Location loc;
-  SdpaOp::Shape shape;
+  AttentionShape shape;
   ScheduleAttr schedule;
   float scale;
   FlashBuffers buffers;
@@ -119,6 +132,7 @@ private:
   int64_t vw, tileQ, tileKv;
   SmallVector<ScoreModifierAttrInterface> modifiers;
   bool normalize;
+  TileOutput output;
   int64_t biasBatches = 0, biasHeads = 0;
 
   OpBuilder *b = nullptr;
@@ -133,6 +147,8 @@ private:
   Value keyScale; // tile_kv: 1 / max(||k||, eps) (normalize only)
   Value biasFlat; // the bias as a 1-D buffer
   Value biasSlab; // offset of this (batch, head)'s [Sq, Skv] bias slab
+  Value lseRows;  // tile_q: log2(e) · lse (probabilities; 0 for -inf rows)
+  Value outSlot;  // the result head written (probabilities)
 };
 
 Value CpuFlashTile::iota(Type elementType) {
@@ -159,11 +175,13 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   tile = qt;
   qPack = alloc({shape.headDim, tileQ});
   scores = alloc({tileKv, tileQ});
-  acc = alloc({tileQ, shape.valueDim});
-  rowMax = alloc({tileQ});
   tileMax = alloc({tileQ});
-  rowSum = alloc({tileQ});
-  rowScale = alloc({tileQ});
+  if (!output.probabilities) {
+    acc = alloc({tileQ, shape.valueDim});
+    rowMax = alloc({tileQ});
+    rowSum = alloc({tileQ});
+    rowScale = alloc({tileQ});
+  }
   if (normalize)
     keyScale = alloc({tileKv});
   if (buffers.bias) {
@@ -198,6 +216,8 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   });
   if (normalize)
     normalizeQueryTile(scale * llvm::numbers::log2ef);
+  if (output.probabilities)
+    return beginProbabilities();
   Value zeros = splat(0.0f), minusInf = negInf();
   loop(idx(0), idx(tileQ), vw, [&](Value r) {
     store(minusInf, rowMax, r);
@@ -340,6 +360,11 @@ void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
   if (normalize)
     buildKeyScales(kv0, boundary);
   buildScores(kv0, boundary);
+  if (output.probabilities) {
+    buildProbabilities(kv0, boundary);
+    b = outer;
+    return;
+  }
   buildSoftmaxUpdate();
   buildAccumulate(kv0, boundary);
   b = outer;
@@ -439,10 +464,7 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
   // Kernel 2: acc[r, :] = α[r] · acc[r, :] + Σ_c P[c, r] · V[kv0 + c, :].
   // Boundary tiles stop at the last key in bounds.
   int64_t blockRows = schedule.getPvRows(), vecs = schedule.getPvVecs();
-  Value keyCount =
-      boundary ? minIdx(idx(tileKv),
-                        arith::SubIOp::create(*b, loc, idx(shape.kvSeq), kv0))
-               : idx(tileKv);
+  Value keyCount = keysInTile(kv0, boundary);
   // The value panel (tile_kv × pv_vecs vectors) is the outer loop so that it
   // stays in L1 while every row block of the tile uses it.
   loop(idx(0), idx(shape.valueDim), vecs * vw, [&](Value d0) {
@@ -486,7 +508,84 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
   });
 }
 
+Value CpuFlashTile::keysInTile(Value kv0, bool boundary) {
+  if (!boundary)
+    return idx(tileKv);
+  return minIdx(idx(tileKv),
+                arith::SubIOp::create(*b, loc, idx(shape.kvSeq), kv0));
+}
+
+void CpuFlashTile::beginProbabilities() {
+  // The result rows of this tile start at 0 (the first head of an average
+  // clears them for the others to accumulate into): pairs the mask hides,
+  // skipped tiles and rows past q_len stay 0.
+  outSlot = output.average ? idx(0) : tile.slot;
+  auto clear = [&] {
+    loop(idx(0), tile.rows, 1, [&](Value r) {
+      Value row = add(tile.q0, r);
+      loop(idx(0), idx(shape.kvSeq), 1, [&](Value j) {
+        memref::StoreOp::create(*b, loc, f32(0.0f), buffers.out,
+                                ValueRange{tile.batch, outSlot, row, j});
+      });
+    });
+  };
+  if (output.average) {
+    Value first = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::eq,
+                                        tile.slot, idx(0));
+    auto ifOp = scf::IfOp::create(*b, loc, first, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(ifOp.thenYield());
+    clear();
+  } else {
+    clear();
+  }
+  // lseRows[r] = log2(e) · lse of the row (0 for rows without a visible key,
+  // whose scores are all -inf, so that exp2 gives 0 rather than NaN).
+  lseRows = alloc({tileQ});
+  Value lastQuery = idx(shape.querySeq - 1);
+  Value minusInf = f32(-std::numeric_limits<float>::infinity());
+  loop(idx(0), idx(tileQ), 1, [&](Value r) {
+    Value row = minIdx(add(tile.q0, r), lastQuery);
+    Value lse = loadScalar(buffers.lse, {tile.batch, tile.qHead, row});
+    Value empty = arith::CmpFOp::create(*b, loc, arith::CmpFPredicate::OEQ,
+                                        lse, minusInf);
+    Value scaled = arith::MulFOp::create(*b, loc, lse, f32(llvm::numbers::log2ef));
+    memref::StoreOp::create(
+        *b, loc, arith::SelectOp::create(*b, loc, empty, f32(0.0f), scaled),
+        lseRows, r);
+  });
+}
+
+void CpuFlashTile::buildProbabilities(Value kv0, bool boundary) {
+  // Pᵀ = exp2(Sᵀ - log2(e) · lse) in place, vectors of queries; then the
+  // valid rows are written (or, averaging, added with weight 1/H) to the
+  // result's row-major [Sq, Skv] slab of this head.
+  Value keyCount = keysInTile(kv0, boundary);
+  loop(idx(0), keyCount, 1, [&](Value c) {
+    loop(idx(0), idx(tileQ), vw, [&](Value r) {
+      Value s = load(scores, {c, r});
+      store(math::Exp2Op::create(
+                *b, loc, arith::SubFOp::create(*b, loc, s, load(lseRows, r))),
+            scores, {c, r});
+    });
+  });
+  Value weight = f32(output.average ? 1.0f / output.headCount : 1.0f);
+  loop(idx(0), tile.validRows, 1, [&](Value r) {
+    Value row = add(tile.q0, r);
+    loop(idx(0), keyCount, 1, [&](Value c) {
+      SmallVector<Value, 4> at{tile.batch, outSlot, row, add(kv0, c)};
+      Value p = loadScalar(scores, {c, r});
+      if (output.average)
+        p = math::FmaOp::create(*b, loc, p, weight,
+                                loadScalar(buffers.out, at));
+      memref::StoreOp::create(*b, loc, p, buffers.out, at);
+    });
+  });
+}
+
 void CpuFlashTile::endQueryTile(OpBuilder &builder) {
+  if (output.probabilities)
+    return;
   b = &builder;
   // out[q0 + r, :] = acc[r, :] / l[r]; rows that saw no key (l == 0) and
   // rows past the batch's q_len get 0.
@@ -528,7 +627,14 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
 std::unique_ptr<FlashTileComputation>
 createCpuFlashTile(SdpaOp op, const FlashBuffers &buffers,
                    FlashTiling &tiling) {
-  return std::make_unique<CpuFlashTile>(op, buffers, tiling);
+  return std::make_unique<CpuFlashTile>(op, buffers, tiling, TileOutput{});
+}
+
+std::unique_ptr<FlashTileComputation>
+createCpuProbsTile(SdpaProbsOp op, const FlashBuffers &buffers,
+                   FlashTiling &tiling, bool average, int64_t headCount) {
+  return std::make_unique<CpuFlashTile>(
+      op, buffers, tiling, TileOutput{true, average, headCount});
 }
 
 } // namespace mlir::attn

@@ -14,6 +14,14 @@ std::unique_ptr<FlashTileComputation>
 createCpuFlashTile(SdpaOp op, const FlashBuffers &buffers,
                    FlashTiling &tiling);
 
+/// The CPU computation of attn.sdpa_probs: the same scores, then
+/// exp(score - lse) written to `buffers.out` [B, slots, Sq, Skv], or
+/// averaged into slot 0 over the `headCount` heads of the tiling's inner
+/// head list (`average`).
+std::unique_ptr<FlashTileComputation>
+createCpuProbsTile(SdpaProbsOp op, const FlashBuffers &buffers,
+                   FlashTiling &tiling, bool average, int64_t headCount);
+
 } // namespace mlir::attn
 
 #endif // ATTN_PASSES_CPU_FLASHTILECPU_H

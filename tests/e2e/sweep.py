@@ -39,7 +39,8 @@ round-robin over MODIFIER_KINDS (a bias tensor broadcast over none, the
 batch, the heads or both; ALiBi with the standard or random slopes;
 softcap; cosine similarity with a temperature; and combinations), and
 about half of them also checking the log-sum-exp output against the
-reference's at 1e-4.
+reference's at 1e-4, and a third of those the attention probabilities
+(attention_probs of random heads, or their average) at 1e-4.
 
 --shard K/N runs every N-th group starting at the K-th (1-based), so that
 several lit tests can split the sweep; the case list does not depend on it.
@@ -99,6 +100,7 @@ class Case:
     softcap: float = None
     cosine: float = None
     lse: bool = False  # also check the log-sum-exp output
+    probs: object = None  # None, "average" or a tuple of heads (needs lse)
 
     def has_masks(self):
         return (self.window is not None or self.glob is not None or
@@ -203,7 +205,8 @@ CORNER_CASES = [
 
 # The corner cases of --modifiers.
 MODIFIER_CORNER_CASES = [
-    C(1, 2, 2, 64, 64, 64, 64, mask="causal", bias="full", lse=True),
+    C(1, 2, 2, 64, 64, 64, 64, mask="causal", bias="full", lse=True,
+      probs=(1,)),
     C(2, 4, 2, 100, 77, 64, 32, mask="causal", bias="both1", lse=True),
     C(1, 4, 1, 33, 257, 32, 32, mask="causal", alibi="standard", lse=True),
     C(1, 6, 2, 90, 90, 32, 32, alibi="standard", lse=True),  # 6: not 2^k
@@ -212,12 +215,14 @@ MODIFIER_CORNER_CASES = [
     C(1, 2, 2, 100, 130, 64, 64, softcap=0.5),
     C(1, 2, 1, 129, 129, 64, 64, mask="causal", cosine=10.0, lse=True),
     C(1, 2, 2, 70, 70, 48, 48, cosine=1.0),  # head dim not a multiple of 16
-    C(2, 2, 2, 80, 80, 32, 32, mask="causal", bias="file", lse=True),
+    C(2, 2, 2, 80, 80, 32, 32, mask="causal", bias="file", lse=True,
+      probs="average"),
     C(1, 2, 2, 97, 150, 32, 32, window=(17, 17), cosine=5.0, bias="head1",
       alibi=(0.5, -0.25), softcap=20.0, lse=True),
     C(3, 4, 2, 120, 120, 64, 64, mask="causal", window=(30, 0), glob=2,
       segments="self", kv_lengths=True, q_lengths=True, aux="file",
-      bias="batch1", alibi="standard", softcap=15.0, lse=True),
+      bias="batch1", alibi="standard", softcap=15.0, lse=True,
+      probs=(3, 0, 2)),
     C(2, 2, 2, 50, 70, 32, 32, kv_lengths=True, q_lengths=True, aux="file",
       files=(("kvlen", ((70,), (33,))), ("qlen", ((0,), (50,)))),
       alibi="standard", lse=True),
@@ -348,6 +353,9 @@ def add_modifiers(rng, kind, fields):
         fields["scale"] = None  # the temperature is the factor
         fields["sharp"] = False
     fields["lse"] = rng.random() < 0.5
+    if fields["lse"] and rng.random() < 1 / 3:
+        fields["probs"] = ("average" if rng.random() < 0.5 else tuple(
+            rng.sample(range(fields["hq"]), rng.randint(1, fields["hq"]))))
 
 
 def describe(case):
@@ -380,7 +388,14 @@ def describe(case):
         text += f" cosine={case.cosine!r}"
     if case.lse:
         text += " lse"
+    if case.probs:
+        text += f" probs={heads_text(case.probs)}"
     return text
+
+
+def heads_text(probs):
+    return ("average" if probs == "average" else
+            "[" + ", ".join(map(str, probs)) + "]")
 
 
 def alibi_text(alibi):
@@ -399,7 +414,7 @@ def names(index):
     """Input and output names of case `index` inside a group model."""
     return {role: f"{role}{index}"
             for role in ("q", "k", "v", "o", "seg", "qseg", "kvlen", "qlen",
-                         "bias", "lse")}
+                         "bias", "lse", "p")}
 
 
 def op_text(index, case):
@@ -441,6 +456,12 @@ def op_text(index, case):
     lines.append(f"{results} = attention({n['q']}, {n['k']}, {n['v']}, "
                  + ", ".join(args) + ")")
     lines.append(f"output {results}")
+    if case.probs:
+        heads = ([] if case.probs == "average" else
+                 [f"heads = {heads_text(case.probs)}"])
+        lines.append(f"{n['p']} = attention_probs({n['q']}, {n['k']}, "
+                     f"{n['lse']}, " + ", ".join(args + heads) + ")")
+        lines.append(f"output {n['p']}")
     return "\n".join(lines) + "\n"
 
 
@@ -563,6 +584,10 @@ def reference_command(args, index, case, inputs, outputs):
         command += ["--cosine", "--scale", repr(case.cosine)]
     if case.lse:
         command += ["--lse", os.path.join(outputs, f"{n['lse']}.npy")]
+    if case.probs:
+        command += ["--probs", os.path.join(outputs, f"{n['p']}.npy")]
+        if case.probs != "average":
+            command += ["--probs-heads", ",".join(map(str, case.probs))]
     return command
 
 

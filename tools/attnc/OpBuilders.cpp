@@ -184,24 +184,28 @@ static LogicalResult getScoreModifiers(OpCall &call, RankedTensorType q,
   return success();
 }
 
-FailureOr<Value> buildAttention(OpCall &call) {
-  Value query = call.getOperand(0), key = call.getOperand(1),
-        value = call.getOperand(2);
-  auto q = cast<RankedTensorType>(query.getType());
-  auto k = cast<RankedTensorType>(key.getType());
-  auto v = cast<RankedTensorType>(value.getType());
+/// What attention and attention_probs share: the mask, scale and score
+/// modifiers from the keywords, checked.
+struct ScoreArgs {
+  MaskAttr mask;
+  FloatAttr scale;
+  ArrayAttr modifiers;
+};
 
+static FailureOr<ScoreArgs> getScoreArgs(OpCall &call) {
+  auto q = cast<RankedTensorType>(call.getOperand(0).getType());
+  auto k = cast<RankedTensorType>(call.getOperand(1).getType());
+  ScoreArgs args;
   const ArgValue &maskArg = call.getKeyword("mask");
   MaskKind kind = MaskKind::none;
   if (maskArg.isPresent())
     kind = *symbolizeMaskKind(maskArg.choice);
 
-  FloatAttr scale;
   if (const ArgValue &arg = call.getKeyword("scale"); arg.isPresent()) {
     if (arg.number == 0 || !std::isfinite(static_cast<float>(arg.number)))
       return call.emitError(arg.getLoc())
              << "expected scale to be a finite, non-zero number";
-    scale = call.getBuilder().getF32FloatAttr(arg.number);
+    args.scale = call.getBuilder().getF32FloatAttr(arg.number);
   }
 
   const ArgValue &windowArg = call.getKeyword("window");
@@ -216,7 +220,6 @@ FailureOr<Value> buildAttention(OpCall &call) {
                        global)))
     return failure();
 
-  MaskAttr mask;
   if (maskArg.isPresent() || windowArg.isPresent() || globalArg.isPresent()) {
     // The attribute's own checks (e.g. window sizes past 2^40), at the window.
     auto emit = [&]() -> InFlightDiagnostic {
@@ -226,18 +229,30 @@ FailureOr<Value> buildAttention(OpCall &call) {
     if (failed(MaskAttr::verify(emit, kind, window->first, window->second,
                                 global)))
       return failure();
-    mask = MaskAttr::get(call.getContext(), kind, window->first,
-                         window->second, global);
+    args.mask = MaskAttr::get(call.getContext(), kind, window->first,
+                              window->second, global);
   }
 
-  const ArgValue &kvSegments = call.getKeyword("segments");
   const ArgValue &qSegments = call.getKeyword("q_segments");
-  if (qSegments.isPresent() && !kvSegments.isPresent())
+  if (qSegments.isPresent() && !call.getKeyword("segments").isPresent())
     return call.emitError(qSegments.getLoc())
            << "'q_segments' needs 'segments' (the segment ids of the keys)";
 
   SmallVector<Attribute> modifiers;
-  if (failed(getScoreModifiers(call, q, scale, modifiers)))
+  if (failed(getScoreModifiers(call, q, args.scale, modifiers)))
+    return failure();
+  if (!modifiers.empty())
+    args.modifiers = call.getBuilder().getArrayAttr(modifiers);
+  return args;
+}
+
+FailureOr<Value> buildAttention(OpCall &call) {
+  Value query = call.getOperand(0), key = call.getOperand(1),
+        value = call.getOperand(2);
+  auto q = cast<RankedTensorType>(query.getType());
+  auto v = cast<RankedTensorType>(value.getType());
+  FailureOr<ScoreArgs> args = getScoreArgs(call);
+  if (failed(args))
     return failure();
 
   // The result shape is [B, Hq, Sq, Dv]; when ranks are wrong, build with the
@@ -253,14 +268,50 @@ FailureOr<Value> buildAttention(OpCall &call) {
           {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2)},
           q.getElementType());
   }
-  ArrayAttr modifierAttr;
-  if (!modifiers.empty())
-    modifierAttr = call.getBuilder().getArrayAttr(modifiers);
   return verified(SdpaOp::create(
       call.getBuilder(), call.getLoc(), resultType, lseType, query, key, value,
-      kvSegments.tensor, qSegments.tensor, call.getKeyword("kv_lengths").tensor,
-      call.getKeyword("q_lengths").tensor, call.getKeyword("bias").tensor, mask,
-      scale, modifierAttr, /*schedule=*/nullptr));
+      call.getKeyword("segments").tensor, call.getKeyword("q_segments").tensor,
+      call.getKeyword("kv_lengths").tensor, call.getKeyword("q_lengths").tensor,
+      call.getKeyword("bias").tensor, args->mask, args->scale, args->modifiers,
+      /*schedule=*/nullptr));
+}
+
+FailureOr<Value> buildAttentionProbs(OpCall &call) {
+  Value query = call.getOperand(0), key = call.getOperand(1),
+        lse = call.getOperand(2);
+  auto q = cast<RankedTensorType>(query.getType());
+  auto k = cast<RankedTensorType>(key.getType());
+  FailureOr<ScoreArgs> args = getScoreArgs(call);
+  if (failed(args))
+    return failure();
+  DenseI64ArrayAttr heads;
+  int64_t mapped = 1;
+  if (const ArgValue &arg = call.getKeyword("heads"); arg.isPresent()) {
+    SmallVector<int64_t> list =
+        arg.isList ? arg.list : SmallVector<int64_t>{arg.integer};
+    int64_t queryHeads = q.getRank() == 4 ? q.getDimSize(1) : 0;
+    for (auto [i, h] : llvm::enumerate(list))
+      if (h < 0 || h >= queryHeads)
+        return call.emitError(arg.isList ? arg.getElementLoc(i) : arg.getLoc())
+               << "head " << h << " does not exist: the query has "
+               << queryHeads << " heads (0 to " << queryHeads - 1 << ")";
+    if (list.empty())
+      return call.emitError(arg.getLoc())
+             << "expected at least one head in 'heads'";
+    heads = call.getBuilder().getDenseI64ArrayAttr(list);
+    mapped = static_cast<int64_t>(list.size());
+  }
+  RankedTensorType resultType = q;
+  if (q.getRank() == 4 && k.getRank() == 4)
+    resultType = RankedTensorType::get(
+        {q.getDimSize(0), mapped, q.getDimSize(2), k.getDimSize(2)},
+        q.getElementType());
+  return verified(SdpaProbsOp::create(
+      call.getBuilder(), call.getLoc(), resultType, query, key, lse,
+      call.getKeyword("segments").tensor, call.getKeyword("q_segments").tensor,
+      call.getKeyword("kv_lengths").tensor, call.getKeyword("q_lengths").tensor,
+      call.getKeyword("bias").tensor, args->mask, args->scale, args->modifiers,
+      heads, /*schedule=*/nullptr));
 }
 
 //===----------------------------------------------------------------------===//

@@ -75,6 +75,22 @@ static const KeywordDecl kAttentionKeywords[] = {
      "`Hq` heads; or one slope per query head"},
     {"softcap", ValueKind::Number, nullptr, kNoChoices, "none",
      "`c > 0`: scores become `c · tanh(s / c)`, after the bias and ALiBi"},
+    // attention_probs only (the last kProbsOnlyKeywords entries):
+    {"heads", ValueKind::IntegerOrList, nullptr, kNoChoices,
+     "the average over all heads",
+     "`h` or `[h, ...]`: the query heads whose maps to return, in that order"},
+};
+static constexpr size_t kProbsOnlyKeywords = 1;
+static const llvm::ArrayRef<KeywordDecl> kProbsKeywords(kAttentionKeywords);
+static const llvm::ArrayRef<KeywordDecl>
+    kAttentionOnlyKeywords = kProbsKeywords.drop_back(kProbsOnlyKeywords);
+
+static const OperandDecl kProbsOperands[] = {
+    {"query", "f32", "`[B, Hq, Sq, D]`"},
+    {"key", "f32", "`[B, Hkv, Skv, D]`"},
+    {"lse", "f32",
+     "`[B, Hq, Sq]`: the second result of the `attention` call with the same "
+     "query, key and keywords"},
 };
 
 static const OperandDecl kLinearOperands[] = {
@@ -172,10 +188,18 @@ static const OpDecl kOps[] = {
     {"attention",
      "scaled dot-product attention, `softmax(modifiers(scale · Q·Kᵀ) + mask) "
      "· V` per batch and query head",
-     kAttentionOperands, kAttentionKeywords, "f32", "`[B, Hq, Sq, Dv]`",
+     kAttentionOperands, kAttentionOnlyKeywords, "f32", "`[B, Hq, Sq, Dv]`",
      buildAttention,
      "`[B, Hq, Sq]`, named second (`o, lse = attention(...)`): each row's "
      "`log Σ exp(score)` over its visible keys (`-inf` if none)"},
+    {"attention_probs",
+     "the attention weights `exp(score - lse)` of an `attention` call, "
+     "recomputed from its query, key and lse (the map for chosen heads, or "
+     "their average)",
+     kProbsOperands, kProbsKeywords, "f32",
+     "`[B, len(heads), Sq, Skv]`, or `[B, 1, Sq, Skv]` for the average; 0 "
+     "where the mask hides a pair",
+     buildAttentionProbs},
     {"linear", "dense layer `x·Wᵀ + b`", kLinearOperands, kLinearKeywords,
      "f32", "`[..., N]`", buildLinear},
     {"rms_norm", "`x · rsqrt(mean(x²) + eps) · w` over the last dimension",

@@ -183,6 +183,7 @@ FailureOr<Value> buildOpCall(const model::Assign &assign,
 //===----------------------------------------------------------------------===//
 
 FailureOr<Value> buildAttention(OpCall &call);
+FailureOr<Value> buildAttentionProbs(OpCall &call);
 FailureOr<Value> buildLinear(OpCall &call);
 FailureOr<Value> buildRmsNorm(OpCall &call);
 FailureOr<Value> buildLayerNorm(OpCall &call);

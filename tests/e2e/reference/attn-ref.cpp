@@ -10,6 +10,7 @@
 //            [--scale S] [--atol T] [--write-ref R.npy]
 //            [--bias B.npy] [--alibi S0,S1,... | --alibi standard]
 //            [--softcap C] [--cosine] [--lse L.npy [--lse-atol T]]
+//            [--probs P.npy [--probs-heads H0,H1,...]]
 //
 // Semantics (the contract of attn.sdpa and #attn.mask in dialect/README.md,
 // written out independently here): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v
@@ -34,7 +35,10 @@
 // that see no key (or whose every score is -inf) are exactly 0. --lse
 // compares each row's log Σ exp(s) ([B, Hq, Sq]; -inf for rows that see no
 // key) with L, at --lse-atol (default --atol) relative to max(1, |lse|):
-// an f32 lse of 1e4 (scores of 1e4) is only good to ~1e-3 absolute. The predicate is evaluated per (i, j) on purpose: it must stay
+// an f32 lse of 1e4 (scores of 1e4) is only good to ~1e-3 absolute.
+// --probs compares P with the softmax weights [B, n, Sq, Skv] of the heads
+// listed by --probs-heads (default: their average over all query heads,
+// [B, 1, Sq, Skv]), 0 for pairs a row does not see, at --atol. The predicate is evaluated per (i, j) on purpose: it must stay
 // independent of the compiler's range-based implementation.
 //
 // Prints `max abs err = X at [b, h, i, d] (ref R, got G), atol T: PASS|FAIL`.
@@ -69,6 +73,7 @@ const char *const kUsage =
     "                [--scale S] [--atol T] [--write-ref R.npy]\n"
     "                [--bias B.npy] [--alibi S0,S1,...|standard]\n"
     "                [--softcap C] [--cosine] [--lse L.npy] [--lse-atol T]\n"
+    "                [--probs P.npy [--probs-heads H0,H1,...]]\n"
     "Compares O with attention over Q, K, V computed in double precision,\n"
     "with the mask rule of attn.sdpa (dialect/README.md): --window keeps\n"
     "keys within L before and R after a query's position, --global lists\n"
@@ -79,7 +84,9 @@ const char *const kUsage =
     "--bias adds an f32 [B|1, Hq|1, Sq, Skv] tensor, --alibi adds\n"
     "slope[h] * (j - pos(i)) (standard: the ALiBi paper's slopes), --softcap\n"
     "maps s to C*tanh(s/C), --cosine divides q.k by both norms. --lse also\n"
-    "checks the row log-sum-exp. Exit status: 0 pass, 1 fail, 2 error.\n";
+    "checks the row log-sum-exp, --probs the attention weights of the\n"
+    "listed heads (default: the average over heads). Exit status: 0 pass,\n"
+    "1 fail, 2 error.\n";
 
 [[noreturn]] void fatal(const std::string &message) {
   fmt::print(stderr, "attn-ref: error: {}\n", message);
@@ -101,7 +108,8 @@ struct Options {
   bool hasScale = false;
   double scale = 0;
   double atol = 1e-4;
-  std::string bias, lse;
+  std::string bias, lse, probs;
+  std::vector<int64_t> probsHeads; // empty: the average
   double lseAtol = -1;
   std::vector<double> alibi;
   bool alibiStandard = false;
@@ -196,6 +204,10 @@ Options parseOptions(int argc, char **argv) {
       opts.hasScale = true;
     } else if (flag == "--bias") {
       opts.bias = value;
+    } else if (flag == "--probs") {
+      opts.probs = value;
+    } else if (flag == "--probs-heads") {
+      opts.probsHeads = parseList(flag, value);
     } else if (flag == "--lse") {
       opts.lse = value;
     } else if (flag == "--lse-atol") {
@@ -331,15 +343,19 @@ std::vector<double> standardSlopes(int64_t heads) {
   return slopes;
 }
 
-/// The reference output [B, Hq, Sq, Dv], row-major, and the row log-sum-exp
-/// [B, Hq, Sq] in `lse`.
+/// The reference output [B, Hq, Sq, Dv], row-major, the row log-sum-exp
+/// [B, Hq, Sq] in `lse` and, if `probs` is not null, the softmax weights
+/// [B, Hq, Sq, Skv] in it.
 std::vector<double> attention(const Tensor &q, const Tensor &k, const Tensor &v,
                               const Mask &mask, double scale,
-                              const Modifiers &mods, std::vector<double> &lse) {
+                              const Modifiers &mods, std::vector<double> &lse,
+                              std::vector<double> *probs) {
   const int64_t B = q.dim(0), Hq = q.dim(1), Sq = q.dim(2), D = q.dim(3);
   const int64_t Hkv = k.dim(1), Skv = k.dim(2), Dv = v.dim(3);
   std::vector<double> out(size_t(B * Hq * Sq * Dv), 0.0);
   lse.assign(size_t(B * Hq * Sq), -INFINITY);
+  if (probs)
+    probs->assign(size_t(B * Hq * Sq * Skv), 0.0);
   std::vector<double> p(static_cast<size_t>(Skv));
   std::vector<int64_t> keys; // the visible keys of one row
   for (int64_t b = 0; b < B; ++b)
@@ -388,6 +404,8 @@ std::vector<double> attention(const Tensor &q, const Tensor &k, const Tensor &v,
         for (int64_t j : keys) {
           const float *vRow = v.row(b, kvHead, j);
           const double weight = p[j] / sum;
+          if (probs)
+            (*probs)[size_t(((b * Hq + h) * Sq + i) * Skv + j)] = weight;
           for (int64_t d = 0; d < Dv; ++d)
             outRow[d] += weight * double(vRow[d]);
         }
@@ -532,9 +550,10 @@ int main(int argc, char **argv) {
                         shapeString(bias->t), B, q.dim(1), Sq, Skv));
     mods.bias = bias.get();
   }
-  std::vector<double> refLse;
+  std::vector<double> refLse, refProbs;
   const std::vector<double> ref =
-      attention(q, k, v, mask, scale, mods, refLse);
+      attention(q, k, v, mask, scale, mods, refLse,
+                opts.probs.empty() ? nullptr : &refProbs);
 
   if (!opts.writeRef.empty()) {
     attnrt_tensor refTensor;
@@ -565,6 +584,38 @@ int main(int argc, char **argv) {
     pass &= compare("lse: ", lse.f32(), refLse, lseShape,
                     opts.lseAtol >= 0 ? opts.lseAtol : opts.atol,
                     /*relative=*/true);
+  }
+  if (!opts.probs.empty()) {
+    const Tensor probs("probs", opts.probs, ATTN_DTYPE_F32, 4);
+    const int64_t Hq = q.dim(1);
+    for (int64_t h : opts.probsHeads)
+      if (h >= Hq)
+        fatal(fmt::format("--probs-heads: head {} is not below {}", h, Hq));
+    const bool average = opts.probsHeads.empty();
+    const int64_t n = average ? 1 : int64_t(opts.probsHeads.size());
+    const std::vector<int64_t> shape = {B, n, Sq, Skv};
+    if (!std::equal(shape.begin(), shape.end(), probs.t.shape))
+      fatal(fmt::format("probs {} has shape {}; expected [{}]", opts.probs,
+                        shapeString(probs.t), fmt::join(shape, ", ")));
+    std::vector<double> expected(size_t(B * n * Sq * Skv), 0.0);
+    const size_t slab = size_t(Sq * Skv);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < Hq; ++h) {
+        int64_t slot = -1;
+        if (average)
+          slot = 0;
+        for (size_t s2 = 0; s2 < opts.probsHeads.size(); ++s2)
+          if (opts.probsHeads[s2] == h)
+            slot = int64_t(s2);
+        if (slot < 0)
+          continue;
+        const double *from = &refProbs[size_t(b * Hq + h) * slab];
+        double *to = &expected[size_t(b * n + slot) * slab];
+        for (size_t e = 0; e < slab; ++e)
+          to[e] += average ? from[e] / double(Hq) : from[e];
+      }
+    pass &= compare("probs: ", probs.f32(), expected, shape, opts.atol,
+                    /*relative=*/false);
   }
   return pass ? 0 : kExitFail;
 }
