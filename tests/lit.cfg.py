@@ -57,6 +57,13 @@ def python_executable(python, modules):
 pyref = "/usr/bin/python3"
 if python_executable(pyref, "numpy"):
     config.available_features.add("numpy")
+# tools/heatmap.py draws with Debian's matplotlib: feature `matplotlib`,
+# %heatmap.
+if python_executable(pyref, "numpy, matplotlib"):
+    config.available_features.add("matplotlib")
+config.substitutions.append(
+    ("%heatmap", pyref + " " + os.path.join(config.attn_src_root, "tools",
+                                            "heatmap.py")))
 config.substitutions.append(("%pyref", pyref))
 pyhf = None
 venv = os.path.join(config.attn_obj_root, "pyref", "bin", "python3")

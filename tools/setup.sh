@@ -21,7 +21,8 @@ for arg in "$@"; do
 done
 
 packages=(clang-22 lld-22 llvm-22-dev libmlir-22-dev mlir-22-tools
-          catch2 libfmt-dev ccache ninja-build cmake python3 python3-numpy)
+          catch2 libfmt-dev ccache ninja-build cmake python3 python3-numpy
+          python3-matplotlib)
 ((with_transformers)) && packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
