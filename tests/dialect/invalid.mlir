@@ -325,3 +325,51 @@ func.func @lse_shape(%q: tensor<1x2x64x32xf32>, %k: tensor<1x2x64x32xf32>, %v: t
   %o, %lse = attn.sdpa %q, %k, %v : tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32>, tensor<1x2x64x32xf32> -> tensor<1x2x64x32xf32>, tensor<1x64xf32>
   return %o : tensor<1x2x64x32xf32>
 }
+
+// -----
+
+func.func @probs_head_range(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<1x4x64xf32>) -> tensor<1x1x64x80xf32> {
+  // expected-error @+1 {{expected heads in [0, 4) (the query heads), got 4}}
+  %p = attn.sdpa_probs %q, %k, %lse {heads = array<i64: 4>} : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
+  return %p : tensor<1x1x64x80xf32>
+}
+
+// -----
+
+func.func @probs_heads_empty(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<1x4x64xf32>) -> tensor<1x1x64x80xf32> {
+  // expected-error @+1 {{expected at least one head in 'heads' (or none for the average over heads)}}
+  %p = attn.sdpa_probs %q, %k, %lse {heads = array<i64>} : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
+  return %p : tensor<1x1x64x80xf32>
+}
+
+// -----
+
+func.func @probs_result(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<1x4x64xf32>) -> tensor<1x4x64x80xf32> {
+  // expected-error @+1 {{expected result shape [1, 1, 64, 80] ([batch, heads mapped or 1 for the average, query seq, key seq]), got [1, 4, 64, 80]}}
+  %p = attn.sdpa_probs %q, %k, %lse : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x4x64x80xf32>
+  return %p : tensor<1x4x64x80xf32>
+}
+
+// -----
+
+func.func @probs_lse(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<1x2x64xf32>) -> tensor<1x1x64x80xf32> {
+  // expected-error @+1 {{expected lse shape [1, 4, 64] ([batch, query heads, query seq]), got [1, 2, 64]}}
+  %p = attn.sdpa_probs %q, %k, %lse : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x2x64xf32> -> tensor<1x1x64x80xf32>
+  return %p : tensor<1x1x64x80xf32>
+}
+
+// -----
+
+func.func @probs_lse_rank(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<4x64xf32>) -> tensor<1x1x64x80xf32> {
+  // expected-error @+1 {{expected lse to have rank 3 [batch, heads, seq], got rank 2}}
+  %p = attn.sdpa_probs %q, %k, %lse : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<4x64xf32> -> tensor<1x1x64x80xf32>
+  return %p : tensor<1x1x64x80xf32>
+}
+
+// -----
+
+func.func @probs_key_dim(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x16xf32>, %lse: tensor<1x4x64xf32>) -> tensor<1x1x64x80xf32> {
+  // expected-error @+1 {{expected key head dim (16) to equal query head dim (32)}}
+  %p = attn.sdpa_probs %q, %k, %lse : tensor<1x4x64x32xf32>, tensor<1x2x80x16xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
+  return %p : tensor<1x1x64x80xf32>
+}

@@ -56,3 +56,19 @@ func.func @modifiers_and_lse(%q: tensor<2x4x64x32xf32>, %k: tensor<2x2x96x32xf32
       -> tensor<2x4x64x32xf32>, tensor<2x4x64xf32>
   return %o, %lse : tensor<2x4x64x32xf32>, tensor<2x4x64xf32>
 }
+
+// -----
+
+// Attention probabilities of chosen heads, and their average, round trip.
+// CHECK-LABEL: func.func @probs
+//       CHECK:   attn.sdpa_probs %{{.*}}, %{{.*}}, %{{.*}} {heads = array<i64: 3, 0>, mask = #attn.mask<causal, window = [16, 0]>, modifiers = [#attn.softcap<3.000000e+01>]} : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x2x64x80xf32>
+//       CHECK:   attn.sdpa_probs %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
+func.func @probs(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>, %lse: tensor<1x4x64xf32>)
+    -> (tensor<1x2x64x80xf32>, tensor<1x1x64x80xf32>) {
+  %p = attn.sdpa_probs %q, %k, %lse {heads = array<i64: 3, 0>,
+      mask = #attn.mask<causal, window = [16, 0]>, modifiers = [#attn.softcap<30.0>]}
+      : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x2x64x80xf32>
+  %avg = attn.sdpa_probs %q, %k, %lse
+      : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
+  return %p, %avg : tensor<1x2x64x80xf32>, tensor<1x1x64x80xf32>
+}

@@ -213,3 +213,30 @@ func.func @cosine(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x80x32xf32>,
       -> tensor<1x2x64x32xf32>
   return %o : tensor<1x2x64x32xf32>
 }
+
+// -----
+
+// Probabilities: one parallel iteration per (batch, query tile), running the
+// mapped heads (here 3, then 0) in turn from a constant table; each clears
+// its rows of the result, computes the scores with kernel 1 and writes
+// exp2(score - log2(e) · lse) row by row.
+// CHECK-LABEL: func.func @probs
+//       CHECK:   %[[OUT:.+]] = memref.alloc() {alignment = 64 : i64} : memref<1x2x64x80xf32>
+//       CHECK:   scf.parallel (%{{.+}}) = (%{{.+}}) to (%{{.+}}) step
+//       CHECK:     arith.constant dense<[3, 0]> : vector<2xi64>
+//       CHECK:     scf.for %[[SLOT:.+]] =
+//       CHECK:       vector.extract %{{.+}}[%[[SLOT]]] : i64 from vector<2xi64>
+//       CHECK:       memref.store %{{.+}}, %[[OUT]]
+//       CHECK:       vector.fma
+//       CHECK:       math.exp2
+//       CHECK:       memref.store %{{.+}}, %[[OUT]]
+func.func @probs(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>,
+                 %lse: tensor<1x4x64xf32>) -> tensor<1x2x64x80xf32> {
+  %p = attn.sdpa_probs %q, %k, %lse
+      {heads = array<i64: 3, 0>, mask = #attn.mask<causal>,
+       schedule = #attn.schedule<tile_q = 32, tile_kv = 16, vector_width = 16,
+                                 qk_keys = 4, qk_qvecs = 2, pv_rows = 4, pv_vecs = 2>}
+      : tensor<1x4x64x32xf32>, tensor<1x2x80x32xf32>, tensor<1x4x64xf32>
+      -> tensor<1x2x64x80xf32>
+  return %p : tensor<1x2x64x80xf32>
+}
