@@ -264,6 +264,12 @@ LogicalResult SdpaOp::verify() {
                          << " ([batch, query heads, query seq, value head "
                             "dim]), got "
                          << formatShape(result);
+  if (getResult().getType().getElementType() !=
+      getQuery().getType().getElementType())
+    return emitOpError() << "expected the result's element type to be the "
+                            "query's ("
+                         << getQuery().getType().getElementType() << "), got "
+                         << getResult().getType().getElementType();
   if (getLse() && failed(verifyLse(*this, getLse(), getShape())))
     return failure();
 

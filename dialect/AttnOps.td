@@ -11,6 +11,10 @@ include "dialect/AttnAttrs.td"
 include "dialect/AttnInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
+// Attention data: f32, or f16 / bf16 (converted to f32 where it is loaded;
+// every sum is f32).
+def Attn_FloatTensor : RankedTensorOf<[F32, F16, BF16]>;
+
 def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
     DeclareOpInterfaceMethods<Attn_AttentionOpInterface>,
     DeclareOpInterfaceMethods<Attn_CostOpInterface>,
@@ -54,7 +58,10 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
     - `schedule` is set by `--attn-select-schedule` and only read by the
       lowering; it does not change the result.
 
-    All shapes are static and the element type is f32 (f16/bf16 will follow).
+    All shapes are static. Query, key, value and bias are f32, f16 or bf16,
+    each independently (half types are converted to f32 as they are loaded;
+    every product and sum is f32); the result has the query's element type
+    (rounded to nearest even from f32), `lse` is f32.
 
     ```mlir
     %o = attn.sdpa %q, %k, %v kv_segments(%seg : tensor<1x128xi32>)
@@ -76,19 +83,19 @@ def Attn_SdpaOp : Attn_Op<"sdpa", [Pure, AttrSizedOperandSegments,
         -> tensor<1x8x128x64xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$query,
-                       RankedTensorOf<[F32]>:$key,
-                       RankedTensorOf<[F32]>:$value,
+  let arguments = (ins Attn_FloatTensor:$query,
+                       Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value,
                        Optional<RankedTensorOf<[I32]>>:$kv_segments,
                        Optional<RankedTensorOf<[I32]>>:$q_segments,
                        Optional<RankedTensorOf<[I32]>>:$kv_lengths,
                        Optional<RankedTensorOf<[I32]>>:$q_lengths,
-                       Optional<RankedTensorOf<[F32]>>:$bias,
+                       Optional<Attn_FloatTensor>:$bias,
                        OptionalAttr<Attn_MaskAttr>:$mask,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<ArrayAttr>:$modifiers,
                        OptionalAttr<Attn_ScheduleAttr>:$schedule);
-  let results = (outs RankedTensorOf<[F32]>:$result,
+  let results = (outs Attn_FloatTensor:$result,
                       Optional<RankedTensorOf<[F32]>>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value
@@ -131,14 +138,14 @@ def Attn_SdpaProbsOp : Attn_Op<"sdpa_probs", [Pure, AttrSizedOperandSegments,
         -> tensor<1x2x128x128xf32>
     ```
   }];
-  let arguments = (ins RankedTensorOf<[F32]>:$query,
-                       RankedTensorOf<[F32]>:$key,
+  let arguments = (ins Attn_FloatTensor:$query,
+                       Attn_FloatTensor:$key,
                        RankedTensorOf<[F32]>:$lse,
                        Optional<RankedTensorOf<[I32]>>:$kv_segments,
                        Optional<RankedTensorOf<[I32]>>:$q_segments,
                        Optional<RankedTensorOf<[I32]>>:$kv_lengths,
                        Optional<RankedTensorOf<[I32]>>:$q_lengths,
-                       Optional<RankedTensorOf<[F32]>>:$bias,
+                       Optional<Attn_FloatTensor>:$bias,
                        OptionalAttr<Attn_MaskAttr>:$mask,
                        OptionalAttr<F32Attr>:$scale,
                        OptionalAttr<ArrayAttr>:$modifiers,

@@ -21,9 +21,15 @@
 // x > 127 saturates near 2^127 instead of overflowing to +inf.
 // Everything else goes through MLIR's polynomial approximation patterns.
 //
+// bf16 conversions are expanded here too (arith's bf16 patterns: a shift
+// to widen, a rounding add and shift to narrow), because x86 without
+// AVX512-BF16 has no instruction for f32 -> bf16 and LLVM would call
+// __truncsfbf2, which the runtime does not link.
+//
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -102,6 +108,7 @@ struct ApproximateMathPass final
     RewritePatternSet patterns(&getContext());
     patterns.add<Exp2Approximation>(&getContext(), /*benefit=*/2);
     populateMathPolynomialApproximationPatterns(patterns);
+    arith::populateExpandBFloat16Patterns(patterns);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -112,6 +112,8 @@ public:
 static int32_t dtypeValue(StringRef s) {
   return llvm::StringSwitch<int32_t>(s)
       .Case("f32", ATTN_DTYPE_F32)
+      .Case("f16", ATTN_DTYPE_F16)
+      .Case("bf16", ATTN_DTYPE_BF16)
       .Case("i32", ATTN_DTYPE_I32)
       .Case("i64", ATTN_DTYPE_I64)
       .Default(-1);

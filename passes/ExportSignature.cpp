@@ -149,12 +149,19 @@ void ExportSignaturePass::runOnOperation() {
       -> LogicalResult {
     auto tensor = dyn_cast<RankedTensorType>(type);
     Type element = tensor ? tensor.getElementType() : Type();
-    if (!tensor || !tensor.hasStaticShape() ||
-        !(element.isF32() || element.isSignlessInteger(32) ||
-          element.isSignlessInteger(64)))
+    StringRef dtype;
+    if (element)
+      dtype = element.isF32()                   ? "f32"
+              : element.isF16()                 ? "f16"
+              : element.isBF16()                ? "bf16"
+              : element.isSignlessInteger(32)   ? "i32"
+              : element.isSignlessInteger(64)   ? "i64"
+                                                : "";
+    if (!tensor || !tensor.hasStaticShape() || dtype.empty())
       return entry.emitError()
              << "entry function " << role << " #" << index
-             << " must be a statically shaped f32, i32 or i64 tensor, got "
+             << " must be a statically shaped f32, f16, bf16, i32 or i64 "
+                "tensor, got "
              << type;
     std::string name = (role == "output" ? "result" : "arg") + std::to_string(index);
     if (attrs)
@@ -166,10 +173,7 @@ void ExportSignaturePass::runOnOperation() {
                                << name << "'";
     NamedAttribute fields[] = {
         b.getNamedAttr("name", b.getStringAttr(name)),
-        b.getNamedAttr("dtype",
-                       b.getStringAttr(element.isF32()                 ? "f32"
-                                       : element.isSignlessInteger(32) ? "i32"
-                                                                       : "i64")),
+        b.getNamedAttr("dtype", b.getStringAttr(dtype)),
         b.getNamedAttr("role", b.getStringAttr(role)),
         b.getNamedAttr("content",
                        b.getStringAttr(contentName(content.first))),

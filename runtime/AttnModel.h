@@ -39,8 +39,8 @@ extern "C" {
 typedef enum attn_dtype {
   ATTN_DTYPE_F32 = 0,
   ATTN_DTYPE_I32 = 1,
-  ATTN_DTYPE_F16 = 2,  // reserved: not emitted yet
-  ATTN_DTYPE_BF16 = 3, // reserved: not emitted yet
+  ATTN_DTYPE_F16 = 2,  // IEEE half: attention inputs and outputs
+  ATTN_DTYPE_BF16 = 3, // bfloat16: attention inputs and outputs
   ATTN_DTYPE_I64 = 4,  // token ids
 } attn_dtype;
 

@@ -74,16 +74,23 @@ attnrt_status attnrt_tensor_alloc(attnrt_tensor *t, int32_t dtype, int64_t rank,
                                   const int64_t *shape);
 void attnrt_tensor_free(attnrt_tensor *t);
 
+/// Converts `n` values of `dtype` (f32, f16 or bf16) to f32, and back
+/// (rounding to nearest even; overflow gives infinity, NaN stays NaN).
+void attnrt_to_f32(float *out, const void *in, int32_t dtype, int64_t n);
+void attnrt_from_f32(void *out, int32_t dtype, const float *in, int64_t n);
+
 /// Reads a little-endian C-order .npy file (format versions 1-3) holding
-/// '<f4' (float32, sets ATTN_DTYPE_F32), '<i4' (int32, ATTN_DTYPE_I32) or
-/// '<i8' (int64, ATTN_DTYPE_I64).
+/// '<f4' (float32, sets ATTN_DTYPE_F32), '<f2' (float16, ATTN_DTYPE_F16),
+/// '<u2' or '|V2' (the bit patterns of bfloat16, which numpy lacks:
+/// ATTN_DTYPE_BF16), '<i4' (int32, ATTN_DTYPE_I32) or '<i8' (int64,
+/// ATTN_DTYPE_I64).
 /// On failure `err` (if non-null, `errlen` bytes) receives a message that
 /// names the file and the problem.
 attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
                               size_t errlen);
-/// Writes an f32, i32 or i64 tensor as a version 1.0 '<f4', '<i4' or '<i8'
-/// .npy file;
-/// other dtypes fail with ATTNRT_ERROR_UNSUPPORTED.
+/// Writes an f32, f16, bf16, i32 or i64 tensor as a version 1.0 '<f4',
+/// '<f2', '<u2' (bf16 bits), '<i4' or '<i8' .npy file; other dtypes fail
+/// with ATTNRT_ERROR_UNSUPPORTED.
 attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
                               char *err, size_t errlen);
 

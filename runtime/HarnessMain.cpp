@@ -303,8 +303,8 @@ bool saveTensor(const std::string &path, const attnrt_tensor &t) {
   return false;
 }
 
-/// f32: "mean .. std .. min .. max .." over the finite values, counting the
-/// others; i32 and i64: "min .. max ..".
+/// f32, f16 and bf16: "mean .. std .. min .. max .." over the finite values,
+/// counting the others; i32 and i64: "min .. max ..".
 std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
   const int64_t numel = attnrt_tensor_numel(&t);
   nonFinite = 0;
@@ -318,7 +318,13 @@ std::string describeValues(const attnrt_tensor &t, int64_t &nonFinite) {
     return integerRange(static_cast<const int32_t *>(t.data));
   if (t.dtype == ATTN_DTYPE_I64)
     return integerRange(static_cast<const int64_t *>(t.data));
+  std::vector<float> widened;
   const float *data = static_cast<const float *>(t.data);
+  if (t.dtype != ATTN_DTYPE_F32) {
+    widened.resize(static_cast<size_t>(numel));
+    attnrt_to_f32(widened.data(), t.data, t.dtype, numel);
+    data = widened.data();
+  }
   double sum = 0, sumSq = 0;
   float lo = std::numeric_limits<float>::infinity(), hi = -lo;
   for (int64_t i = 0; i < numel; ++i) {
@@ -408,9 +414,13 @@ int main(int argc, char **argv) {
     attnrt_tensor &t = tensors.list[index];
     if (!allocate(model.tensors[index], t))
       return kExitIO;
+    // NaN until written, so that an output the model fails to write shows.
     if (t.dtype == ATTN_DTYPE_F32)
       std::fill_n(static_cast<float *>(t.data), attnrt_tensor_numel(&t),
                   std::nanf(""));
+    else if (t.dtype == ATTN_DTYPE_F16 || t.dtype == ATTN_DTYPE_BF16)
+      std::fill_n(static_cast<uint16_t *>(t.data), attnrt_tensor_numel(&t),
+                  uint16_t(t.dtype == ATTN_DTYPE_F16 ? 0x7E00 : 0x7FC0));
     buffers[index] = t.data;
   }
   int64_t tensorBytes = 0;

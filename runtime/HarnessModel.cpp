@@ -89,7 +89,8 @@ bool readModel(const attn_model_info &info, Model &model, std::string &error) {
     for (const TensorSpec &other : model.tensors)
       if (other.name == name)
         return bad("duplicate name");
-    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32 &&
+    bool half = t.dtype == ATTN_DTYPE_F16 || t.dtype == ATTN_DTYPE_BF16;
+    if (t.dtype != ATTN_DTYPE_F32 && t.dtype != ATTN_DTYPE_I32 && !half &&
         !(t.dtype == ATTN_DTYPE_I64 && t.content == ATTN_CONTENT_TOKENS))
       return bad(fmt::format("unsupported dtype {} ({})",
                              attnrt_dtype_name(t.dtype), t.dtype));
@@ -248,9 +249,17 @@ std::string fillRandom(const TensorSpec &spec, attnrt_tensor &t, uint64_t seed,
     attnrt_fill_random_ids(t.data, spec.dtype, numel, spec.bound, seed);
     return fmt::format("random (seed {}, ids below {})", userSeed, spec.bound);
   default:
-    if (spec.dtype != ATTN_DTYPE_F32)
+    if (spec.dtype == ATTN_DTYPE_F32) {
+      attnrt_fill_random(static_cast<float *>(t.data), numel, seed);
+    } else if (spec.dtype == ATTN_DTYPE_F16 ||
+               spec.dtype == ATTN_DTYPE_BF16) {
+      // The f32 values of the same seed, rounded to the half type.
+      std::vector<float> values(static_cast<size_t>(numel));
+      attnrt_fill_random(values.data(), numel, seed);
+      attnrt_from_f32(t.data, spec.dtype, values.data(), numel);
+    } else {
       return "zeros"; // no random integer data yet
-    attnrt_fill_random(static_cast<float *>(t.data), numel, seed);
+    }
     return fmt::format("random (seed {})", userSeed);
   }
 }

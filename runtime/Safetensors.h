@@ -125,6 +125,10 @@ attnrt_status openIndex(const std::string &path,
 /// convertToF32 are defined in Weights.cpp.
 float halfToFloat(uint16_t bits);
 float bfloat16ToFloat(uint16_t bits);
+/// f32 to f16 / bf16, rounding to nearest even (overflow: infinity; NaN
+/// stays NaN).
+uint16_t floatToHalf(float value);
+uint16_t floatToBfloat16(float value);
 
 /// Converts the `count` elements of an F32, F16 or BF16 tensor at `data`
 /// (any alignment) to f32 at `out`, in parallel on the runtime's threads.

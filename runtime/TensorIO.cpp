@@ -2,7 +2,8 @@
 //
 // Allocation of runtime tensors and reading/writing them as NumPy .npy files.
 // The loader accepts format versions 1.0, 2.0 and 3.0 holding a C-order
-// '<f4' (float32) or '<i4' (int32) array and rejects everything else with a
+// '<f4', '<f2', bf16 bits ('<u2' or '|V2'), '<i4' or '<i8' array and rejects
+// everything else with a
 // message naming the file and the problem; it checks the file size before
 // allocating, so a corrupt header cannot trigger a huge allocation. The writer
 // emits version 1.0 with the header padded so that the data starts at a
@@ -36,11 +37,21 @@ constexpr size_t kAlignment = 64;
 constexpr uint32_t kMaxHeaderSize = 1 << 16;
 
 /// The .npy type descriptors of the dtypes that files may hold.
-constexpr const char *kF32Descr = "<f4";
-constexpr const char *kI32Descr = "<i4";
-constexpr const char *kI64Descr = "<i8";
+struct NpyDtype {
+  const char *descr;
+  int32_t dtype;
+};
+/// Read and written; bfloat16 (no numpy dtype) is its bits as '<u2', and
+/// '|V2' (ml_dtypes' bfloat16) is read too.
+constexpr NpyDtype kNpyDtypes[] = {{"<f4", ATTN_DTYPE_F32},
+                                   {"<f2", ATTN_DTYPE_F16},
+                                   {"<u2", ATTN_DTYPE_BF16},
+                                   {"|V2", ATTN_DTYPE_BF16},
+                                   {"<i4", ATTN_DTYPE_I32},
+                                   {"<i8", ATTN_DTYPE_I64}};
 constexpr const char *kExpectedDtypes =
-    "'<f4' float32, '<i4' int32 or '<i8' int64";
+    "'<f4' float32, '<f2' float16, '<u2' bfloat16 bits, '<i4' int32 or '<i8' "
+    "int64";
 
 /// Formats "path: message" into `err` (truncated to `errlen` bytes, NUL
 /// included) and returns `status`.
@@ -307,14 +318,11 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   if (!hasDescr || !hasOrder || rank < 0)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "header lacks one of 'descr', 'fortran_order', 'shape'");
-  int32_t dtype;
-  if (descr == kF32Descr)
-    dtype = ATTN_DTYPE_F32;
-  else if (descr == kI32Descr)
-    dtype = ATTN_DTYPE_I32;
-  else if (descr == kI64Descr)
-    dtype = ATTN_DTYPE_I64;
-  else
+  int32_t dtype = -1;
+  for (const NpyDtype &entry : kNpyDtypes)
+    if (descr == entry.descr)
+      dtype = entry.dtype;
+  if (dtype < 0)
     return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
                 "unsupported dtype '{}' (expected {})", descr, kExpectedDtypes);
   if (fortranOrder)
@@ -386,13 +394,14 @@ attnrt_status attnrt_npy_save(const char *path, const attnrt_tensor *t,
   if (t->rank < 0 || t->rank > ATTNRT_MAX_RANK)
     return fail(err, errlen, ATTNRT_ERROR_INVALID_ARG, path,
                 "invalid tensor rank {}", t->rank);
-  const char *descr = t->dtype == ATTN_DTYPE_F32   ? kF32Descr
-                      : t->dtype == ATTN_DTYPE_I32 ? kI32Descr
-                      : t->dtype == ATTN_DTYPE_I64 ? kI64Descr
-                                                   : nullptr;
+  const char *descr = nullptr;
+  for (const NpyDtype &entry : kNpyDtypes)
+    if (t->dtype == entry.dtype && !descr)
+      descr = entry.descr;
   if (!descr)
     return fail(err, errlen, ATTNRT_ERROR_UNSUPPORTED, path,
-                "cannot write dtype {} (.npy files hold f32, i32 or i64)",
+                "cannot write dtype {} (.npy files hold f32, f16, bf16, i32 "
+                "or i64)",
                 attnrt_dtype_name(t->dtype));
   int64_t numel;
   size_t bytes;

@@ -63,6 +63,37 @@ float bfloat16ToFloat(uint16_t bits) {
   return out;
 }
 
+uint16_t floatToHalf(float value) {
+  uint32_t x;
+  memcpy(&x, &value, sizeof(x));
+  const uint16_t sign = uint16_t((x >> 16) & 0x8000);
+  const uint32_t magnitude = x & 0x7FFFFFFF;
+  if (magnitude > 0x7F800000) // NaN: stays a quiet NaN
+    return uint16_t(sign | 0x7E00 | ((magnitude >> 13) & 0x3FF));
+  if (magnitude >= 0x477FF000) // 65520 and up round to infinity
+    return uint16_t(sign | 0x7C00);
+  if (magnitude < 0x38800000) { // below 2^-14: a subnormal (or zero)
+    float scaled;
+    memcpy(&scaled, &magnitude, sizeof(scaled));
+    // mantissa * 2^-24 exactly: round scaled * 2^24 to nearest even (1024
+    // is the smallest normal, whose bits are the same).
+    return uint16_t(sign | uint32_t(std::nearbyint(scaled * 16777216.0f)));
+  }
+  // Normal: rebias 127 -> 15 and round the mantissa from 23 to 10 bits to
+  // nearest even; a carry moves into the exponent as it should.
+  const uint32_t rebased = magnitude - (112u << 23);
+  return uint16_t(sign |
+                  ((rebased + 0xFFF + ((rebased >> 13) & 1)) >> 13));
+}
+
+uint16_t floatToBfloat16(float value) {
+  uint32_t x;
+  memcpy(&x, &value, sizeof(x));
+  if ((x & 0x7FFFFFFF) > 0x7F800000) // NaN: stays a quiet NaN
+    return uint16_t((x >> 16) | 0x40);
+  return uint16_t((x + 0x7FFF + ((x >> 16) & 1)) >> 16);
+}
+
 namespace {
 
 struct ConvertTask {
@@ -500,4 +531,34 @@ attnrt_status attnrt_safetensors_save(const char *path, int n,
                fmt::format("write failed: {}", strerror(savedErrno)));
   }
   return ATTNRT_OK;
+}
+
+//===----------------------------------------------------------------------===//
+// The C API of the conversions (harness, references)
+//===----------------------------------------------------------------------===//
+
+extern "C" void attnrt_to_f32(float *out, const void *in, int32_t dtype,
+                              int64_t n) {
+  const auto *bits = static_cast<const uint16_t *>(in);
+  if (dtype == ATTN_DTYPE_F16)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = attn::safetensors::halfToFloat(bits[i]);
+  else if (dtype == ATTN_DTYPE_BF16)
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = attn::safetensors::bfloat16ToFloat(bits[i]);
+  else
+    memcpy(out, in, size_t(n) * sizeof(float));
+}
+
+extern "C" void attnrt_from_f32(void *out, int32_t dtype, const float *in,
+                                int64_t n) {
+  auto *bits = static_cast<uint16_t *>(out);
+  if (dtype == ATTN_DTYPE_F16)
+    for (int64_t i = 0; i < n; ++i)
+      bits[i] = attn::safetensors::floatToHalf(in[i]);
+  else if (dtype == ATTN_DTYPE_BF16)
+    for (int64_t i = 0; i < n; ++i)
+      bits[i] = attn::safetensors::floatToBfloat16(in[i]);
+  else
+    memcpy(out, in, size_t(n) * sizeof(float));
 }

@@ -14,6 +14,12 @@
 //   Out[tile] = O / l       (0 where l == 0 or past q_len)
 //   lse[tile] = ln 2 · (m + log2 l)   (if asked for; -inf where l == 0)
 //
+// Half-precision operands (f16, bf16) are converted to f32 as they are read:
+// Q while it is packed, the bias after its gather, and K and V once per kv
+// tile into f32 scratch tiles (so the kernels read f32 as before, and a K/V
+// tile's conversion is shared by every row block); the output is rounded to
+// its element type as it is stored.
+//
 // Score modifiers (ScoreModifierAttrInterface) see a VectorScoreSite whose
 // callbacks read what this file provides: relative positions from the
 // indices, the bias tensor by a gather of one key's column, and the inverse
@@ -33,6 +39,7 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <limits>
@@ -113,6 +120,17 @@ private:
   void loop(Value lb, Value ub, int64_t step, function_ref<void(Value)> body);
 
   Value iota(Type elementType);
+  /// `x` (a scalar or vector of f32, f16 or bf16) as f32.
+  Value widen(OpBuilder &nb, Value x);
+  /// vector<vw x f32> from `mem` at `indices`, converting half types.
+  Value loadWide(OpBuilder &nb, Value mem, ValueRange indices);
+  /// K or V rows kv0.. of the tile (clamped in boundary tiles) as f32 into
+  /// `tileBuffer` [tile_kv, cols].
+  void convertRows(Value source, Value tileBuffer, int64_t cols, Value kv0,
+                   bool boundary);
+  /// K[key] element `d`: from the f32 tile (`c`: the key within the tile)
+  /// or the key buffer (`key`: the clamped absolute row).
+  Value loadKey(OpBuilder &nb, Value c, Value key, Value d);
   void normalizeQueryTile(float packScale);
   void buildKeyScales(Value kv0, bool boundary);
   Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);
@@ -148,8 +166,57 @@ private:
   Value biasFlat; // the bias as a 1-D buffer
   Value biasSlab; // offset of this (batch, head)'s [Sq, Skv] bias slab
   Value lseRows;  // tile_q: log2(e) · lse (probabilities; 0 for -inf rows)
+  Value keyTile;  // tile_kv × head_dim f32 K (half-precision keys only)
+  Value valueTile; // tile_kv × value_dim f32 V (half-precision values only)
   Value outSlot;  // the result head written (probabilities)
 };
+
+static bool isF32(Value mem) {
+  return cast<ShapedType>(mem.getType()).getElementType().isF32();
+}
+
+Value CpuFlashTile::widen(OpBuilder &nb, Value x) {
+  Type type = x.getType();
+  if (getElementTypeOrSelf(type).isF32())
+    return x;
+  Type f32Type = nb.getF32Type();
+  if (auto vec = dyn_cast<VectorType>(type))
+    f32Type = VectorType::get(vec.getShape(), f32Type);
+  return arith::ExtFOp::create(nb, loc, f32Type, x);
+}
+
+Value CpuFlashTile::loadWide(OpBuilder &nb, Value mem, ValueRange indices) {
+  Type element = cast<ShapedType>(mem.getType()).getElementType();
+  return widen(nb, vector::LoadOp::create(
+                       nb, loc, VectorType::get({vw}, element), mem, indices));
+}
+
+void CpuFlashTile::convertRows(Value source, Value tileBuffer, int64_t cols,
+                               Value kv0, bool boundary) {
+  int64_t vectorEnd = cols / vw * vw;
+  loop(idx(0), idx(tileKv), 1, [&](Value c) {
+    Value key = add(kv0, c);
+    if (boundary)
+      key = minIdx(key, idx(shape.kvSeq - 1));
+    loop(idx(0), idx(vectorEnd), vw, [&](Value d) {
+      store(loadWide(*b, source, {tile.batch, tile.kvHead, key, d}),
+            tileBuffer, {c, d});
+    });
+    loop(idx(vectorEnd), idx(cols), 1, [&](Value d) {
+      memref::StoreOp::create(
+          *b, loc,
+          widen(*b, loadScalar(source, {tile.batch, tile.kvHead, key, d})),
+          tileBuffer, ValueRange{c, d});
+    });
+  });
+}
+
+Value CpuFlashTile::loadKey(OpBuilder &nb, Value c, Value key, Value d) {
+  if (keyTile)
+    return memref::LoadOp::create(nb, loc, keyTile, ValueRange{c, d});
+  return memref::LoadOp::create(nb, loc, buffers.key,
+                                ValueRange{tile.batch, tile.kvHead, key, d});
+}
 
 Value CpuFlashTile::iota(Type elementType) {
   auto type = VectorType::get({vw}, elementType);
@@ -184,6 +251,10 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   }
   if (normalize)
     keyScale = alloc({tileKv});
+  if (!isF32(buffers.key))
+    keyTile = alloc({tileKv, shape.headDim});
+  if (buffers.value && !isF32(buffers.value))
+    valueTile = alloc({tileKv, shape.valueDim});
   if (buffers.bias) {
     // The slab of this (batch, head), broadcast over size-1 dims.
     biasFlat = memref::CollapseShapeOp::create(
@@ -208,7 +279,8 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
         arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult, r, tile.rows);
     Value row = minIdx(add(tile.q0, r), lastQuery);
     loop(idx(0), idx(shape.headDim), 1, [&](Value d) {
-      Value x = loadScalar(buffers.query, {tile.batch, tile.qHead, row, d});
+      Value x = widen(
+          *b, loadScalar(buffers.query, {tile.batch, tile.qHead, row, d}));
       x = arith::MulFOp::create(*b, loc, x, scaleCst);
       x = arith::SelectOp::create(*b, loc, inBounds, x, zero);
       memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
@@ -266,9 +338,10 @@ void CpuFlashTile::buildKeyScales(Value kv0, bool boundary) {
     auto vectorLoop = scf::ForOp::create(
         *b, loc, idx(0), idx(vectorEnd), idx(vw), ValueRange{splat(0.0f)},
         [&](OpBuilder &nb, Location l, Value d, ValueRange sum) {
-          Value x = vector::LoadOp::create(
-              nb, l, vecType(), buffers.key,
-              ValueRange{tile.batch, tile.kvHead, key, d});
+          Value x = keyTile ? vector::LoadOp::create(nb, l, vecType(), keyTile,
+                                                     ValueRange{c, d})
+                            : loadWide(nb, buffers.key,
+                                       {tile.batch, tile.kvHead, key, d});
           scf::YieldOp::create(
               nb, l, ValueRange{vector::FMAOp::create(nb, l, x, x, sum[0])});
         });
@@ -277,8 +350,7 @@ void CpuFlashTile::buildKeyScales(Value kv0, bool boundary) {
     auto tailLoop = scf::ForOp::create(
         *b, loc, idx(vectorEnd), idx(shape.headDim), idx(1), ValueRange{sum},
         [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
-          Value x = memref::LoadOp::create(
-              nb, l, buffers.key, ValueRange{tile.batch, tile.kvHead, key, d});
+          Value x = loadKey(nb, c, key, d);
           scf::YieldOp::create(
               nb, l, ValueRange{math::FmaOp::create(nb, l, x, x, acc[0])});
         });
@@ -338,9 +410,13 @@ Value CpuFlashTile::applyModifiers(Value s, Value r, Value key, Value keyRow,
     Value allLanes = arith::ConstantOp::create(
         *b, loc,
         DenseElementsAttr::get(VectorType::get({vw}, b->getI1Type()), true));
-    return vector::GatherOp::create(*b, loc, vecType(), biasFlat,
-                                    ValueRange{biasSlab}, offsets, allLanes,
-                                    splat(0.0f));
+    Type element = cast<ShapedType>(biasFlat.getType()).getElementType();
+    auto gathered = VectorType::get({vw}, element);
+    Value passThru = arith::ConstantOp::create(
+        *b, loc, DenseElementsAttr::get(gathered, b->getFloatAttr(element, 0)));
+    return widen(*b, vector::GatherOp::create(*b, loc, gathered, biasFlat,
+                                              ValueRange{biasSlab}, offsets,
+                                              allLanes, passThru));
   };
   site.keyScale = [&]() -> Value {
     return vector::BroadcastOp::create(*b, loc, vecType(),
@@ -357,6 +433,10 @@ void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
   b = &builder;
   Value minusInf = negInf();
   loop(idx(0), idx(tileQ), vw, [&](Value r) { store(minusInf, tileMax, r); });
+  if (keyTile)
+    convertRows(buffers.key, keyTile, shape.headDim, kv0, boundary);
+  if (valueTile && !output.probabilities)
+    convertRows(buffers.value, valueTile, shape.valueDim, kv0, boundary);
   if (normalize)
     buildKeyScales(kv0, boundary);
   buildScores(kv0, boundary);
@@ -378,9 +458,10 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
   int64_t keys = schedule.getQkKeys(), qvecs = schedule.getQkQvecs();
   Value minusInf = negInf();
   loop(idx(0), idx(tileKv), keys, [&](Value c0) {
-    SmallVector<Value> keyIdx, keyRows;
+    SmallVector<Value> keyIdx, keyRows, keyLocal;
     for (int64_t c = 0; c < keys; ++c) {
-      keyIdx.push_back(add(kv0, add(c0, idx(c))));
+      keyLocal.push_back(add(c0, idx(c)));
+      keyIdx.push_back(add(kv0, keyLocal.back()));
       keyRows.push_back(boundary ? minIdx(keyIdx.back(), idx(shape.kvSeq - 1))
                                  : keyIdx.back());
     }
@@ -392,9 +473,7 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
       kernel.kBegin = idx(0);
       kernel.kEnd = idx(shape.headDim);
       kernel.loadA = [&](OpBuilder &nb, Value d, int64_t c) -> Value {
-        return memref::LoadOp::create(
-            nb, loc, buffers.key,
-            ValueRange{tile.batch, tile.kvHead, keyRows[c], d});
+        return loadKey(nb, keyLocal[c], keyRows[c], d);
       };
       kernel.loadB = [&](OpBuilder &nb, Value d, int64_t j) -> Value {
         Value r = arith::AddIOp::create(
@@ -410,8 +489,7 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
           for (int64_t c = 0; c < keys; ++c) {
             Value s = sums[c * qvecs + j];
             if (!modifiers.empty())
-              s = applyModifiers(s, r, keyIdx[c], keyRows[c],
-                                 add(c0, idx(c)));
+              s = applyModifiers(s, r, keyIdx[c], keyRows[c], keyLocal[c]);
             if (boundary)
               s = arith::SelectOp::create(
                   *b, loc, tiling.buildVisible(*b, r, keyIdx[c], vw), s,
@@ -489,6 +567,9 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
                                       ValueRange{c, rowIdx[i]});
       };
       kernel.loadB = [&](OpBuilder &nb, Value c, int64_t j) -> Value {
+        if (valueTile)
+          return vector::LoadOp::create(nb, loc, vecType(), valueTile,
+                                        ValueRange{c, colIdx[j]});
         Value keyRow = arith::AddIOp::create(nb, loc, kv0, c);
         return vector::LoadOp::create(
             nb, loc, vecType(), buffers.value,
@@ -604,7 +685,11 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
     loop(idx(0), idx(shape.valueDim), vw, [&](Value d) {
       Value o = arith::MulFOp::create(*b, loc, load(acc, {r, d}), invVec);
       o = arith::SelectOp::create(*b, loc, valid, o, zeros);
-      store(o, buffers.out, {tile.batch, tile.qHead, outRow, d});
+      Type element = cast<ShapedType>(buffers.out.getType()).getElementType();
+      if (!element.isF32())
+        o = arith::TruncFOp::create(*b, loc, VectorType::get({vw}, element), o);
+      vector::StoreOp::create(*b, loc, o, buffers.out,
+                              ValueRange{tile.batch, tile.qHead, outRow, d});
     });
     if (buffers.lse) {
       // ln Σ exp(s) = ln 2 · log2 Σ exp2(u) with u = log2(e) · s and the

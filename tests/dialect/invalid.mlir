@@ -80,9 +80,17 @@ func.func @zero_scale(%q: tensor<1x8x128x64xf32>, %k: tensor<1x8x128x64xf32>, %v
 
 // -----
 
-func.func @f16_operand(%q: tensor<1x8x128x64xf16>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
-  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float values}}
-  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf16>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+func.func @f64_operand(%q: tensor<1x8x128x64xf64>, %k: tensor<1x8x128x64xf32>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf64>, tensor<1x8x128x64xf32>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
+  return %o : tensor<1x8x128x64xf32>
+}
+
+// -----
+
+func.func @result_type(%q: tensor<1x8x128x64xf16>, %k: tensor<1x8x128x64xbf16>, %v: tensor<1x8x128x64xf32>) -> tensor<1x8x128x64xf32> {
+  // expected-error @+1 {{expected the result's element type to be the query's ('f16'), got 'f32'}}
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x128x64xf16>, tensor<1x8x128x64xbf16>, tensor<1x8x128x64xf32> -> tensor<1x8x128x64xf32>
   return %o : tensor<1x8x128x64xf32>
 }
 

@@ -8,7 +8,7 @@ module {
 
 // -----
 
-// expected-error @+1 {{entry function input #0 must be a statically shaped f32, i32 or i64 tensor, got 'tensor<?xf32>'}}
+// expected-error @+1 {{entry function input #0 must be a statically shaped f32, f16, bf16, i32 or i64 tensor, got 'tensor<?xf32>'}}
 func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   return %x : tensor<?xf32>
 }

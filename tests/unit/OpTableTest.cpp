@@ -174,7 +174,7 @@ TEST_CASE("unknown ops and keywords", "[optable][errors]") {
   CHECK(Built("input q: [1]\no = atention(q)\noutput o").error() ==
         "2:5: unknown op 'atention'; did you mean 'attention'?");
   CHECK(Built("input q: [1]\no = softmax(q)\noutput o").error() ==
-        "2:5: unknown op 'softmax'; available ops: attention, linear, "
+        "2:5: unknown op 'softmax'; available ops: attention, attention_probs, linear, "
             "rms_norm, layer_norm, rope, gelu, silu, relu, add, mul, "
             "split_heads, merge_heads, chunk, embedding, rows");
   CHECK(errorOf(", windw = 3") ==

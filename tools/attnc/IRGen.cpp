@@ -285,6 +285,10 @@ OwningOpRef<ModuleOp> IRGen::build() {
       elementType = builder.getI32Type();
     else if (input.elementType == "i64")
       elementType = builder.getI64Type();
+    else if (input.elementType == "f16")
+      elementType = builder.getF16Type();
+    else if (input.elementType == "bf16")
+      elementType = builder.getBF16Type();
     inputTypes.push_back(RankedTensorType::get(input.shape, elementType));
   }
   // The symbol must be a C identifier; the model's own name is kept in

@@ -235,13 +235,15 @@ LogicalResult Parser::parseTensorType(std::string &elementType,
                                       std::vector<int64_t> &shape,
                                       bool allowIntegers) {
   SMLoc typeLoc = tok.loc();
-  const char *expected = allowIntegers ? "f32, i32 or i64" : "f32";
+  const char *expected = allowIntegers ? "f32, f16, bf16, i32 or i64" : "f32";
   if (tok.kind == TokKind::Ident) {
-    if (tok.text == "f16" || tok.text == "bf16")
-      return emitError(typeLoc, "element type '" + tok.text +
-                                    "' is not supported yet; use f32");
-    if (tok.text != "f32" &&
-        !(allowIntegers && (tok.text == "i32" || tok.text == "i64")))
+    bool half = tok.text == "f16" || tok.text == "bf16";
+    if (half && !allowIntegers)
+      return emitError(typeLoc, "weights are f32 (f16 and bf16 weight files "
+                                "are converted as they are read), not '" +
+                                    tok.text + "'");
+    if (tok.text != "f32" && !(allowIntegers && (half || tok.text == "i32" ||
+                                                 tok.text == "i64")))
       return emitError(typeLoc, "unknown element type '" + tok.text +
                                     "'; expected " + expected);
     elementType = tok.text.str();

@@ -266,7 +266,7 @@ FailureOr<Value> buildAttention(OpCall &call) {
     if (call.getNumResults() == 2)
       lseType = RankedTensorType::get(
           {q.getDimSize(0), q.getDimSize(1), q.getDimSize(2)},
-          q.getElementType());
+          call.getBuilder().getF32Type());
   }
   return verified(SdpaOp::create(
       call.getBuilder(), call.getLoc(), resultType, lseType, query, key, value,
@@ -305,7 +305,7 @@ FailureOr<Value> buildAttentionProbs(OpCall &call) {
   if (q.getRank() == 4 && k.getRank() == 4)
     resultType = RankedTensorType::get(
         {q.getDimSize(0), mapped, q.getDimSize(2), k.getDimSize(2)},
-        q.getElementType());
+        call.getBuilder().getF32Type());
   return verified(SdpaProbsOp::create(
       call.getBuilder(), call.getLoc(), resultType, query, key, lse,
       call.getKeyword("segments").tensor, call.getKeyword("q_segments").tensor,

@@ -26,10 +26,10 @@ namespace mlir::attn {
 //===----------------------------------------------------------------------===//
 
 static const OperandDecl kAttentionOperands[] = {
-    {"query", "f32", "`[B, Hq, Sq, D]`"},
-    {"key", "f32",
+    {"query", "f32|f16|bf16", "`[B, Hq, Sq, D]`"},
+    {"key", "f32|f16|bf16",
      "`[B, Hkv, Skv, D]`; `Hq` is a multiple of `Hkv` (GQA, MQA)"},
-    {"value", "f32", "`[B, Hkv, Skv, Dv]`"},
+    {"value", "f32|f16|bf16", "`[B, Hkv, Skv, Dv]`"},
 };
 
 static const char *const kMaskChoices[] = {"none", "causal"};
@@ -67,7 +67,7 @@ static const KeywordDecl kAttentionKeywords[] = {
      "least `1e-12`)"},
     {"temperature", ValueKind::Number, nullptr, kNoChoices, "`1`",
      "`similarity = cosine` only: the factor on the cosine, `> 0`"},
-    {"bias", ValueKind::Tensor, "f32", kNoChoices, "none",
+    {"bias", ValueKind::Tensor, "f32|f16|bf16", kNoChoices, "none",
      "`[B or 1, Hq or 1, Sq, Skv]`: added to the scores (relative positions, "
      "T5 buckets)"},
     {"alibi", ValueKind::FlagOrNumbers, nullptr, kNoChoices, "`false`",
@@ -86,8 +86,8 @@ static const llvm::ArrayRef<KeywordDecl>
     kAttentionOnlyKeywords = kProbsKeywords.drop_back(kProbsOnlyKeywords);
 
 static const OperandDecl kProbsOperands[] = {
-    {"query", "f32", "`[B, Hq, Sq, D]`"},
-    {"key", "f32", "`[B, Hkv, Skv, D]`"},
+    {"query", "f32|f16|bf16", "`[B, Hq, Sq, D]`"},
+    {"key", "f32|f16|bf16", "`[B, Hkv, Skv, D]`"},
     {"lse", "f32",
      "`[B, Hq, Sq]`: the second result of the `attention` call with the same "
      "query, key and keywords"},
@@ -188,7 +188,8 @@ static const OpDecl kOps[] = {
     {"attention",
      "scaled dot-product attention, `softmax(modifiers(scale · Q·Kᵀ) + mask) "
      "· V` per batch and query head",
-     kAttentionOperands, kAttentionOnlyKeywords, "f32", "`[B, Hq, Sq, Dv]`",
+     kAttentionOperands, kAttentionOnlyKeywords, "f32|f16|bf16",
+     "`[B, Hq, Sq, Dv]`, the query's element type (all sums are f32)",
      buildAttention,
      "`[B, Hq, Sq]`, named second (`o, lse = attention(...)`): each row's "
      "`log Σ exp(score)` over its visible keys (`-inf` if none)"},
@@ -263,13 +264,21 @@ static std::string joinAlternatives(llvm::ArrayRef<const char *> items,
 }
 
 /// `f32` tensor, `i32` or `i64` tensor (for "i32|i64").
-static std::string tensorText(llvm::StringRef elementType) {
+/// "i32|i64" as `i32` or `i64`, "f32|f16|bf16" as `f32`, `f16` or `bf16`
+/// (each between `quote`s).
+static std::string typeAlternatives(llvm::StringRef elementType,
+                                    llvm::StringRef quote) {
   llvm::SmallVector<llvm::StringRef> types;
   elementType.split(types, '|');
   std::string text;
   for (auto [i, type] : llvm::enumerate(types))
-    text += (i ? " or `" : "`") + type.str() + "`";
-  return text + " tensor";
+    text += (i == 0 ? "" : i + 1 == types.size() ? " or " : ", ") +
+            (quote + type + quote).str();
+  return text;
+}
+
+static std::string tensorText(llvm::StringRef elementType) {
+  return typeAlternatives(elementType, "`") + " tensor";
 }
 
 static std::string describeValue(const KeywordDecl &keyword) {
@@ -309,11 +318,11 @@ void printOpTable(llvm::raw_ostream &os) {
     for (const KeywordDecl &keyword : op.keywords)
       os << "| `" << keyword.name << "` | " << describeValue(keyword) << " | "
          << keyword.defaultDoc << " | " << keyword.doc << " |\n";
-    os << "| result | `" << op.resultElementType << "` tensor | | "
+    os << "| result | " << tensorText(op.resultElementType) << " | | "
        << op.resultDoc << " |\n";
     if (op.secondResultDoc)
-      os << "| second result | `" << op.resultElementType << "` tensor | "
-         << "optional | " << op.secondResultDoc << " |\n";
+      os << "| second result | `f32` tensor | optional | "
+         << op.secondResultDoc << " |\n";
   }
 }
 
@@ -398,8 +407,9 @@ LogicalResult OpCall::checkTensor(const model::Expr &expr, llvm::StringRef what,
   llvm::StringRef(elementType).split(allowed, '|');
   if (!llvm::is_contained(allowed, actual))
     return emitError(expr.loc)
-           << "expected an " << llvm::join(allowed, " or ") << " tensor for '"
-           << what << "', got '" << expr.name << "' of element type " << actual;
+           << "expected an " << typeAlternatives(elementType, "")
+           << " tensor for '" << what << "', got '" << expr.name
+           << "' of element type " << actual;
   return success();
 }
 

@@ -41,6 +41,7 @@
 // [B, 1, Sq, Skv]), 0 for pairs a row does not see, at --atol. The predicate is evaluated per (i, j) on purpose: it must stay
 // independent of the compiler's range-based implementation.
 //
+// Tensors may be f32, f16 or bf16 .npy files (converted to f32 when read).
 // Prints `max abs err = X at [b, h, i, d] (ref R, got G), atol T: PASS|FAIL`.
 // A non-finite output element always fails. Exit status: 0 pass, 1 fail,
 // 2 usage, file, shape or value error.
@@ -250,11 +251,23 @@ std::string shapeString(const attnrt_tensor &t) {
 /// A loaded tensor of a given dtype and rank, freed on destruction.
 struct Tensor {
   attnrt_tensor t;
+  /// f32 tensors may be stored as f16 or bf16 (converted to f32 here).
   Tensor(const std::string &name, const std::string &path, int32_t dtype,
          int64_t rank) {
     char err[512];
     if (attnrt_npy_load(path.c_str(), &t, err, sizeof(err)) != ATTNRT_OK)
       fatal(err);
+    if (dtype == ATTN_DTYPE_F32 &&
+        (t.dtype == ATTN_DTYPE_F16 || t.dtype == ATTN_DTYPE_BF16)) {
+      attnrt_tensor wide;
+      if (attnrt_tensor_alloc(&wide, ATTN_DTYPE_F32, t.rank, t.shape) !=
+          ATTNRT_OK)
+        fatal(fmt::format("cannot allocate {} as f32", name));
+      attnrt_to_f32(static_cast<float *>(wide.data), t.data, t.dtype,
+                    attnrt_tensor_numel(&t));
+      attnrt_tensor_free(&t);
+      t = wide;
+    }
     if (t.dtype != dtype || t.rank != rank) {
       const std::string got =
           fmt::format("{}{}", attnrt_dtype_name(t.dtype), shapeString(t));
