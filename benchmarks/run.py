@@ -520,16 +520,21 @@ MODIFIER_SEQ = 2048
 
 def modifier_rows(s, heads):
     """(name, attention keywords, extra model inputs, target speed ratio to
-    plain attention or None, result names)."""
+    plain attention or None, result names, (query type, key/value type))."""
     bias = f"input b: [1, {heads}, {s}, {s}]\n"
+    f32 = ("", "")
     return [
-        ("plain", "mask = none", "", None, "o"),
-        ("softcap = 50", "softcap = 50", "", 0.85, "o"),
-        ("alibi = true", "alibi = true", "", 0.85, "o"),
+        ("plain", "mask = none", "", None, "o", f32),
+        ("softcap = 50", "softcap = 50", "", 0.85, "o", f32),
+        ("alibi = true", "alibi = true", "", 0.85, "o", f32),
         ("similarity = cosine, temperature = 10",
-         "similarity = cosine, temperature = 10", "", 0.85, "o"),
-        (f"bias = b [1, {heads}, S, S]", "bias = b", bias, 0.75, "o"),
-        ("plain, also lse", "mask = none", "", 0.97, "o, lse"),
+         "similarity = cosine, temperature = 10", "", 0.85, "o", f32),
+        (f"bias = b [1, {heads}, S, S]", "bias = b", bias, 0.75, "o", f32),
+        ("plain, also lse", "mask = none", "", 0.97, "o, lse", f32),
+        ("plain, f16 K/V", "mask = none", "", 1.0, "o", ("", "f16")),
+        ("plain, f16 Q/K/V (f16 output)", "mask = none", "", 1.0, "o",
+         ("f16", "f16")),
+        ("plain, bf16 K/V", "mask = none", "", 1.0, "o", ("", "bf16")),
     ]
 
 
@@ -541,12 +546,13 @@ def modifiers(args, work, peaks):
     print(f"score modifiers: S = {s}, H = {heads}, D = {d}, {t} threads, "
           f"median of {2 * ROUNDS} rounds over all rows", flush=True)
     runs = []  # [name, cmd, target, samples]
-    for k, (name, kw, extra, target, results) in enumerate(
+    for k, (name, kw, extra, target, results, (qtype, kvtype)) in enumerate(
             modifier_rows(s, heads)):
         model = os.path.join(work, f"mod{k}.model")
         with open(model, "w") as f:
             f.write("model bench\n" + "".join(
-                f"input {n}: [1, {heads}, {s}, {d}]\n" for n in "qkv") +
+                f"input {n}: {qtype if n == 'q' else kvtype}"
+                f"[1, {heads}, {s}, {d}]\n" for n in "qkv") +
                 extra + f"{results} = attention(q, k, v, {kw})\n"
                 f"output {results}\n")
         sh([args.attnc, model, "-o", model[:-6]])

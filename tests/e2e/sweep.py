@@ -40,7 +40,10 @@ batch, the heads or both; ALiBi with the standard or random slopes;
 softcap; cosine similarity with a temperature; and combinations), and
 about half of them also checking the log-sum-exp output against the
 reference's at 1e-4, and a third of those the attention probabilities
-(attention_probs of random heads, or their average) at 1e-4.
+(attention_probs of random heads, or their average) at 1e-4. A quarter of
+the random modifier cases take f16 and a quarter bf16 query, key, value
+and bias: the reference reads the same rounded inputs, so the only extra
+error is the output's rounding to its type (see ATOL_BY_DTYPE).
 
 --shard K/N runs every N-th group starting at the K-th (1-based), so that
 several lit tests can split the sweep; the case list does not depend on it.
@@ -64,6 +67,12 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from npy import prod, sharp_inputs, write_npy  # noqa: E402 (tests/npy.py)
 
 ATOL = "1e-4"
+# Output tolerance by element type. Outputs are convex combinations of value
+# rows in [-1, 1), so |o| < 1, and rounding an f32 result to nearest costs at
+# most half an ulp at [0.5, 1): 2^-12 = 2.4e-4 for f16 (10 stored mantissa
+# bits), 2^-9 = 2.0e-3 for bf16 (7 bits); f32 arithmetic adds < 1e-5. The
+# lse and the probabilities stay f32 (1e-4).
+ATOL_BY_DTYPE = {"f32": ATOL, "f16": "2.6e-4", "bf16": "2e-3"}
 MAX_FLOPS = 20e6
 GROUP = 6
 TIMEOUT_S = {"compile": 300, "run": 120, "reference": 120}
@@ -100,6 +109,7 @@ class Case:
     softcap: float = None
     cosine: float = None
     lse: bool = False  # also check the log-sum-exp output
+    dtype: str = "f32"  # element type of q, k, v and the bias
     probs: object = None  # None, "average" or a tuple of heads (needs lse)
 
     def has_masks(self):
@@ -226,6 +236,13 @@ MODIFIER_CORNER_CASES = [
     C(2, 2, 2, 50, 70, 32, 32, kv_lengths=True, q_lengths=True, aux="file",
       files=(("kvlen", ((70,), (33,))), ("qlen", ((0,), (50,)))),
       alibi="standard", lse=True),
+    # Half precision: f16 GQA with the lse and maps, bf16 with every
+    # additive modifier, f16 cosine with a head dim that is no multiple of 16.
+    C(1, 8, 2, 100, 140, 64, 64, mask="causal", lse=True, probs=(7, 1),
+      dtype="f16"),
+    C(2, 4, 2, 90, 90, 64, 32, mask="causal", window=(30, 0), bias="head1",
+      alibi="standard", softcap=20.0, lse=True, dtype="bf16"),
+    C(1, 2, 1, 70, 70, 40, 24, cosine=5.0, lse=True, dtype="f16"),
 ]
 
 # --modifiers draws the modifiers of each random case round-robin from these.
@@ -353,6 +370,9 @@ def add_modifiers(rng, kind, fields):
         fields["scale"] = None  # the temperature is the factor
         fields["sharp"] = False
     fields["lse"] = rng.random() < 0.5
+    fields["dtype"] = rng.choice(["f32", "f32", "f16", "bf16"])
+    if fields["dtype"] != "f32":
+        fields["sharp"] = False  # sharp inputs are exact f32 values
     if fields["lse"] and rng.random() < 1 / 3:
         fields["probs"] = ("average" if rng.random() < 0.5 else tuple(
             rng.sample(range(fields["hq"]), rng.randint(1, fields["hq"]))))
@@ -388,6 +408,8 @@ def describe(case):
         text += f" cosine={case.cosine!r}"
     if case.lse:
         text += " lse"
+    if case.dtype != "f32":
+        text += f" dtype={case.dtype}"
     if case.probs:
         text += f" probs={heads_text(case.probs)}"
     return text
@@ -419,14 +441,16 @@ def names(index):
 
 def op_text(index, case):
     n = names(index)
+    t = case.dtype
     lines = [f"# case {index}: {describe(case)}",
-             f"input {n['q']}: [{case.b}, {case.hq}, {case.sq}, {case.d}]",
-             f"input {n['k']}: [{case.b}, {case.hkv}, {case.skv}, {case.d}]",
-             f"input {n['v']}: [{case.b}, {case.hkv}, {case.skv}, {case.dv}]"]
+             f"input {n['q']}: {t}[{case.b}, {case.hq}, {case.sq}, {case.d}]",
+             f"input {n['k']}: {t}[{case.b}, {case.hkv}, {case.skv}, {case.d}]",
+             f"input {n['v']}: {t}[{case.b}, {case.hkv}, {case.skv}, "
+             f"{case.dv}]"]
     for role, shape in case.aux_roles().items():
         lines.append(f"input {n[role]}: i32[{', '.join(map(str, shape))}]")
     if case.bias:
-        lines.append(f"input {n['bias']}: "
+        lines.append(f"input {n['bias']}: {t}"
                      f"[{', '.join(map(str, case.bias_shape()))}]")
     args = [f"mask = {case.mask}"]
     if case.window is not None:
@@ -557,7 +581,7 @@ def reference_command(args, index, case, inputs, outputs):
     path = lambda role: os.path.join(inputs, f"{n[role]}.npy")
     command = [args.ref, "--q", path("q"), "--k", path("k"), "--v", path("v"),
                "--out", os.path.join(outputs, f"{n['o']}.npy"),
-               "--mask", case.mask, "--atol", ATOL]
+               "--mask", case.mask, "--atol", ATOL_BY_DTYPE[case.dtype]]
     if case.scale is not None:
         command += ["--scale", repr(case.scale)]
     if case.window is not None:
@@ -583,9 +607,11 @@ def reference_command(args, index, case, inputs, outputs):
     if case.cosine:
         command += ["--cosine", "--scale", repr(case.cosine)]
     if case.lse:
-        command += ["--lse", os.path.join(outputs, f"{n['lse']}.npy")]
+        command += ["--lse", os.path.join(outputs, f"{n['lse']}.npy"),
+                    "--lse-atol", ATOL]
     if case.probs:
-        command += ["--probs", os.path.join(outputs, f"{n['p']}.npy")]
+        command += ["--probs", os.path.join(outputs, f"{n['p']}.npy"),
+                    "--probs-atol", ATOL]
         if case.probs != "average":
             command += ["--probs-heads", ",".join(map(str, case.probs))]
     return command

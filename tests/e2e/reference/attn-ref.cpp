@@ -10,7 +10,7 @@
 //            [--scale S] [--atol T] [--write-ref R.npy]
 //            [--bias B.npy] [--alibi S0,S1,... | --alibi standard]
 //            [--softcap C] [--cosine] [--lse L.npy [--lse-atol T]]
-//            [--probs P.npy [--probs-heads H0,H1,...]]
+//            [--probs P.npy [--probs-heads H0,H1,...] [--probs-atol T]]
 //
 // Semantics (the contract of attn.sdpa and #attn.mask in dialect/README.md,
 // written out independently here): q [B, Hq, Sq, D], k [B, Hkv, Skv, D], v
@@ -38,7 +38,8 @@
 // an f32 lse of 1e4 (scores of 1e4) is only good to ~1e-3 absolute.
 // --probs compares P with the softmax weights [B, n, Sq, Skv] of the heads
 // listed by --probs-heads (default: their average over all query heads,
-// [B, 1, Sq, Skv]), 0 for pairs a row does not see, at --atol. The predicate is evaluated per (i, j) on purpose: it must stay
+// [B, 1, Sq, Skv]), 0 for pairs a row does not see, at --probs-atol
+// (default --atol). The predicate is evaluated per (i, j) on purpose: it must stay
 // independent of the compiler's range-based implementation.
 //
 // Tensors may be f32, f16 or bf16 .npy files (converted to f32 when read).
@@ -74,7 +75,7 @@ const char *const kUsage =
     "                [--scale S] [--atol T] [--write-ref R.npy]\n"
     "                [--bias B.npy] [--alibi S0,S1,...|standard]\n"
     "                [--softcap C] [--cosine] [--lse L.npy] [--lse-atol T]\n"
-    "                [--probs P.npy [--probs-heads H0,H1,...]]\n"
+    "                [--probs P.npy [--probs-heads H0,H1,...]] [--probs-atol T]\n"
     "Compares O with attention over Q, K, V computed in double precision,\n"
     "with the mask rule of attn.sdpa (dialect/README.md): --window keeps\n"
     "keys within L before and R after a query's position, --global lists\n"
@@ -111,6 +112,7 @@ struct Options {
   double atol = 1e-4;
   std::string bias, lse, probs;
   std::vector<int64_t> probsHeads; // empty: the average
+  double probsAtol = -1;
   double lseAtol = -1;
   std::vector<double> alibi;
   bool alibiStandard = false;
@@ -207,6 +209,8 @@ Options parseOptions(int argc, char **argv) {
       opts.bias = value;
     } else if (flag == "--probs") {
       opts.probs = value;
+    } else if (flag == "--probs-atol") {
+      opts.probsAtol = parseNumber(flag, value);
     } else if (flag == "--probs-heads") {
       opts.probsHeads = parseList(flag, value);
     } else if (flag == "--lse") {
@@ -627,7 +631,8 @@ int main(int argc, char **argv) {
         for (size_t e = 0; e < slab; ++e)
           to[e] += average ? from[e] / double(Hq) : from[e];
       }
-    pass &= compare("probs: ", probs.f32(), expected, shape, opts.atol,
+    pass &= compare("probs: ", probs.f32(), expected, shape,
+                    opts.probsAtol >= 0 ? opts.probsAtol : opts.atol,
                     /*relative=*/false);
   }
   return pass ? 0 : kExitFail;
