@@ -516,6 +516,7 @@ def masks(args, work, peaks):
 
 MODIFIERS_BEGIN, MODIFIERS_END = "<!-- modifiers begin -->", "<!-- modifiers end -->"
 MODIFIER_SEQ = 2048
+MODIFIER_ROUNDS = 12  # rounds over all rows (each run is ~0.3 s)
 
 
 def modifier_rows(s, heads):
@@ -525,6 +526,8 @@ def modifier_rows(s, heads):
     f32 = ("", "")
     return [
         ("plain", "mask = none", "", None, "o", f32),
+        # The same model again: how far apart equal work measures (noise).
+        ("plain again (control)", "mask = none", "", None, "o", f32),
         ("softcap = 50", "softcap = 50", "", 0.85, "o", f32),
         ("alibi = true", "alibi = true", "", 0.85, "o", f32),
         ("similarity = cosine, temperature = 10",
@@ -544,7 +547,7 @@ def modifiers(args, work, peaks):
     of the section."""
     s, heads, d, t = MODIFIER_SEQ, 8, 128, 2
     print(f"score modifiers: S = {s}, H = {heads}, D = {d}, {t} threads, "
-          f"median of {2 * ROUNDS} rounds over all rows", flush=True)
+          f"median of {MODIFIER_ROUNDS} rounds over all rows", flush=True)
     runs = []  # [name, cmd, target, samples]
     for k, (name, kw, extra, target, results, (qtype, kvtype)) in enumerate(
             modifier_rows(s, heads)):
@@ -558,8 +561,10 @@ def modifiers(args, work, peaks):
         sh([args.attnc, model, "-o", model[:-6]])
         runs.append([name, [model[:-6], "--threads", str(t), "--bench", "3"],
                      target, []])
-    for _ in range(2 * ROUNDS):
-        for run in runs:
+    # Round r starts at row r (mod the row count), so that no row always
+    # runs first, right after the previous round's last one.
+    for r in range(MODIFIER_ROUNDS):
+        for run in runs[r % len(runs):] + runs[:r % len(runs)]:
             run[3].append(value(sh(run[1]), "ms"))
     plain = runs[0][3]
     flops = 4 * heads * s * s * d
@@ -585,9 +590,11 @@ def modifiers(args, work, peaks):
             f"no mask, {t} threads; peak (same run) "
             f"{peaks.values[t]:.0f} GFLOP/s. GFLOP/s count the two matmuls "
             "only (4·H·S²·D), so rows compare as speeds. Each time is the "
-            f"median of {2 * ROUNDS} rounds, every round running each row "
-            "once (a run: the median of 3 after a warm-up); speed / plain "
-            "is the median of the rounds' ratios.", "", *lines,
+            f"median of {MODIFIER_ROUNDS} rounds, every round running each row "
+            "once in a rotating order (a run: the median of 3 after a "
+            "warm-up); speed / plain is the median of the rounds' ratios. "
+            "The control row is the plain model measured again: its "
+            "distance from 1 is this run's noise.", "", *lines,
             MODIFIERS_END]
 
 

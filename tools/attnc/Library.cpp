@@ -4,6 +4,7 @@
 #include "runtime/AttnRuntime.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/Module.h"
@@ -187,7 +188,12 @@ std::string generateLibraryHeader(DictionaryAttr signature,
     if (t.role == "weight")
       continue;
     std::string name = paramName(t.name, seen);
-    std::string ctype = t.dtype == "i32" ? "int32_t" : "float";
+    // f16 and bf16 travel as their bits.
+    std::string ctype = llvm::StringSwitch<std::string>(t.dtype)
+                            .Case("i32", "int32_t")
+                            .Case("i64", "int64_t")
+                            .Cases("f16", "bf16", "uint16_t")
+                            .Default("float");
     params += ",\n    " + std::string(t.role == "input" ? "const " : "") +
               ctype + " *" + name;
     (t.role == "input" ? in : out).push_back(name);
