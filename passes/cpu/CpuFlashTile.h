@@ -105,13 +105,10 @@ private:
   Value widen(OpBuilder &nb, Value x);
   /// vector<vw x f32> from `mem` at `indices`, converting half types.
   Value loadWide(OpBuilder &nb, Value mem, ValueRange indices);
-  /// K or V rows kv0.. of the tile (clamped in boundary tiles) as f32 into
-  /// `tileBuffer` [tile_kv, cols].
-  void convertRows(Value source, Value tileBuffer, int64_t cols, Value kv0,
-                   bool boundary);
-  /// K[key] element `d`: from the f32 tile (`c`: the key within the tile)
-  /// or the key buffer (`key`: the clamped absolute row).
-  Value loadKey(OpBuilder &nb, Value c, Value key, Value d);
+  /// `rows` K or V rows from `firstKey` (clamped below Skv in boundary
+  /// tiles), columns [col0, col0 + cols), as f32 into `block` [rows, cols].
+  void convertBlock(Value source, Value block, Value firstKey, int64_t rows,
+                    Value col0, int64_t cols, bool boundary);
   void normalizeQueryTile(float packScale);
   void buildKeyScales(Value kv0, bool boundary);
   Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);
@@ -147,8 +144,8 @@ private:
   Value biasFlat; // the bias as a 1-D buffer
   Value biasSlab; // offset of this (batch, head)'s [Sq, Skv] bias slab
   Value lseRows;  // tile_q: log2(e) · lse (probabilities; 0 for -inf rows)
-  Value keyTile;  // tile_kv × head_dim f32 K (half-precision keys only)
-  Value valueTile; // tile_kv × value_dim f32 V (half-precision values only)
+  Value keyBlock;   // qk_keys × head_dim f32 K (half-precision keys only)
+  Value valuePanel; // tile_kv × pv_vecs·vw f32 V (half-precision values)
   Value outSlot;  // the result head written (probabilities)
 };
 

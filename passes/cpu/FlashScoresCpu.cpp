@@ -7,8 +7,9 @@
 //     the bias by a gather down the key's column, the key's inverse norm;
 //   - cosine similarity's row norms (queries where they are packed, keys
 //     per kv tile);
-//   - conversion of f16/bf16 operands to f32 as they are read (K and V once
-//     per kv tile into f32 scratch tiles);
+//   - conversion of f16/bf16 operands to f32 as they are read (K a block of
+//     qk_keys rows and V a panel of pv_vecs vectors at a time, into small
+//     f32 scratch blocks that stay in L1 while the kernel uses them);
 //   - the probabilities exp2(Sᵀ - log2(e)·lse), written row by row.
 //
 //===----------------------------------------------------------------------===//
@@ -39,31 +40,26 @@ Value CpuFlashTile::loadWide(OpBuilder &nb, Value mem, ValueRange indices) {
                        nb, loc, VectorType::get({vw}, element), mem, indices));
 }
 
-void CpuFlashTile::convertRows(Value source, Value tileBuffer, int64_t cols,
-                               Value kv0, bool boundary) {
+void CpuFlashTile::convertBlock(Value source, Value block, Value firstKey,
+                                 int64_t rows, Value col0, int64_t cols,
+                                 bool boundary) {
   int64_t vectorEnd = cols / vw * vw;
-  loop(idx(0), idx(tileKv), 1, [&](Value c) {
-    Value key = add(kv0, c);
+  loop(idx(0), idx(rows), 1, [&](Value c) {
+    Value key = add(firstKey, c);
     if (boundary)
       key = minIdx(key, idx(shape.kvSeq - 1));
     loop(idx(0), idx(vectorEnd), vw, [&](Value d) {
-      store(loadWide(*b, source, {tile.batch, tile.kvHead, key, d}),
-            tileBuffer, {c, d});
+      store(loadWide(*b, source, {tile.batch, tile.kvHead, key, add(col0, d)}),
+            block, {c, d});
     });
     loop(idx(vectorEnd), idx(cols), 1, [&](Value d) {
       memref::StoreOp::create(
           *b, loc,
-          widen(*b, loadScalar(source, {tile.batch, tile.kvHead, key, d})),
-          tileBuffer, ValueRange{c, d});
+          widen(*b, loadScalar(source,
+                               {tile.batch, tile.kvHead, key, add(col0, d)})),
+          block, ValueRange{c, d});
     });
   });
-}
-
-Value CpuFlashTile::loadKey(OpBuilder &nb, Value c, Value key, Value d) {
-  if (keyTile)
-    return memref::LoadOp::create(nb, loc, keyTile, ValueRange{c, d});
-  return memref::LoadOp::create(nb, loc, buffers.key,
-                                ValueRange{tile.batch, tile.kvHead, key, d});
 }
 
 Value CpuFlashTile::iota(Type elementType) {
@@ -114,10 +110,8 @@ void CpuFlashTile::buildKeyScales(Value kv0, bool boundary) {
     auto vectorLoop = scf::ForOp::create(
         *b, loc, idx(0), idx(vectorEnd), idx(vw), ValueRange{splat(0.0f)},
         [&](OpBuilder &nb, Location l, Value d, ValueRange sum) {
-          Value x = keyTile ? vector::LoadOp::create(nb, l, vecType(), keyTile,
-                                                     ValueRange{c, d})
-                            : loadWide(nb, buffers.key,
-                                       {tile.batch, tile.kvHead, key, d});
+          Value x =
+              loadWide(nb, buffers.key, {tile.batch, tile.kvHead, key, d});
           scf::YieldOp::create(
               nb, l, ValueRange{vector::FMAOp::create(nb, l, x, x, sum[0])});
         });
@@ -126,7 +120,9 @@ void CpuFlashTile::buildKeyScales(Value kv0, bool boundary) {
     auto tailLoop = scf::ForOp::create(
         *b, loc, idx(vectorEnd), idx(shape.headDim), idx(1), ValueRange{sum},
         [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
-          Value x = loadKey(nb, c, key, d);
+          Value x = widen(nb, memref::LoadOp::create(
+                                  nb, l, buffers.key,
+                                  ValueRange{tile.batch, tile.kvHead, key, d}));
           scf::YieldOp::create(
               nb, l, ValueRange{math::FmaOp::create(nb, l, x, x, acc[0])});
         });

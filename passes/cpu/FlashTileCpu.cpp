@@ -15,10 +15,11 @@
 //   lse[tile] = ln 2 · (m + log2 l)   (if asked for; -inf where l == 0)
 //
 // Half-precision operands (f16, bf16) are converted to f32 as they are read:
-// Q while it is packed, the bias after its gather, and K and V once per kv
-// tile into f32 scratch tiles (so the kernels read f32 as before, and a K/V
-// tile's conversion is shared by every row block); the output is rounded to
-// its element type as it is stored.
+// Q while it is packed, the bias after its gather, K a block of qk_keys rows
+// before kernel 1 runs over it and V a panel before kernel 2 does (small f32
+// scratch blocks that stay in L1; each element is converted once per kv
+// tile, whatever the number of query vectors or row blocks that use it);
+// the output is rounded to its element type as it is stored.
 //
 // Score modifiers (ScoreModifierAttrInterface) see a VectorScoreSite whose
 // callbacks read what this file provides: relative positions from the
@@ -71,9 +72,9 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   if (normalize)
     keyScale = alloc({tileKv});
   if (!isF32(buffers.key))
-    keyTile = alloc({tileKv, shape.headDim});
+    keyBlock = alloc({schedule.getQkKeys(), shape.headDim});
   if (buffers.value && !isF32(buffers.value))
-    valueTile = alloc({tileKv, shape.valueDim});
+    valuePanel = alloc({tileKv, schedule.getPvVecs() * vw});
   if (buffers.bias) {
     // The slab of this (batch, head), broadcast over size-1 dims.
     biasFlat = memref::CollapseShapeOp::create(
@@ -126,10 +127,6 @@ void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
   b = &builder;
   Value minusInf = negInf();
   loop(idx(0), idx(tileQ), vw, [&](Value r) { store(minusInf, tileMax, r); });
-  if (keyTile)
-    convertRows(buffers.key, keyTile, shape.headDim, kv0, boundary);
-  if (valueTile && !output.probabilities)
-    convertRows(buffers.value, valueTile, shape.valueDim, kv0, boundary);
   if (normalize)
     buildKeyScales(kv0, boundary);
   buildScores(kv0, boundary);
@@ -158,6 +155,11 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
       keyRows.push_back(boundary ? minIdx(keyIdx.back(), idx(shape.kvSeq - 1))
                                  : keyIdx.back());
     }
+    // Half-precision keys: this block's rows as f32, shared by every query
+    // vector block below.
+    if (keyBlock)
+      convertBlock(buffers.key, keyBlock, add(kv0, c0), keys, idx(0),
+                   shape.headDim, boundary);
     loop(idx(0), idx(tileQ), qvecs * vw, [&](Value r0) {
       MicroKernel kernel;
       kernel.rows = keys;
@@ -166,7 +168,13 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
       kernel.kBegin = idx(0);
       kernel.kEnd = idx(shape.headDim);
       kernel.loadA = [&](OpBuilder &nb, Value d, int64_t c) -> Value {
-        return loadKey(nb, keyLocal[c], keyRows[c], d);
+        if (keyBlock)
+          return memref::LoadOp::create(
+              nb, loc, keyBlock,
+              ValueRange{arith::ConstantIndexOp::create(nb, loc, c), d});
+        return memref::LoadOp::create(
+            nb, loc, buffers.key,
+            ValueRange{tile.batch, tile.kvHead, keyRows[c], d});
       };
       kernel.loadB = [&](OpBuilder &nb, Value d, int64_t j) -> Value {
         Value r = arith::AddIOp::create(
@@ -242,6 +250,10 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
     SmallVector<Value> colIdx;
     for (int64_t j = 0; j < vecs; ++j)
       colIdx.push_back(add(d0, idx(j * vw)));
+    // Half-precision values: this panel as f32, shared by every row block.
+    if (valuePanel)
+      convertBlock(buffers.value, valuePanel, kv0, tileKv, d0, vecs * vw,
+                   boundary);
     loop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
       SmallVector<Value> rowIdx, alphas;
       for (int64_t i = 0; i < blockRows; ++i) {
@@ -260,9 +272,10 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
                                       ValueRange{c, rowIdx[i]});
       };
       kernel.loadB = [&](OpBuilder &nb, Value c, int64_t j) -> Value {
-        if (valueTile)
-          return vector::LoadOp::create(nb, loc, vecType(), valueTile,
-                                        ValueRange{c, colIdx[j]});
+        if (valuePanel)
+          return vector::LoadOp::create(
+              nb, loc, vecType(), valuePanel,
+              ValueRange{c, arith::ConstantIndexOp::create(nb, loc, j * vw)});
         Value keyRow = arith::AddIOp::create(nb, loc, kv0, c);
         return vector::LoadOp::create(
             nb, loc, vecType(), buffers.value,

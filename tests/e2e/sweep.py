@@ -67,12 +67,13 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
 from npy import prod, sharp_inputs, write_npy  # noqa: E402 (tests/npy.py)
 
 ATOL = "1e-4"
-# Output tolerance by element type. Outputs are convex combinations of value
-# rows in [-1, 1), so |o| < 1, and rounding an f32 result to nearest costs at
-# most half an ulp at [0.5, 1): 2^-12 = 2.4e-4 for f16 (10 stored mantissa
-# bits), 2^-9 = 2.0e-3 for bf16 (7 bits); f32 arithmetic adds < 1e-5. The
-# lse and the probabilities stay f32 (1e-4).
-ATOL_BY_DTYPE = {"f32": ATOL, "f16": "2.6e-4", "bf16": "2e-3"}
+# Output tolerance by element type: the f32 result's own error (the f32
+# tolerance, 1e-4: large scales use much of it) plus its rounding to the
+# output type. Outputs are convex combinations of value rows in [-1, 1), so
+# |o| < 1, and rounding to nearest costs at most half an ulp at [0.5, 1):
+# 2^-12 = 2.44e-4 for f16 (10 stored mantissa bits), 2^-9 = 1.95e-3 for bf16
+# (7 bits). The lse and the probabilities stay f32 (1e-4).
+ATOL_BY_DTYPE = {"f32": ATOL, "f16": "3.5e-4", "bf16": "2.06e-3"}
 MAX_FLOPS = 20e6
 GROUP = 6
 TIMEOUT_S = {"compile": 300, "run": 120, "reference": 120}
