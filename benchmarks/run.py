@@ -559,14 +559,14 @@ def modifiers(args, work, peaks):
                 extra + f"{results} = attention(q, k, v, {kw})\n"
                 f"output {results}\n")
         sh([args.attnc, model, "-o", model[:-6]])
-        runs.append([name, [model[:-6], "--threads", str(t), "--bench", "3"],
+        runs.append([name, [model[:-6], "--threads", str(t), "--bench", "5"],
                      target, []])
     # Round r starts at row r (mod the row count), so that no row always
     # runs first, right after the previous round's last one.
     for r in range(MODIFIER_ROUNDS):
         for run in runs[r % len(runs):] + runs[:r % len(runs)]:
             run[3].append(value(sh(run[1]), "ms"))
-    plain = runs[0][3]
+    plain_ms = statistics.median(runs[0][3])
     # The peak again after the rounds: a busy neighbour during the first
     # measurement must not inflate "% of peak".
     peaks.values[t] = max(peaks.values[t], peaks.measure(t))
@@ -577,9 +577,7 @@ def modifiers(args, work, peaks):
     for name, _, target, samples in runs:
         ms = statistics.median(samples)
         gf = flops / ms * 1e-6
-        # The median of per-round ratios: a round's runs are seconds apart,
-        # so slow drifts of the VM's speed cancel.
-        ratio = statistics.median(p / m for p, m in zip(plain, samples))
+        ratio = plain_ms / ms
         tgt = (f"≥ {target:.2f}{' met' if ratio >= target else ' MISSED'}"
                if target else "")
         line = (f"| {name} | {ms:.1f} | {gf:.0f} | "
@@ -594,8 +592,8 @@ def modifiers(args, work, peaks):
             f"{peaks.values[t]:.0f} GFLOP/s. GFLOP/s count the two matmuls "
             "only (4·H·S²·D), so rows compare as speeds. Each time is the "
             f"median of {MODIFIER_ROUNDS} rounds, every round running each row "
-            "once in a rotating order (a run: the median of 3 after a "
-            "warm-up); speed / plain is the median of the rounds' ratios. "
+            "once in a rotating order (a run: the median of 5 after a "
+            "warm-up); speed / plain is the ratio of the medians. "
             "The control row is the plain model measured again: its "
             "distance from 1 is this run's noise.", "", *lines,
             MODIFIERS_END]
