@@ -355,17 +355,19 @@ TEST_CASE("shape errors", "[parser][errors]") {
     CHECK(errorOf("input q: f32[1, 1, 1, 1, 1, 1, 1, 1, 1]") ==
           "1:10: tensor rank 9 exceeds the maximum of 8");
   }
-  SECTION("element types not supported yet") {
-    CHECK(errorOf("input q: f16[1]") ==
-          "1:10: element type 'f16' is not supported yet; use f32");
-    CHECK(errorOf("input q: bf16[1]") ==
-          "1:10: element type 'bf16' is not supported yet; use f32");
+  SECTION("half-precision weights") {
+    CHECK(errorOf("weight w: f16[1]") ==
+          "1:11: weights are f32 (f16 and bf16 weight files are converted as "
+          "they are read), not 'f16'");
+    CHECK(errorOf("weight w: bf16[1]") ==
+          "1:11: weights are f32 (f16 and bf16 weight files are converted as "
+          "they are read), not 'bf16'");
   }
   SECTION("unknown element type") {
-    CHECK(errorOf("input q: f64[1]") ==
-          "1:10: unknown element type 'f64'; expected f32, i32 or i64");
-    CHECK(errorOf("input q: I32[1]") ==
-          "1:10: unknown element type 'I32'; expected f32, i32 or i64");
+    CHECK(errorOf("input q: f64[1]") == "1:10: unknown element type 'f64'; "
+                                        "expected f32, f16, bf16, i32 or i64");
+    CHECK(errorOf("input q: I32[1]") == "1:10: unknown element type 'I32'; "
+                                        "expected f32, f16, bf16, i32 or i64");
   }
 }
 

@@ -202,7 +202,8 @@ TEST_CASE("operand counts and tensor operands", "[optable][errors]") {
             .error() == "3:18: use of undefined value 'kk'; did you mean 'k'?");
   CHECK(
       Built("input q: i32[1]\no = attention(q, q, q)\noutput o").error() ==
-      "2:15: expected an f32 tensor for 'query', got 'q' of element type i32");
+      "2:15: expected an f32, f16 or bf16 tensor for 'query', got 'q' of "
+      "element type i32");
 }
 
 TEST_CASE("keyword value kinds", "[optable][errors]") {

@@ -306,12 +306,44 @@ FailureOr<Value> buildAttentionProbs(OpCall &call) {
     resultType = RankedTensorType::get(
         {q.getDimSize(0), mapped, q.getDimSize(2), k.getDimSize(2)},
         call.getBuilder().getF32Type());
+  Value segments = call.getKeyword("segments").tensor,
+        qSegments = call.getKeyword("q_segments").tensor,
+        kvLengths = call.getKeyword("kv_lengths").tensor,
+        qLengths = call.getKeyword("q_lengths").tensor,
+        bias = call.getKeyword("bias").tensor;
+  // The weights are exp(score - lse): scores of another problem than the one
+  // the lse came from would not sum to 1. When the lse is an attention
+  // result here, every input of the scores must be the same.
+  if (auto producer = lse.getDefiningOp<SdpaOp>()) {
+    std::pair<const char *, bool> same[] = {
+        {"query", producer.getQuery() == query},
+        {"key", producer.getKey() == key},
+        {"segments", producer.getKvSegments() == segments},
+        {"q_segments", producer.getQSegments() == qSegments},
+        {"kv_lengths", producer.getKvLengths() == kvLengths},
+        {"q_lengths", producer.getQLengths() == qLengths},
+        {"bias", producer.getBias() == bias},
+        {"mask, window and global",
+         producer.getMaskOrDefault() ==
+             (args->mask ? args->mask
+                         : MaskAttr::get(call.getContext(), MaskKind::none))},
+        {"scale or temperature", producer.getScaleAttr() == args->scale},
+        {"score modifiers", producer.getModifiersAttr() == args->modifiers}};
+    for (auto [what, equal] : same)
+      if (!equal) {
+        InFlightDiagnostic diag =
+            mlir::emitError(call.getLoc())
+            << "attention_probs must compute the scores of the attention "
+               "call that produced its lse, but differs in its "
+            << what;
+        diag.attachNote(producer.getLoc()) << "the lse comes from here";
+        return diag;
+      }
+  }
   return verified(SdpaProbsOp::create(
-      call.getBuilder(), call.getLoc(), resultType, query, key, lse,
-      call.getKeyword("segments").tensor, call.getKeyword("q_segments").tensor,
-      call.getKeyword("kv_lengths").tensor, call.getKeyword("q_lengths").tensor,
-      call.getKeyword("bias").tensor, args->mask, args->scale, args->modifiers,
-      heads, /*schedule=*/nullptr));
+      call.getBuilder(), call.getLoc(), resultType, query, key, lse, segments,
+      qSegments, kvLengths, qLengths, bias, args->mask, args->scale,
+      args->modifiers, heads, /*schedule=*/nullptr));
 }
 
 //===----------------------------------------------------------------------===//
