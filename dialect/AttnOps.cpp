@@ -36,22 +36,24 @@ SdpaOp::Shape SdpaOp::getShape() {
   return {q[0], q[1], k[1], q[2], k[2], q[3], v[3]};
 }
 
-/// FLOPs of the scores of `heads` query heads: the dot products and the
-/// modifiers, per visible pair.
-static int64_t scoreFlops(AttentionOpInterface op, int64_t heads) {
+/// Visible (query, key) pairs of one head of `op`.
+static int64_t visiblePairs(AttentionOpInterface op) {
   AttentionShape s = op.getShape();
-  int64_t pairs = countVisiblePairs(op.getMaskOrDefault(), s.querySeq, s.kvSeq);
-  int64_t perPair = 2 * s.headDim;
+  return countVisiblePairs(op.getMaskOrDefault(), s.querySeq, s.kvSeq);
+}
+
+/// FLOPs of one visible pair's score: the dot product and the modifiers.
+static int64_t scoreFlopsPerPair(AttentionOpInterface op) {
+  int64_t flops = 2 * op.getShape().headDim;
   for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
-    perPair += modifier.getFlopsPerScore();
-  return s.batch * heads * pairs * perPair;
+    flops += modifier.getFlopsPerScore();
+  return flops;
 }
 
 int64_t SdpaOp::getFlops() {
   Shape s = getShape();
-  int64_t pairs = countVisiblePairs(getMaskOrDefault(), s.querySeq, s.kvSeq);
-  return scoreFlops(*this, s.queryHeads) +
-         2 * s.batch * s.queryHeads * pairs * s.valueDim;
+  return s.batch * s.queryHeads * visiblePairs(*this) *
+         (scoreFlopsPerPair(*this) + 2 * s.valueDim);
 }
 
 /// Checks the bias operand and the modifiers of `op` (attn.sdpa or
@@ -203,17 +205,31 @@ verifyRanks(Operation *op,
   return success();
 }
 
-/// The checks `op` (attn.sdpa or attn.sdpa_probs) shares: query against
-/// key, scale, mask operands, bias and modifiers. Ranks are checked first.
+/// One dimension that must equal another: (what, found, expected,
+/// description of expected).
+struct DimCheck {
+  const char *what;
+  int64_t found;
+  int64_t expected;
+  const char *against;
+};
+
+/// Emits the first failing check.
+static LogicalResult verifyDims(Operation *op, ArrayRef<DimCheck> checks) {
+  for (const DimCheck &c : checks)
+    if (c.found != c.expected)
+      return op->emitOpError() << "expected " << c.what << " (" << c.found
+                               << ") to equal " << c.against << " ("
+                               << c.expected << ")";
+  return success();
+}
+
+/// The checks `op` (attn.sdpa or attn.sdpa_probs) shares after its
+/// dimension checks: query heads against key heads, scale, mask operands,
+/// bias and modifiers. Ranks are checked first.
 template <typename OpT> static LogicalResult verifyScores(OpT op) {
   ArrayRef<int64_t> q = op.getQuery().getType().getShape();
   ArrayRef<int64_t> k = op.getKey().getType().getShape();
-  if (k[0] != q[0])
-    return op.emitOpError() << "expected key batch (" << k[0]
-                            << ") to equal query batch (" << q[0] << ")";
-  if (k[3] != q[3])
-    return op.emitOpError() << "expected key head dim (" << k[3]
-                            << ") to equal query head dim (" << q[3] << ")";
   if (q[1] % k[1] != 0)
     return op.emitOpError() << "expected query heads (" << q[1]
                             << ") to be a multiple of key/value heads ("
@@ -236,26 +252,13 @@ LogicalResult SdpaOp::verify() {
   ArrayRef<int64_t> k = getKey().getType().getShape();
   ArrayRef<int64_t> v = getValue().getType().getShape();
 
-  // Each check: (what, found, expected, description of expected).
-  struct Check {
-    const char *what;
-    int64_t found;
-    int64_t expected;
-    const char *against;
-  };
-  Check checks[] = {
-      {"key batch", k[0], q[0], "query batch"},
-      {"value batch", v[0], q[0], "query batch"},
-      {"value heads", v[1], k[1], "key heads"},
-      {"key head dim", k[3], q[3], "query head dim"},
-      {"value seq len", v[2], k[2], "key seq len"},
-  };
-  for (const Check &c : checks)
-    if (c.found != c.expected)
-      return emitOpError() << "expected " << c.what << " (" << c.found
-                           << ") to equal " << c.against << " (" << c.expected
-                           << ")";
-  if (failed(verifyScores(*this)))
+  if (failed(verifyDims(*this, {{"key batch", k[0], q[0], "query batch"},
+                                {"value batch", v[0], q[0], "query batch"},
+                                {"value heads", v[1], k[1], "key heads"},
+                                {"key head dim", k[3], q[3], "query head dim"},
+                                {"value seq len", v[2], k[2],
+                                 "key seq len"}})) ||
+      failed(verifyScores(*this)))
     return failure();
   SmallVector<int64_t> expected = {q[0], q[1], q[2], v[3]};
   ArrayRef<int64_t> result = getResult().getType().getShape();
@@ -302,14 +305,21 @@ SmallVector<int64_t> SdpaProbsOp::getMappedHeads() {
 }
 
 int64_t SdpaProbsOp::getFlops() {
-  return scoreFlops(*this, static_cast<int64_t>(getMappedHeads().size()));
+  return getShape().batch * static_cast<int64_t>(getMappedHeads().size()) *
+         visiblePairs(*this) * scoreFlopsPerPair(*this);
 }
 
 LogicalResult SdpaProbsOp::verify() {
   if (failed(verifyRanks(*this, {{"query", getQuery().getType()},
                                  {"key", getKey().getType()},
                                  {"lse", getLse().getType()},
-                                 {"result", getResult().getType()}})) ||
+                                 {"result", getResult().getType()}})))
+    return failure();
+  ArrayRef<int64_t> q = getQuery().getType().getShape();
+  ArrayRef<int64_t> k = getKey().getType().getShape();
+  if (failed(verifyDims(*this, {{"key batch", k[0], q[0], "query batch"},
+                                {"key head dim", k[3], q[3],
+                                 "query head dim"}})) ||
       failed(verifyScores(*this)) ||
       failed(verifyLse(*this, getLse(), getShape())))
     return failure();

@@ -137,7 +137,7 @@ private:
   Value scores;   // tile_kv × tile_q: Sᵀ, then Pᵀ
   Value acc;      // tile_q × value_dim: unnormalized output
   Value rowMax;   // tile_q: running max m
-  Value tileMax;  // tile_q: column max of the current kv tile's scores
+  Value tileMax;  // tile_q: column max of the kv tile's scores (attention)
   Value rowSum;   // tile_q: running sum l
   Value rowScale; // tile_q: α of the current kv tile
   Value keyScale; // tile_kv: 1 / max(||k||, eps) (normalize only)

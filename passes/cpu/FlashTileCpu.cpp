@@ -62,8 +62,8 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   tile = qt;
   qPack = alloc({shape.headDim, tileQ});
   scores = alloc({tileKv, tileQ});
-  tileMax = alloc({tileQ});
   if (!output.probabilities) {
+    tileMax = alloc({tileQ});
     acc = alloc({tileQ, shape.valueDim});
     rowMax = alloc({tileQ});
     rowSum = alloc({tileQ});
@@ -125,8 +125,11 @@ void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
                                  bool boundary) {
   OpBuilder *outer = b;
   b = &builder;
-  Value minusInf = negInf();
-  loop(idx(0), idx(tileQ), vw, [&](Value r) { store(minusInf, tileMax, r); });
+  if (tileMax) {
+    Value minusInf = negInf();
+    loop(idx(0), idx(tileQ), vw,
+         [&](Value r) { store(minusInf, tileMax, r); });
+  }
   if (normalize)
     buildKeyScales(kv0, boundary);
   buildScores(kv0, boundary);
@@ -186,7 +189,8 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
       kernel.epilogue = [&](OpBuilder &, ArrayRef<Value> sums) {
         for (int64_t j = 0; j < qvecs; ++j) {
           Value r = add(r0, idx(j * vw));
-          Value colMax = load(tileMax, r);
+          // The softmax needs the tile's column max; probabilities do not.
+          Value colMax = tileMax ? load(tileMax, r) : Value();
           for (int64_t c = 0; c < keys; ++c) {
             Value s = sums[c * qvecs + j];
             if (!modifiers.empty())
@@ -196,9 +200,11 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
                   *b, loc, tiling.buildVisible(*b, r, keyIdx[c], vw), s,
                   minusInf);
             store(s, scores, {add(c0, idx(c)), r});
-            colMax = maxScores(colMax, s);
+            if (colMax)
+              colMax = maxScores(colMax, s);
           }
-          store(colMax, tileMax, r);
+          if (colMax)
+            store(colMax, tileMax, r);
         }
       };
       buildMicroKernel(*b, loc, kernel);
