@@ -14,6 +14,10 @@ unfused OpenBLAS baseline, all in one run, and writes RESULTS.md + chart.png.
     benchmarks/run.py --modifiers     # score modifiers and the lse output
                                       # against plain attention (S = 2048,
                                       # about 3 minutes)
+    benchmarks/run.py --decode        # decode attention (Sq <= 16) against
+                                      # the read bandwidth (stream.cpp) and
+                                      # PyTorch SDPA (about 6 minutes)
+    benchmarks/run.py --decode-quick  # three decode rows, prints only
 
 Needs a built attnc (tools/setup.sh) and `apt-get install libopenblas-dev`
 (plus `python3-matplotlib` for the chart). FLOPs = 4·B·H·S²·D, halved for
@@ -700,6 +704,228 @@ def dense(args, work, peaks):
             "SwiGLU loops):", "", *layer_lines, DENSE_END]
 
 
+# --- Decode: memory-bound attention against the read bandwidth ------------------------
+
+DECODE_BEGIN, DECODE_END = "<!-- decode begin -->", "<!-- decode end -->"
+DECODE_HQ, DECODE_D, DECODE_THREADS = 32, 128, 2
+# The issue's targets: % of the measured read bandwidth (2 threads), by
+# (Sq, Skv, Hkv, K/V type).
+DECODE_TARGETS = {(1, 16384, 8, "f32"): 60, (1, 4096, 8, "f32"): 50}
+ELEMENT_BYTES = {"f32": 4, "f16": 2}
+
+
+def llc_text():
+    """The last-level cache, e.g. "L3, 260 MiB", from sysfs."""
+    best = None
+    base = "/sys/devices/system/cpu/cpu0/cache"
+    for index in (os.listdir(base) if os.path.isdir(base) else []):
+        try:
+            level = int(open(os.path.join(base, index, "level")).read())
+            size = open(os.path.join(base, index, "size")).read().strip()
+        except (OSError, ValueError):
+            continue
+        if best is None or level > best[0]:
+            best = (level, size)
+    if best is None:
+        return "size unknown"
+    level, size = best
+    m = re.fullmatch(r"(\d+)K", size)
+    if m and int(m.group(1)) % 1024 == 0:
+        size = f"{int(m.group(1)) // 1024} MiB"
+    return f"L{level}, {size}"
+
+
+def decode_shapes(quick):
+    """(Sq, Skv, Hkv, K/V type) of the decode rows; quick: the two target
+    rows and one f16 row."""
+    if quick:
+        return [(1, 16384, 8, "f32"), (1, 4096, 8, "f32"), (1, 4096, 8, "f16")]
+    return [(sq, skv, hkv, kv) for sq in (1, 4, 16) for skv in (4096, 16384)
+            for hkv in (8, 32) for kv in ("f32", "f16")]
+
+
+def kv_bytes(skv, hkv, kv):
+    """Unique K and V bytes one run reads (B = 1, D = Dv)."""
+    return hkv * skv * (DECODE_D + DECODE_D) * ELEMENT_BYTES[kv]
+
+
+class Stream:
+    """stream.cpp, built here: read bandwidth in GB/s (1e9 bytes)."""
+
+    def __init__(self, work):
+        self.exe = os.path.join(work, "stream")
+        sh(["g++", *FLAGS, os.path.join(HERE, "stream.cpp"), "-o", self.exe,
+            "-lpthread"])
+        out = sh([self.exe, "0"])
+        isa = re.search(r"isa=(\S+)", out).group(1)
+        self.desc = (f"{isa}, "
+                     f"{int(value(out, 'width'))}-bit loads, "
+                     f"{int(value(out, 'accumulators'))} accumulators")
+
+    def gbps(self, threads, mib=1024, reps=11):
+        return value(sh([self.exe, str(threads), str(mib), str(reps)]), "gbps")
+
+
+def torch_python(explicit):
+    """(the Python executable that imports torch, torch version), or (None,
+    None): the given one, else this Python, python3 on PATH, build/pyref."""
+    candidates = ([explicit] if explicit else
+                  [sys.executable, shutil.which("python3"),
+                   os.path.join(ROOT, "build/pyref/bin/python3")])
+    for python in candidates:
+        if not python or not os.access(python, os.X_OK):
+            continue
+        out, _ = try_sh([python, "-c", "import sys, torch; "
+                         "print(sys.executable, torch.__version__)"])
+        if out and len(out.split()) == 2:
+            return tuple(out.split())
+    return None, None
+
+
+def decode_line(row, bw, at_size):
+    """The markdown table line of one decode row at read bandwidth `bw`."""
+    sq, skv, hkv, kv = row["shape"]
+    nbytes, ms, base = row["bytes"], row["ms"], row["base"]
+    target = DECODE_TARGETS.get(row["shape"])
+    cells = [str(sq), str(skv), str(hkv), kv, f"{nbytes / 2**20:.0f}"]
+    if ms is not None:
+        gbps = nbytes / ms * 1e-6
+        pct = 100 * gbps / bw
+        cells += [f"{ms:.2f}", f"{gbps:.1f}", f"{pct:.0f} %",
+                  (f"≥ {target} % {'met' if pct >= target else 'MISSED'}"
+                   if target else "")]
+    else:
+        cells += ["failed", "", "", f"≥ {target} %" if target else ""]
+    cells.append(f"{at_size[nbytes]:.1f}")
+    if base is not None:
+        cells += [f"{base:.2f}", f"{nbytes / base * 1e-6:.1f}",
+                  f"{base / ms:.2f}×" if ms is not None else ""]
+    else:
+        cells += [row["why"], "", ""]
+    return "| " + " | ".join(cells) + " |"
+
+
+def decode(args, work, quick):
+    """The decode rows: attnc against the read bandwidth measured by
+    stream.cpp and PyTorch's SDPA, in one run; returns the markdown lines
+    of the section."""
+    t, hq, d = DECODE_THREADS, DECODE_HQ, DECODE_D
+    rounds = 2 if quick else ROUNDS
+    stream = Stream(work)
+    print(f"stream.cpp: {stream.desc}", flush=True)
+    bw = {n: stream.gbps(n) for n in (1, t)}
+    print("  read bandwidth (1 GiB): " + ", ".join(
+        f"{n} thread(s) {g:.1f} GB/s" for n, g in sorted(bw.items())),
+        flush=True)
+    shapes = decode_shapes(quick)
+    # The same bytes as each row's K/V, read over and over like the timed
+    # runs do: how much a cache-resident K/V could read.
+    sizes = sorted({kv_bytes(skv, hkv, kv) for _, skv, hkv, kv in shapes})
+    at_size = {b: stream.gbps(t, b >> 20, 21) for b in sizes}
+    print(f"  read bandwidth at the K/V sizes, {t} threads: " + ", ".join(
+        f"{b >> 20} MiB {g:.1f} GB/s" for b, g in at_size.items()),
+        flush=True)
+    python, torch_version = torch_python(args.torch_python)
+    print("baseline: " + (f"PyTorch {torch_version} ({python})" if python
+                           else "torch not installed"), flush=True)
+
+    print(f"decode: Hq = {hq}, D = {d}, no mask, {t} threads, median of "
+          f"{rounds} rounds alternating attnc and PyTorch", flush=True)
+    header = ("| Sq | Skv | Hkv | K/V | K/V MiB | attnc ms | attnc GB/s "
+              "| % of read BW | target | stream at K/V size GB/s "
+              "| PyTorch ms | PyTorch GB/s | speed-up |")
+    lines = [header, "|---:|---:|---:|:---:|---:|---:|---:|---:|:---|---:|"
+             "---:|---:|---:|"]
+    print(header, flush=True)
+    rows = []  # per shape: the medians, or None
+    for sq, skv, hkv, kv in shapes:
+        nbytes = kv_bytes(skv, hkv, kv)
+        reps = max(5, min(40, 2**31 // nbytes))
+        model = os.path.join(work, f"dec{sq}_{skv}_{hkv}_{kv}.model")
+        kvt = "" if kv == "f32" else kv
+        with open(model, "w") as f:
+            f.write(f"model decode\ninput q: [1, {hq}, {sq}, {d}]\n"
+                    f"input k: {kvt}[1, {hkv}, {skv}, {d}]\n"
+                    f"input v: {kvt}[1, {hkv}, {skv}, {d}]\n"
+                    "o = attention(q, k, v, mask = none)\noutput o\n")
+        _, err = try_sh([args.attnc, model, "-o", model[:-6]])
+        ours_cmd = None if err else [model[:-6], "--threads", str(t),
+                                     "--bench", str(reps)]
+        theirs_cmd = ([python, os.path.join(HERE, "torch_decode.py"),
+                       str(sq), str(skv), str(hq), str(hkv), str(d), kv,
+                       str(t), str(reps)] if python else None)
+        ours, theirs, torch_err = [], [], None
+        for r in range(rounds):
+            # Alternate, and swap who goes first each round.
+            order = ("attnc", "torch") if r % 2 == 0 else ("torch", "attnc")
+            for who in order:
+                if who == "attnc" and ours_cmd:
+                    out, err = try_sh(ours_cmd)
+                    if err:
+                        ours_cmd, err = None, f"run failed: {err}"
+                    else:
+                        ours.append(value(out, "ms"))
+                elif who == "torch" and theirs_cmd:
+                    out, torch_err = try_sh(theirs_cmd)
+                    if torch_err:
+                        theirs_cmd = None
+                    else:
+                        theirs.append(value(out, "ms"))
+        row = dict(shape=(sq, skv, hkv, kv), bytes=nbytes,
+                   ms=statistics.median(ours) if ours else None,
+                   base=statistics.median(theirs) if theirs else None,
+                   why=("torch not installed" if not python else
+                        f"failed ({torch_err})" if torch_err else "n/a"))
+        rows.append(row)
+        print(decode_line(row, bw[t], at_size) +
+              (f"  (attnc: {err})" if not ours and err else ""), flush=True)
+    # The bandwidth again after the rows: a busy neighbour during the first
+    # measurement must not inflate "% of read BW". The higher one counts.
+    again = stream.gbps(t)
+    print(f"  read bandwidth again ({t} threads): {again:.1f} GB/s"
+          + (f"; RESULTS.md's percentages use it, not {bw[t]:.1f}"
+             if again > bw[t] else ""), flush=True)
+    bw[t] = max(bw[t], again)
+    at_size = {b: max(g, stream.gbps(t, b >> 20, 21))
+               for b, g in at_size.items()}
+    lines += [decode_line(row, bw[t], at_size) for row in rows]
+    baseline = (f"PyTorch {torch_version} CPU "
+                "`torch.nn.functional.scaled_dot_product_attention(q, k, v, "
+                f"enable_gqa=True)` with `torch.set_num_threads({t})` "
+                "(`benchmarks/torch_decode.py`, a process per measurement: "
+                "a warm-up call, then the median of as many calls as attnc's "
+                "`--bench`); f32 rows all f32, f16 rows q, k and v all f16 "
+                "(SDPA needs one dtype; upcasting K/V on every call would "
+                "time a conversion pass over the cache, ~3× slower)"
+                if python else "PyTorch: torch not installed")
+    return [DECODE_BEGIN, "## Decode: attention bound by reading K and V", "",
+            f"Measured {datetime.date.today()} with `benchmarks/run.py "
+            f"--decode{'-quick' if quick else ''}` on {machine()}. "
+            f"B = 1, Hq = {hq} query heads over Hkv K/V heads (GQA), "
+            f"D = Dv = {d}, no mask, f32 queries and output, K/V f32 or f16, "
+            f"{t} threads (`--threads {t}`). Read bandwidth in the same "
+            f"run, `benchmarks/stream.cpp` ({stream.desc}; each thread "
+            "sums its own slice of a 1 GiB buffer, median of 11 "
+            "repetitions): " + ", ".join(
+                f"{n} thread(s) {g:.1f} GB/s" for n, g in sorted(bw.items()))
+            + f" ({t} threads: the higher of a measurement before and one "
+            "after the rows). "
+            "GB/s = unique K/V bytes (Hkv·Skv·(D + Dv)·element size, "
+            "1 GB = 1e9 bytes) / median time; % of read BW = that over the "
+            f"{t}-thread bandwidth. attnc time: the generated program's "
+            "`--bench N` median (N = 5–40 runs after a warm-up, fewer for "
+            f"larger K/V); each time is the median of {rounds} rounds "
+            "alternating attnc and PyTorch (who goes first swapped each "
+            f"round). Baseline: {baseline}. speed-up = PyTorch ms / attnc "
+            "ms. The timed runs read the same K/V over and over, so K/V "
+            f"that fits the last-level cache ({llc_text()}) is partly read "
+            "from it: `stream at K/V size` is stream.cpp over a buffer of "
+            f"exactly the row's K/V bytes ({t} threads, median of 21, the "
+            "higher of a measurement before and one after the rows), the "
+            "ceiling for that row on this machine.", "", *lines,
+            DECODE_END]
+
+
 def replace_section(path, section):
     """Puts `section` (from its begin marker to its end marker, its first and
     last lines) into `path`, replacing an earlier one or appending it."""
@@ -734,6 +960,17 @@ def main():
     parser.add_argument("--modifiers", action="store_true",
                         help="only the score-modifier rows (written into "
                              "RESULTS.md's modifiers section)")
+    parser.add_argument("--decode", action="store_true",
+                        help="only the decode rows against the read "
+                             "bandwidth and PyTorch (written into "
+                             "RESULTS.md's decode section)")
+    parser.add_argument("--decode-quick", action="store_true",
+                        help="three decode rows, 2 rounds (a functional "
+                             "check; prints only unless --out is given)")
+    parser.add_argument("--torch-python", metavar="PYTHON",
+                        help="the Python with torch for the decode baseline "
+                             "(default: this one, python3 on PATH, or "
+                             "build/pyref, the first that imports torch)")
     parser.add_argument("--masks-seq", type=int, default=8192,
                         metavar="S", help="S of the mask rows (default 8192)")
     parser.add_argument("--masks-standin", action="store_true",
@@ -743,10 +980,13 @@ def main():
                         help="an older attnc: report old ms, new ms and "
                              "new/old on the grid (with --quick: only that, "
                              "S <= 2048; else also in RESULTS.md)")
-    parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--out", help="the results file (default "
+                        "benchmarks/RESULTS.md)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the scratch folder (models, binaries)")
     args = parser.parse_args()
+    args.out_given = args.out is not None
+    args.out = args.out or os.path.join(HERE, "RESULTS.md")
     if args.masks_seq % 4 or args.masks_seq < 512:
         parser.error("--masks-seq must be a multiple of 4, at least 512")
 
@@ -778,6 +1018,12 @@ def run_modes(args, work):
     if args.modifiers:
         replace_section(args.out, modifiers(args, work, peaks))
         return
+    if args.decode or args.decode_quick:
+        section = decode(args, work, quick=not args.decode)
+        if args.decode or args.out_given:
+            replace_section(args.out, section)
+            print(f"wrote the decode section of {args.out}", flush=True)
+        return
 
     rows, blas_note = grid(args, work, peaks, heads, threads)
     long_line = long_context(args, work)
@@ -793,12 +1039,14 @@ def run_modes(args, work):
 
 def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
                   old_lines, old_attnc):
-    # The dense and modifier sections come from their own runs: keep them.
+    # The dense, modifier and decode sections come from their own runs:
+    # keep them.
     old = open(path).read() if os.path.exists(path) else ""
     kept = "\n\n".join(
         old[old.index(begin):old.index(end) + len(end)]
         for begin, end in ((DENSE_BEGIN, DENSE_END),
-                           (MODIFIERS_BEGIN, MODIFIERS_END))
+                           (MODIFIERS_BEGIN, MODIFIERS_END),
+                           (DECODE_BEGIN, DECODE_END))
         if begin in old and end in old)
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")

@@ -85,19 +85,39 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
     - the update `O += P·V` is register-blocked as `pv_rows` query rows ×
       `pv_vecs` vectors of `vector_width` output features.
 
+    Two optional fields reshape the iteration (both default to 1):
+
+    - `heads_per_tile` (GQA packing): a query tile holds the rows of that
+      many query heads of one key/value group, interleaved query-major
+      (tile row `r` is query `q0 + r / heads_per_tile` of head
+      `h0 + r % heads_per_tile`), so each K/V tile is read once for all of
+      them. A tile then covers `tile_q / heads_per_tile` query positions.
+    - `kv_splits` (split-KV, flash-decoding): the kv tiles are split into
+      that many contiguous chunks, each its own parallel iteration writing
+      a partial output and log-sum-exp; a second loop merges the chunks.
+    - `prefetch` (default 0): 1 makes the score kernel prefetch the V rows
+      of its keys and the K rows one tile ahead (for decode, whose tiles do
+      too little arithmetic to hide memory latency).
+
     Constraints (checked by the op verifier): `tile_q` is a multiple of
-    `qk_qvecs · vector_width` and of `pv_rows`; `tile_kv` is a multiple of
-    `qk_keys`; the value head dim is a multiple of `pv_vecs · vector_width`.
+    `qk_qvecs · vector_width`, of `pv_rows` and of `heads_per_tile`;
+    `tile_kv` is a multiple of `qk_keys`; the value head dim is a multiple
+    of `pv_vecs · vector_width`; `heads_per_tile` divides the query heads
+    per key/value head; `kv_splits` is at most the number of kv tiles.
 
     ```mlir
     #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16,
-                   qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4>
+                   qk_keys = 4, qk_qvecs = 4, pv_rows = 4, pv_vecs = 4,
+                   heads_per_tile = 4, kv_splits = 2>
     ```
   }];
   let parameters = (ins "int64_t":$tile_q, "int64_t":$tile_kv,
                         "int64_t":$vector_width, "int64_t":$qk_keys,
                         "int64_t":$qk_qvecs, "int64_t":$pv_rows,
-                        "int64_t":$pv_vecs);
+                        "int64_t":$pv_vecs,
+                        DefaultValuedParameter<"int64_t", "1">:$heads_per_tile,
+                        DefaultValuedParameter<"int64_t", "1">:$kv_splits,
+                        DefaultValuedParameter<"int64_t", "0">:$prefetch);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }
@@ -126,7 +146,8 @@ def Attn_BiasAttr : Attn_Attr<"Bias", "bias",
 }
 
 def Attn_AlibiAttr : Attn_Attr<"Alibi", "alibi",
-    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface>]> {
+    [DeclareAttrInterfaceMethods<Attn_ScoreModifierAttrInterface,
+                                 ["readsHead"]>]> {
   let summary = "ALiBi: a linear bias by distance, one slope per head";
   let description = [{
     `s + slope[h] · (j - pos(i))` (Press et al.; `pos(i)` is the row's

@@ -204,11 +204,13 @@ LogicalResult
 ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t tileQ, int64_t tileKv, int64_t vectorWidth,
                      int64_t qkKeys, int64_t qkQvecs, int64_t pvRows,
-                     int64_t pvVecs) {
+                     int64_t pvVecs, int64_t headsPerTile, int64_t kvSplits,
+                     int64_t prefetch) {
   std::pair<const char *, int64_t> fields[] = {
       {"tile_q", tileQ},   {"tile_kv", tileKv}, {"vector_width", vectorWidth},
       {"qk_keys", qkKeys}, {"qk_qvecs", qkQvecs}, {"pv_rows", pvRows},
-      {"pv_vecs", pvVecs}};
+      {"pv_vecs", pvVecs}, {"heads_per_tile", headsPerTile},
+      {"kv_splits", kvSplits}};
   if (failed(verifyScheduleFields(emitError, fields, vectorWidth)))
     return failure();
   if (tileQ % (qkQvecs * vectorWidth) != 0)
@@ -218,6 +220,12 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (tileQ % pvRows != 0)
     return emitError() << "expected tile_q (" << tileQ
                        << ") to be a multiple of pv_rows (" << pvRows << ")";
+  if (prefetch != 0 && prefetch != 1)
+    return emitError() << "expected prefetch to be 0 or 1, got " << prefetch;
+  if (tileQ % headsPerTile != 0)
+    return emitError() << "expected tile_q (" << tileQ
+                       << ") to be a multiple of heads_per_tile ("
+                       << headsPerTile << ")";
   if (tileKv % qkKeys != 0)
     return emitError() << "expected tile_kv (" << tileKv
                        << ") to be a multiple of qk_keys (" << qkKeys << ")";

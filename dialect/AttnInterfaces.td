@@ -83,6 +83,11 @@ def Attn_ScoreModifierAttrInterface
     InterfaceMethod<[{
         Whether the modifier reads the op's `bias` operand.
       }], "bool", "readsBias", (ins), [{}], [{ return false; }]>,
+    InterfaceMethod<[{
+        Whether buildVector reads `VectorScoreSite::head`, which is only set
+        when all lanes of a vector belong to one query head (not with GQA
+        packing, `heads_per_tile` > 1).
+      }], "bool", "readsHead", (ins), [{}], [{ return false; }]>,
     InterfaceMethod<"A short description for reports, e.g. `softcap 50`.",
       "std::string", "describe", (ins)>,
   ];

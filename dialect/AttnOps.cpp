@@ -242,6 +242,48 @@ template <typename OpT> static LogicalResult verifyScores(OpT op) {
                  failed(verifyModifiers(op)));
 }
 
+/// Checks `op`'s schedule, if it has one, against its shape: the value
+/// head dim against the value block, GQA packing against the head groups
+/// and the modifiers, the kv splits against the kv tiles. Attention maps
+/// neither pack nor split.
+template <typename OpT> static LogicalResult verifySchedule(OpT op) {
+  ScheduleAttr schedule = op.getScheduleAttr();
+  if (!schedule)
+    return success();
+  AttentionShape s = op.getShape();
+  int64_t block = schedule.getPvVecs() * schedule.getVectorWidth();
+  if (s.valueDim % block != 0)
+    return op.emitOpError() << "schedule expects the value head dim ("
+                            << s.valueDim
+                            << ") to be a multiple of pv_vecs * vector_width ("
+                            << block << ")";
+  int64_t packed = schedule.getHeadsPerTile(), splits = schedule.getKvSplits();
+  if (std::is_same_v<OpT, SdpaProbsOp> && (packed != 1 || splits != 1))
+    return op.emitOpError() << "expects heads_per_tile = 1 and kv_splits = 1 "
+                               "(attention maps neither pack heads nor split "
+                               "the keys), got "
+                            << packed << " and " << splits;
+  int64_t group = s.queryHeads / s.kvHeads;
+  if (group % packed != 0)
+    return op.emitOpError() << "schedule's heads_per_tile (" << packed
+                            << ") must divide the query heads per key/value "
+                               "head ("
+                            << group << ")";
+  if (packed > 1)
+    for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
+      if (modifier.readsHead())
+        return op.emitOpError()
+               << "schedule packs " << packed << " heads per tile, which "
+               << modifier.describe()
+               << " does not support (it reads the head of each row); use "
+                  "heads_per_tile = 1";
+  int64_t kvTiles = llvm::divideCeil(s.kvSeq, schedule.getTileKv());
+  if (splits > kvTiles)
+    return op.emitOpError() << "schedule's kv_splits (" << splits
+                            << ") exceeds the kv tiles (" << kvTiles << ")";
+  return success();
+}
+
 LogicalResult SdpaOp::verify() {
   if (failed(verifyRanks(*this, {{"query", getQuery().getType()},
                                  {"key", getKey().getType()},
@@ -276,14 +318,7 @@ LogicalResult SdpaOp::verify() {
   if (getLse() && failed(verifyLse(*this, getLse(), getShape())))
     return failure();
 
-  if (ScheduleAttr schedule = getScheduleAttr()) {
-    int64_t block = schedule.getPvVecs() * schedule.getVectorWidth();
-    if (v[3] % block != 0)
-      return emitOpError() << "schedule expects the value head dim (" << v[3]
-                           << ") to be a multiple of pv_vecs * vector_width ("
-                           << block << ")";
-  }
-  return success();
+  return verifySchedule(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -342,5 +377,5 @@ LogicalResult SdpaProbsOp::verify() {
                          << " ([batch, heads mapped or 1 for the average, "
                             "query seq, key seq]), got "
                          << formatShape(result);
-  return success();
+  return verifySchedule(*this);
 }

@@ -93,6 +93,8 @@ Attribute AlibiAttr::parse(AsmParser &parser, Type) {
       DenseF32ArrayAttr::get(parser.getContext(), slopes));
 }
 
+bool AlibiAttr::readsHead() const { return true; }
+
 void AlibiAttr::print(AsmPrinter &printer) const {
   printer << "<[";
   llvm::interleaveComma(getSlopeValues(), printer,

@@ -47,7 +47,7 @@ struct ScoreSite {
 struct VectorScoreSite {
   int64_t width = 0;
   double domain = 1; // scores arrive (and leave) multiplied by this
-  Value head;        // the query head (index)
+  Value head;        // the query head of every lane (index; readsHead())
   /// vector<width x f32>: key - pos(row) per lane, exact.
   std::function<Value()> relativePosition;
   /// vector<width x f32>: the bias tensor's elements.

@@ -1,14 +1,16 @@
 //===- FlashTiling.cpp - which flash-attention tiles run ------------------===//
 //
-// Parallel iteration i covers query tile (tiles - 1 - i % tiles) of head
-// (i / tiles) % Hq of batch i / (tiles · Hq): with a causal mask the costliest
-// tiles come first, which evens out dynamic scheduling. Per query tile:
+// Parallel iteration i covers kv chunk i % splits (kv_splits; one chunk
+// when not split) of query tile (tiles - 1 - j % tiles), j = i / splits, of
+// head group (j / tiles) % (Hq / heads_per_tile) of batch
+// j / (tiles · Hq / heads_per_tile): with a causal mask the costliest tiles
+// come first, which evens out dynamic scheduling. Per query tile:
 //
 //   q_len, kv_len   = the batch's valid lengths (clamped to [0, S]), or S
 //   row info        = per row, the keys it sees in boundary tiles (mask
 //                     interface + segment keys by binary search)
 //   ranges          = computeTileRanges(first valid row, last valid row)
-//   for t in hull(live ranges):  (live, full) = classifyTile(t)
+//   for t in hull(live ranges) ∩ chunk:  (live, full) = classifyTile(t)
 //     full → computeKvTile(t, boundary = false); live → boundary = true
 //
 // All mask reasoning is MaskTiling.h's; this file only feeds it Values.
@@ -29,11 +31,28 @@ FlashTiling::FlashTiling(AttentionOpInterface op, const FlashBuffers &buffers,
       globalRuns(mask.getGlobalRuns()), buffers(buffers),
       tileQ(op.getFlashSchedule().getTileQ()),
       tileKv(op.getFlashSchedule().getTileKv()),
-      innerHeads(innerHeads) {}
+      headsPerTile(op.getFlashSchedule().getHeadsPerTile()),
+      kvSplits(op.getFlashSchedule().getKvSplits()),
+      queriesPerTile(tileQ / headsPerTile), innerHeads(innerHeads) {}
 
 int64_t FlashTiling::getNumIterations() const {
-  return shape.batch * (innerHeads.empty() ? shape.queryHeads : 1) *
-         llvm::divideCeil(shape.querySeq, tileQ);
+  return shape.batch *
+         (innerHeads.empty() ? shape.queryHeads / headsPerTile : 1) *
+         llvm::divideCeil(shape.querySeq, queriesPerTile) * kvSplits;
+}
+
+Value QueryTile::query(OpBuilder &b, Location loc, Value r) const {
+  IRArith a{b, loc};
+  if (heads == 1)
+    return a.add(q0, r);
+  return a.add(q0, arith::DivUIOp::create(b, loc, r, a.c(heads)));
+}
+
+Value QueryTile::head(OpBuilder &b, Location loc, Value r) const {
+  IRArith a{b, loc};
+  if (heads == 1)
+    return qHead;
+  return a.add(qHead, arith::RemUIOp::create(b, loc, r, a.c(heads)));
 }
 
 /// `x` clamped to [0, hi].
@@ -105,17 +124,27 @@ IRMaskRuntime FlashTiling::buildRuntime(OpBuilder &b, Value batch) {
 void FlashTiling::buildIteration(OpBuilder &b, Value linear,
                                  FlashTileComputation &computation) {
   IRArith a{b, loc};
-  int64_t queryTiles = llvm::divideCeil(shape.querySeq, tileQ);
+  QueryTile qt;
+  qt.heads = headsPerTile;
+  if (kvSplits > 1) {
+    qt.split = arith::RemUIOp::create(b, loc, linear, a.c(kvSplits));
+    linear = arith::DivUIOp::create(b, loc, linear, a.c(kvSplits));
+  }
+  int64_t queryTiles = llvm::divideCeil(shape.querySeq, queriesPerTile);
   Value tilesCst = a.c(queryTiles);
   Value tileRev = arith::RemUIOp::create(b, loc, linear, tilesCst);
   Value tile = a.sub(a.c(queryTiles - 1), tileRev);
   Value bh = arith::DivUIOp::create(b, loc, linear, tilesCst);
-  QueryTile qt;
-  qt.q0 = a.mul(tile, a.c(tileQ));
-  qt.rows = a.min(a.c(tileQ), a.sub(a.c(shape.querySeq), qt.q0));
+  qt.q0 = a.mul(tile, a.c(queriesPerTile));
+  qt.rows = a.min(a.c(queriesPerTile), a.sub(a.c(shape.querySeq), qt.q0));
+  if (headsPerTile > 1)
+    qt.rows = a.mul(qt.rows, a.c(headsPerTile));
   if (innerHeads.empty()) {
-    qt.qHead = arith::RemUIOp::create(b, loc, bh, a.c(shape.queryHeads));
-    qt.batch = arith::DivUIOp::create(b, loc, bh, a.c(shape.queryHeads));
+    int64_t groups = shape.queryHeads / headsPerTile;
+    qt.qHead = arith::RemUIOp::create(b, loc, bh, a.c(groups));
+    if (headsPerTile > 1)
+      qt.qHead = a.mul(qt.qHead, a.c(headsPerTile));
+    qt.batch = arith::DivUIOp::create(b, loc, bh, a.c(groups));
     buildQueryTile(b, qt, computation);
     return;
   }
@@ -143,7 +172,10 @@ void FlashTiling::buildQueryTile(OpBuilder &b, QueryTile qt,
                                      a.c(shape.queryHeads / shape.kvHeads));
 
   IRMaskRuntime rt = buildRuntime(b, qt.batch);
-  qt.validRows = a.max(a.min(qt.rows, a.sub(rt.qLen, qt.q0)), a.c(0));
+  Value validQueries = a.sub(rt.qLen, qt.q0);
+  if (headsPerTile > 1)
+    validQueries = a.mul(validQueries, a.c(headsPerTile));
+  qt.validRows = a.max(a.min(qt.rows, validQueries), a.c(0));
   qt.position0 = a.add(qt.q0, a.sub(rt.kvLen, rt.qLen));
   computation.beginQueryTile(b, qt);
   buildRowInfo(b, qt, rt);
@@ -168,7 +200,7 @@ void FlashTiling::buildRowInfo(OpBuilder &b, const QueryTile &tile,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forOp.getBody()->getTerminator());
   Value r = forOp.getInductionVar();
-  IRRowKeys keys = mask.buildRowKeys(b, loc, a.add(tile.q0, r),
+  IRRowKeys keys = mask.buildRowKeys(b, loc, tile.query(b, loc, r),
                                      shape.querySeq, shape.kvSeq, rt);
   KeyRange<Value> range = effectiveRowRange(a, keys, globalRuns);
   Value limit = a.select(keys.valid, keys.limit, a.c(0));
@@ -185,7 +217,8 @@ void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
                               FlashTileComputation &computation) {
   IRArith a{b, loc};
   // The tile's first and last valid rows bound what any row sees.
-  Value lastRow = a.add(tile.q0, a.max(a.sub(tile.validRows, a.c(1)), a.c(0)));
+  Value lastRow =
+      tile.query(b, loc, a.max(a.sub(tile.validRows, a.c(1)), a.c(0)));
   IRRowKeys first = mask.buildRowKeys(b, loc, tile.q0, shape.querySeq,
                                       shape.kvSeq, rt);
   IRRowKeys last =
@@ -194,9 +227,18 @@ void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
   KeyRange<Value> hull = liveTileHull(a, ranges, tileKv, shape.kvSeq);
   // A tile without valid rows visits nothing.
   Value anyRow = a.lt(a.c(0), tile.validRows);
+  Value hullBegin = hull.begin;
   Value hullEnd = a.select(anyRow, hull.end, hull.begin);
+  if (tile.split) {
+    // This chunk's share of the kv tiles (the last chunks may be empty).
+    int64_t chunk =
+        llvm::divideCeil(llvm::divideCeil(shape.kvSeq, tileKv), kvSplits);
+    Value first = a.mul(tile.split, a.c(chunk));
+    hullBegin = a.max(hullBegin, first);
+    hullEnd = a.max(a.min(hullEnd, a.add(first, a.c(chunk))), hullBegin);
+  }
 
-  auto forOp = scf::ForOp::create(b, loc, hull.begin, hullEnd, a.c(1));
+  auto forOp = scf::ForOp::create(b, loc, hullBegin, hullEnd, a.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forOp.getBody()->getTerminator());
   Value t = forOp.getInductionVar();

@@ -1,7 +1,7 @@
 //===- FlashTiling.h - which flash-attention tiles run ----------*- C++ -*-===//
 //
 // The target-independent half of the flash lowering: the iteration over
-// (batch, query head, query tile), the run-time mask facts of a batch entry
+// (batch, query head or head group, query tile, kv chunk), the run-time mask facts of a batch entry
 // (valid lengths, segment keys), the per-row visibility of a query tile, and
 // the loop over the kv tiles the mask leaves live, each classified as full or
 // boundary. What one tile computes is the target's business: it implements
@@ -22,16 +22,27 @@ struct FlashBuffers {
   Value qSegments; // the queries' ids: q_segments, else kv_segments
   Value bias;      // the bias operand (#attn.bias)
   Value lse;       // the log-sum-exp [B, Hq, Sq]: sdpa's result, probs' input
+  // With kv_splits > 1, what each kv chunk writes instead of out and lse:
+  // f32 [splits, B, Hq, Sq, Dv] and [splits, B, Hq, Sq].
+  Value partialOut, partialLse;
 };
 
-/// One query tile, as the tile computation sees it.
+/// One query tile, as the tile computation sees it. Tile row r is query
+/// q0 + r / heads of query head qHead + r % heads (heads_per_tile; with
+/// one head, row r is query q0 + r of qHead).
 struct QueryTile {
-  Value batch, qHead, kvHead; // index
+  Value batch, qHead, kvHead; // index; qHead is the tile's first head
   Value slot;                 // with inner heads: the head's place in the list
+  Value split;                // with kv_splits > 1: the kv chunk
   Value q0;                   // first query row
   Value position0;            // pos(q0) on the key axis (#attn.mask)
-  Value rows;                 // rows inside the query sequence (<= tile_q)
-  Value validRows;            // rows below the batch's q_len (<= rows)
+  Value rows;                 // tile rows inside the query sequence
+  Value validRows;            // tile rows below the batch's q_len (<= rows)
+  int64_t heads = 1;          // query heads per tile
+
+  /// The query row and the query head of tile row `r`.
+  Value query(OpBuilder &b, Location loc, Value r) const;
+  Value head(OpBuilder &b, Location loc, Value r) const;
 };
 
 /// Per-target computation of the tiles of one query tile.
@@ -82,6 +93,8 @@ private:
   SmallVector<KeyRange<int64_t>> globalRuns;
   FlashBuffers buffers;
   int64_t tileQ, tileKv;
+  int64_t headsPerTile, kvSplits;
+  int64_t queriesPerTile; // tile_q / heads_per_tile
   SmallVector<int64_t> innerHeads;
   // Per query tile: the keys each row sees in boundary tiles, as i32
   // [begin, end) plus the limit below which global keys are visible.

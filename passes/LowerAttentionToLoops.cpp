@@ -1,10 +1,12 @@
 //===- LowerAttentionToLoops.cpp - attn.sdpa to flash loops ---------------===//
 //
 // Input: attn.sdpa ops on static tensors, each carrying #attn.schedule.
-// Output: per op, one scf.parallel over (batch, query head, query tile) on
-// buffers, whose body is FlashTiling's tile iteration (which kv tiles run,
-// full or boundary) around the CPU tile computation (passes/cpu/). Nothing
-// of size Sq × Skv exists at any stage. See passes/README.md.
+// Output: per op, one scf.parallel over (batch, query head or head group,
+// query tile, kv chunk) on buffers, whose body is FlashTiling's tile
+// iteration (which kv tiles run, full or boundary) around the CPU tile
+// computation (passes/cpu/); with kv_splits > 1, a second scf.parallel
+// merges the chunks. Nothing of size Sq × Skv exists at any stage. See
+// passes/README.md.
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
@@ -87,10 +89,25 @@ static void lowerToLoops(OpBuilder &b, SdpaOp op) {
   buffers.value = bufferOf(b, loc, op.getValue());
   buffers.out = allocResult(b, loc, op.getResult());
   buffers.lse = allocResult(b, loc, op.getLse());
+  AttentionShape s = op.getShape();
+  int64_t splits = op.getScheduleAttr().getKvSplits();
+  if (splits > 1) {
+    // Split-KV: the chunks write partial outputs and lse, merged after.
+    auto alloc = [&](ArrayRef<int64_t> shape) {
+      return memref::AllocOp::create(
+          b, loc, MemRefType::get(shape, b.getF32Type()), ValueRange{},
+          b.getI64IntegerAttr(64));
+    };
+    buffers.partialOut =
+        alloc({splits, s.batch, s.queryHeads, s.querySeq, s.valueDim});
+    buffers.partialLse = alloc({splits, s.batch, s.queryHeads, s.querySeq});
+  }
   FlashTiling tiling(op, buffers);
   std::unique_ptr<FlashTileComputation> tile =
       createCpuFlashTile(op, buffers, tiling);
   buildParallelLoop(b, loc, tiling, *tile);
+  if (splits > 1)
+    buildCpuSplitMerge(b, op, buffers);
   replaceWithBuffer(b, loc, op.getResult(), buffers.out);
   if (op.getLse())
     replaceWithBuffer(b, loc, op.getLse(), buffers.lse);

@@ -28,6 +28,23 @@ static int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
   return 1;
 }
 
+/// GQA packing: the most query heads of one key/value group whose rows
+/// (heads × query rows) fit a query tile of at most four vectors, and whose
+/// count divides that tile. 1 when the queries fill tiles by themselves.
+static int64_t chooseHeadsPerTile(const AttentionProblem &problem,
+                                  int64_t vw) {
+  int64_t group = problem.queryHeads / std::max<int64_t>(1, problem.kvHeads);
+  if (!problem.canPackHeads || group <= 1 || problem.querySeq >= 4 * vw)
+    return 1;
+  for (int64_t heads = group; heads > 1; --heads) {
+    int64_t rows = heads * problem.querySeq;
+    if (group % heads == 0 && rows <= 4 * vw &&
+        ceilDiv(rows, vw) * vw % heads == 0)
+      return heads;
+  }
+  return 1;
+}
+
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
                                  const CpuTarget &target) {
   ScheduleParams best{};
@@ -42,16 +59,21 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   auto accumulatorsBeside = [&](int64_t loaded) {
     return std::max<int64_t>(1, (registers - loaded - 2) / loaded);
   };
+  int64_t heads = chooseHeadsPerTile(problem, vw);
   // Kernel 2 loads up to four value vectors per key.
   int64_t pvVecs = largestDivisorAtMost(problem.valueDim / vw, 4);
-  // Up to four query vectors per tile; no more than the queries need.
-  int64_t maxQvecs = std::clamp<int64_t>(ceilDiv(problem.querySeq, vw), 1, 4);
+  // Up to four query vectors per tile; no more than the rows need.
+  int64_t maxQvecs =
+      std::clamp<int64_t>(ceilDiv(heads * problem.querySeq, vw), 1, 4);
   int64_t bestAccumulators = 0;
   for (int64_t qvecs = 1; qvecs <= maxQvecs; ++qvecs) {
     ScheduleParams s;
     s.vectorWidth = vw;
     s.qkQvecs = qvecs;
     s.tileQ = qvecs * vw;
+    if (s.tileQ % heads != 0)
+      continue;
+    s.headsPerTile = heads;
     s.qkKeys = std::min<int64_t>(8, accumulatorsBeside(qvecs));
     s.pvVecs = pvVecs;
     s.pvRows = largestDivisorAtMost(s.tileQ, accumulatorsBeside(pvVecs));
@@ -66,12 +88,30 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   // 256), or the whole key sequence when it is shorter.
   int64_t keys = std::clamp<int64_t>(problem.kvSeq, 1, 64);
   best.tileKv = ceilDiv(keys, best.qkKeys) * best.qkKeys;
+  // Split-KV when (batch, head groups, query tiles) make fewer than
+  // kMinIterations parallel iterations — decode — as far as chunks keep at
+  // least kMinSplitTiles kv tiles each (a chunk writes a partial output
+  // that the merge reads again).
+  constexpr int64_t kMinIterations = 16, kMinSplitTiles = 8;
+  int64_t iterations =
+      problem.batch * (problem.queryHeads / heads) *
+      ceilDiv(problem.querySeq, best.tileQ / heads);
+  int64_t kvTiles = ceilDiv(problem.kvSeq, best.tileKv);
+  // A tile whose rows fit one vector does a few FMAs per K/V byte: memory
+  // latency, not arithmetic, bounds it, and software prefetch pays (about
+  // 1.5x for decode, passes/README.md).
+  best.prefetch = heads * problem.querySeq <= vw ? 1 : 0;
+  if (iterations < kMinIterations)
+    best.kvSplits = std::clamp<int64_t>(
+        std::min(ceilDiv(kMinIterations, iterations),
+                 kvTiles / kMinSplitTiles),
+        1, kvTiles);
   return best;
 }
 
 bool ScheduleOverride::empty() const {
   return !tileQ && !tileKv && !vectorWidth && !qkKeys && !qkQvecs && !pvRows &&
-         !pvVecs;
+         !pvVecs && !headsPerTile && !kvSplits && !prefetch;
 }
 
 void ScheduleOverride::applyTo(ScheduleParams &p) const {
@@ -82,6 +122,19 @@ void ScheduleOverride::applyTo(ScheduleParams &p) const {
   p.qkQvecs = qkQvecs.value_or(p.qkQvecs);
   p.pvRows = pvRows.value_or(p.pvRows);
   p.pvVecs = pvVecs.value_or(p.pvVecs);
+  p.headsPerTile = headsPerTile.value_or(p.headsPerTile);
+  p.kvSplits = kvSplits.value_or(p.kvSplits);
+  p.prefetch = prefetch.value_or(p.prefetch);
+}
+
+std::string formatSchedule(const ScheduleParams &p) {
+  std::ostringstream os;
+  os << "tile_q=" << p.tileQ << ",tile_kv=" << p.tileKv
+     << ",vector_width=" << p.vectorWidth << ",qk_keys=" << p.qkKeys
+     << ",qk_qvecs=" << p.qkQvecs << ",pv_rows=" << p.pvRows
+     << ",pv_vecs=" << p.pvVecs << ",heads_per_tile=" << p.headsPerTile
+     << ",kv_splits=" << p.kvSplits << ",prefetch=" << p.prefetch;
+  return os.str();
 }
 
 std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
@@ -91,7 +144,8 @@ std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
       {"tile_q", &result.tileQ},     {"tile_kv", &result.tileKv},
       {"vector_width", &result.vectorWidth}, {"qk_keys", &result.qkKeys},
       {"qk_qvecs", &result.qkQvecs}, {"pv_rows", &result.pvRows},
-      {"pv_vecs", &result.pvVecs}};
+      {"pv_vecs", &result.pvVecs}, {"heads_per_tile", &result.headsPerTile},
+      {"kv_splits", &result.kvSplits}, {"prefetch", &result.prefetch}};
   std::stringstream items(text);
   std::string item;
   while (std::getline(items, item, ',')) {
@@ -101,7 +155,8 @@ std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
                               [&](const auto &f) { return key == f.first; });
     if (eq == std::string::npos || field == std::end(fields)) {
       error = "expected key=value with a key among tile_q, tile_kv, "
-              "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs; got '" +
+              "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, "
+              "heads_per_tile, kv_splits, prefetch; got '" +
               item + "'";
       return std::nullopt;
     }
@@ -109,9 +164,11 @@ std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
     char *end = nullptr;
     errno = 0;
     long long number = std::strtoll(value.c_str(), &end, 10);
-    if (value.empty() || *end != '\0' || errno != 0 || number <= 0) {
-      error = "expected a positive integer for " + key + ", got '" + value +
-              "'";
+    bool flag = field->second == &result.prefetch;
+    if (value.empty() || *end != '\0' || errno != 0 || number < 0 ||
+        (number == 0 && !flag)) {
+      error = "expected a" + std::string(flag ? " non-negative" : " positive") +
+              " integer for " + key + ", got '" + value + "'";
       return std::nullopt;
     }
     if (*field->second) {

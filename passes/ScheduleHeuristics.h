@@ -16,6 +16,10 @@ namespace mlir::attn {
 
 struct AttentionProblem {
   int64_t querySeq, kvSeq, headDim, valueDim;
+  int64_t batch = 1, queryHeads = 1, kvHeads = 1;
+  /// Whether a query tile may hold rows of several heads (no modifier reads
+  /// the head of a row).
+  bool canPackHeads = true;
 };
 
 struct CpuTarget {
@@ -25,6 +29,7 @@ struct CpuTarget {
 
 struct ScheduleParams {
   int64_t tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows, pvVecs;
+  int64_t headsPerTile = 1, kvSplits = 1, prefetch = 0;
 };
 
 /// Chooses tile sizes and register blocking. The result always satisfies the
@@ -49,7 +54,7 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
 /// heuristic.
 struct ScheduleOverride {
   std::optional<int64_t> tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows,
-      pvVecs;
+      pvVecs, headsPerTile, kvSplits, prefetch;
   bool empty() const;
   /// Overwrites the fields of `params` that this override sets.
   void applyTo(ScheduleParams &params) const;
@@ -57,8 +62,12 @@ struct ScheduleOverride {
 
 /// Parses `key=value[,key=value...]` with the #attn.schedule field names
 /// (`tile_q=64,tile_kv=128`). On error returns nullopt and sets `error`.
+/// The empty text is the empty override.
 std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
                                                       std::string &error);
+
+/// `params` in the override syntax, every field set (what the tuner writes).
+std::string formatSchedule(const ScheduleParams &params);
 
 } // namespace mlir::attn
 

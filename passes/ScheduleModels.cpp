@@ -27,15 +27,26 @@ struct SdpaScheduleModel
                                const ScheduleOverride &overrides) const {
     auto op = cast<OpT>(raw);
     AttentionShape shape = op.getShape();
-    ScheduleParams p = chooseCpuSchedule(
-        {shape.querySeq, shape.kvSeq, shape.headDim, shape.valueDim}, target);
+    AttentionProblem problem{shape.querySeq, shape.kvSeq, shape.headDim,
+                             shape.valueDim};
+    problem.batch = shape.batch;
+    problem.queryHeads = shape.queryHeads;
+    problem.kvHeads = shape.kvHeads;
+    problem.canPackHeads = llvm::none_of(
+        op.getScoreModifiers(),
+        [](ScoreModifierAttrInterface m) { return m.readsHead(); });
+    ScheduleParams p = chooseCpuSchedule(problem, target);
+    // Attention maps run their heads in turn over whole key ranges.
+    if constexpr (std::is_same_v<OpT, SdpaProbsOp>)
+      p.headsPerTile = p.kvSplits = 1;
     overrides.applyTo(p);
     auto emitError = [&] {
       return op.emitOpError("schedule override does not fit this op: ");
     };
     auto schedule = ScheduleAttr::getChecked(
         emitError, op.getContext(), p.tileQ, p.tileKv, p.vectorWidth,
-        p.qkKeys, p.qkQvecs, p.pvRows, p.pvVecs);
+        p.qkKeys, p.qkQvecs, p.pvRows, p.pvVecs, p.headsPerTile, p.kvSplits,
+        p.prefetch);
     if (!schedule)
       return failure();
     op.setScheduleAttr(schedule);

@@ -113,6 +113,7 @@ private:
   void buildKeyScales(Value kv0, bool boundary);
   Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);
   void buildScores(Value kv0, bool boundary);
+  void prefetchRows(Value firstKey, int64_t rows);
   void buildSoftmaxUpdate();
   void buildAccumulate(Value kv0, bool boundary);
   Value keysInTile(Value kv0, bool boundary);

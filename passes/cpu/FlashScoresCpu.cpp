@@ -143,42 +143,82 @@ Value CpuFlashTile::applyModifiers(Value s, Value r, Value key, Value keyRow,
   VectorScoreSite site;
   site.width = vw;
   site.domain = llvm::numbers::log2e;
-  site.head = tile.qHead;
+  // With packed heads the lanes are rows of different heads (no modifier
+  // that reads the head is allowed then, see SdpaOp::verify).
+  if (tile.heads == 1)
+    site.head = tile.qHead;
+  // The tile rows r + lane as a vector of `element` (i32 or i64), split into
+  // their query offsets from q0 and head offsets from qHead.
+  auto laneRows = [&](Type element) {
+    auto type = VectorType::get({vw}, element);
+    Value first = vector::BroadcastOp::create(
+        *b, loc, type, arith::IndexCastOp::create(*b, loc, element, r));
+    return arith::AddIOp::create(*b, loc, first, iota(element)).getResult();
+  };
+  auto splatInt = [&](Type element, int64_t v) -> Value {
+    return arith::ConstantOp::create(
+        *b, loc,
+        DenseElementsAttr::get(VectorType::get({vw}, element),
+                               b->getIntegerAttr(element, v)));
+  };
   site.relativePosition = [&]() -> Value {
-    // key - pos(q0 + r + lane) = (key - pos0 - r) - lane: integers below
-    // 2^24, so exact in f32.
-    Value first = arith::SubIOp::create(
-        *b, loc, key, add(tile.position0, r));
-    Value firstF = arith::SIToFPOp::create(
-        *b, loc, b->getF32Type(),
-        arith::IndexCastOp::create(*b, loc, i32, first));
-    return arith::SubFOp::create(
-        *b, loc, vector::BroadcastOp::create(*b, loc, vecType(), firstF),
-        iota(b->getF32Type()));
+    if (tile.heads == 1) {
+      // key - pos(q0 + r + lane) = (key - pos0 - r) - lane: integers below
+      // 2^24, so exact in f32.
+      Value first = arith::SubIOp::create(
+          *b, loc, key, add(tile.position0, r));
+      Value firstF = arith::SIToFPOp::create(
+          *b, loc, b->getF32Type(),
+          arith::IndexCastOp::create(*b, loc, i32, first));
+      return arith::SubFOp::create(
+          *b, loc, vector::BroadcastOp::create(*b, loc, vecType(), firstF),
+          iota(b->getF32Type()));
+    }
+    // key - pos0 - (r + lane) / heads.
+    Value queries = arith::DivUIOp::create(*b, loc, laneRows(i32),
+                                           splatInt(i32, tile.heads));
+    Value first = arith::IndexCastOp::create(
+        *b, loc, i32, arith::SubIOp::create(*b, loc, key, tile.position0));
+    Value rel = arith::SubIOp::create(
+        *b, loc,
+        vector::BroadcastOp::create(*b, loc, VectorType::get({vw}, i32), first),
+        queries);
+    return arith::SIToFPOp::create(*b, loc, vecType(), rel);
   };
   site.bias = [&]() -> Value {
     // bias[slab + min(q0 + r + lane, Sq - 1) · Skv + keyRow]: one gather down
     // the key's column (rows past Sq are clamped; their scores are unused).
-    auto i32Vec = VectorType::get({vw}, i32);
-    auto toI32 = [&](Value v) {
+    // With packed heads, lane l is query (r + l) / heads of head offset
+    // (r + l) % heads, whose slab is that many Sq · Skv further (i64
+    // offsets then: several slabs may pass 2^31 elements).
+    Type offsetType = tile.heads == 1 ? i32 : Type(b->getI64Type());
+    auto toVec = [&](Value v) {
       return vector::BroadcastOp::create(
-          *b, loc, i32Vec, arith::IndexCastOp::create(*b, loc, i32, v));
+          *b, loc, VectorType::get({vw}, offsetType),
+          arith::IndexCastOp::create(*b, loc, offsetType, v));
     };
-    Value rows = arith::AddIOp::create(*b, loc, toI32(add(tile.q0, r)),
-                                       iota(i32));
-    rows = arith::MinSIOp::create(
-        *b, loc, rows,
-        arith::ConstantOp::create(
-            *b, loc,
-            DenseElementsAttr::get(
-                i32Vec, b->getI32IntegerAttr(int32_t(shape.querySeq - 1)))));
-    Value offsets = arith::MulIOp::create(
-        *b, loc, rows,
-        arith::ConstantOp::create(
-            *b, loc,
-            DenseElementsAttr::get(i32Vec,
-                                   b->getI32IntegerAttr(int32_t(shape.kvSeq)))));
-    offsets = arith::AddIOp::create(*b, loc, offsets, toI32(keyRow));
+    Value rows, headOffsets;
+    if (tile.heads == 1) {
+      rows = arith::AddIOp::create(*b, loc, toVec(add(tile.q0, r)),
+                                   iota(offsetType));
+    } else {
+      Value lanes = laneRows(offsetType);
+      Value heads = splatInt(offsetType, tile.heads);
+      rows = arith::AddIOp::create(
+          *b, loc, toVec(tile.q0),
+          arith::DivUIOp::create(*b, loc, lanes, heads));
+      if (biasHeads != 1)
+        headOffsets = arith::MulIOp::create(
+            *b, loc, arith::RemUIOp::create(*b, loc, lanes, heads),
+            splatInt(offsetType, shape.querySeq * shape.kvSeq));
+    }
+    rows = arith::MinSIOp::create(*b, loc, rows,
+                                  splatInt(offsetType, shape.querySeq - 1));
+    Value offsets = arith::MulIOp::create(*b, loc, rows,
+                                          splatInt(offsetType, shape.kvSeq));
+    offsets = arith::AddIOp::create(*b, loc, offsets, toVec(keyRow));
+    if (headOffsets)
+      offsets = arith::AddIOp::create(*b, loc, offsets, headOffsets);
     Value allLanes = arith::ConstantOp::create(
         *b, loc,
         DenseElementsAttr::get(VectorType::get({vw}, b->getI1Type()), true));

@@ -97,10 +97,11 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   loop(idx(0), idx(tileQ), 1, [&](Value r) {
     Value inBounds =
         arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult, r, tile.rows);
-    Value row = minIdx(add(tile.q0, r), lastQuery);
+    Value row = minIdx(tile.query(*b, loc, r), lastQuery);
+    Value head = tile.head(*b, loc, r);
     loop(idx(0), idx(shape.headDim), 1, [&](Value d) {
-      Value x = widen(
-          *b, loadScalar(buffers.query, {tile.batch, tile.qHead, row, d}));
+      Value x =
+          widen(*b, loadScalar(buffers.query, {tile.batch, head, row, d}));
       x = arith::MulFOp::create(*b, loc, x, scaleCst);
       x = arith::SelectOp::create(*b, loc, inBounds, x, zero);
       memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
@@ -163,6 +164,8 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
     if (keyBlock)
       convertBlock(buffers.key, keyBlock, add(kv0, c0), keys, idx(0),
                    shape.headDim, boundary);
+    if (schedule.getPrefetch())
+      prefetchRows(add(kv0, c0), keys);
     loop(idx(0), idx(tileQ), qvecs * vw, [&](Value r0) {
       MicroKernel kernel;
       kernel.rows = keys;
@@ -212,6 +215,31 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
   });
 }
 
+void CpuFlashTile::prefetchRows(Value firstKey, int64_t rows) {
+  // While kernel 1 runs over keys [firstKey, firstKey + rows): the same
+  // keys' V rows, which kernel 2 reads next, and the K rows one tile ahead.
+  // Decode tiles do little arithmetic per byte, and the hardware
+  // prefetchers do not follow kernel 1's walk down several rows at once.
+  auto prefetch = [&](Value mem, Value key, int64_t cols) {
+    Value row = minIdx(key, idx(shape.kvSeq - 1));
+    int64_t bytes = cast<ShapedType>(mem.getType())
+                        .getElementType()
+                        .getIntOrFloatBitWidth() / 8;
+    for (int64_t col = 0; col < cols; col += 64 / bytes)
+      memref::PrefetchOp::create(*b, loc, mem,
+                                 ValueRange{tile.batch, tile.kvHead, row,
+                                            idx(col)},
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
+  };
+  for (int64_t c = 0; c < rows; ++c) {
+    Value key = add(firstKey, idx(c));
+    if (buffers.value)
+      prefetch(buffers.value, key, shape.valueDim);
+    prefetch(buffers.key, add(key, idx(tileKv)), shape.headDim);
+  }
+}
+
 void CpuFlashTile::buildSoftmaxUpdate() {
   // Per vector of queries: new running max, rescale factor α, P = exp(S - m)
   // written over the scores, and the running sum.
@@ -250,6 +278,12 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
   // Boundary tiles stop at the last key in bounds.
   int64_t blockRows = schedule.getPvRows(), vecs = schedule.getPvVecs();
   Value keyCount = keysInTile(kv0, boundary);
+  // Row blocks past the valid rows (decode tiles are mostly padding) are
+  // skipped: their outputs are never stored.
+  Value rowBlocksEnd = arith::MulIOp::create(
+      *b, loc,
+      arith::CeilDivUIOp::create(*b, loc, tile.validRows, idx(blockRows)),
+      idx(blockRows));
   // The value panel (tile_kv × pv_vecs vectors) is the outer loop so that it
   // stays in L1 while every row block of the tile uses it.
   loop(idx(0), idx(shape.valueDim), vecs * vw, [&](Value d0) {
@@ -260,7 +294,7 @@ void CpuFlashTile::buildAccumulate(Value kv0, bool boundary) {
     if (valuePanel)
       convertBlock(buffers.value, valuePanel, kv0, tileKv, d0, vecs * vw,
                    boundary);
-    loop(idx(0), idx(tileQ), blockRows, [&](Value r0) {
+    loop(idx(0), rowBlocksEnd, blockRows, [&](Value r0) {
       SmallVector<Value> rowIdx, alphas;
       for (int64_t i = 0; i < blockRows; ++i) {
         rowIdx.push_back(add(r0, idx(i)));
@@ -325,17 +359,25 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
     Value inv = arith::SelectOp::create(
         *b, loc, seen, arith::DivFOp::create(*b, loc, f32(1.0f), l), zero);
     Value invVec = vector::BroadcastOp::create(*b, loc, vecType(), inv);
-    Value outRow = add(tile.q0, r);
+    // Where row r goes: [batch, head, query], after the kv chunk with
+    // kv_splits (the partial buffers, which are f32).
+    SmallVector<Value, 5> at{tile.batch, tile.head(*b, loc, r),
+                             tile.query(*b, loc, r)};
+    if (tile.split)
+      at.insert(at.begin(), tile.split);
+    Value outBuffer = tile.split ? buffers.partialOut : buffers.out;
+    Value lseBuffer = tile.split ? buffers.partialLse : buffers.lse;
     loop(idx(0), idx(shape.valueDim), vw, [&](Value d) {
       Value o = arith::MulFOp::create(*b, loc, load(acc, {r, d}), invVec);
       o = arith::SelectOp::create(*b, loc, valid, o, zeros);
-      Type element = cast<ShapedType>(buffers.out.getType()).getElementType();
+      Type element = cast<ShapedType>(outBuffer.getType()).getElementType();
       if (!element.isF32())
         o = arith::TruncFOp::create(*b, loc, VectorType::get({vw}, element), o);
-      vector::StoreOp::create(*b, loc, o, buffers.out,
-                              ValueRange{tile.batch, tile.qHead, outRow, d});
+      SmallVector<Value, 5> indices(at);
+      indices.push_back(d);
+      vector::StoreOp::create(*b, loc, o, outBuffer, indices);
     });
-    if (buffers.lse) {
+    if (lseBuffer) {
       // ln Σ exp(s) = ln 2 · log2 Σ exp2(u) with u = log2(e) · s and the
       // running max m of u: ln 2 · (m + log2 l).
       Value m = loadScalar(rowMax, r);
@@ -345,8 +387,7 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
           f32(llvm::numbers::ln2f));
       lse = arith::SelectOp::create(
           *b, loc, seen, lse, f32(-std::numeric_limits<float>::infinity()));
-      memref::StoreOp::create(*b, loc, lse, buffers.lse,
-                              ValueRange{tile.batch, tile.qHead, outRow});
+      memref::StoreOp::create(*b, loc, lse, lseBuffer, at);
     }
   });
 }

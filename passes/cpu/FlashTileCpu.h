@@ -14,6 +14,11 @@ std::unique_ptr<FlashTileComputation>
 createCpuFlashTile(SdpaOp op, const FlashBuffers &buffers,
                    FlashTiling &tiling);
 
+/// With kv_splits > 1: one scf.parallel over the query rows that merges the
+/// kv chunks' `buffers.partialOut` / `partialLse` into `buffers.out` (and
+/// `buffers.lse`, if any).
+void buildCpuSplitMerge(OpBuilder &b, SdpaOp op, const FlashBuffers &buffers);
+
 /// The CPU computation of attn.sdpa_probs: the same scores, then
 /// exp(score - lse) written to `buffers.out` [B, slots, Sq, Skv], or
 /// averaged into slot 0 over the `headCount` heads of the tiling's inner

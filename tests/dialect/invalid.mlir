@@ -381,3 +381,59 @@ func.func @probs_key_dim(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x16xf32>, %
   %p = attn.sdpa_probs %q, %k, %lse : tensor<1x4x64x32xf32>, tensor<1x2x80x16xf32>, tensor<1x4x64xf32> -> tensor<1x1x64x80xf32>
   return %p : tensor<1x1x64x80xf32>
 }
+
+// -----
+
+func.func @schedule_heads_per_tile_tile_q(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{expected tile_q (16) to be a multiple of heads_per_tile (3)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 3>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_heads_per_tile_group(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{schedule's heads_per_tile (8) must divide the query heads per key/value head (4)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 8>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_kv_splits(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{schedule's kv_splits (9) exceeds the kv tiles (8)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, kv_splits = 9>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_prefetch(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{expected prefetch to be 0 or 1, got 2}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, prefetch = 2>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_kv_splits_positive(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{expected kv_splits to be positive, got 0}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, kv_splits = 0>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_packed_alibi(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{schedule packs 4 heads per tile, which alibi}}
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.alibi<[0.5, 0.25, 0.125, 0.0625, 0.5, 0.25, 0.125, 0.0625]>], schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 4>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @probs_split(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %lse: tensor<1x8x1xf32>) -> tensor<1x1x1x512xf32> {
+  // expected-error @+1 {{expects heads_per_tile = 1 and kv_splits = 1 (attention maps neither pack heads nor split the keys), got 1 and 2}}
+  %p = attn.sdpa_probs %q, %k, %lse {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, kv_splits = 2>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x8x1xf32> -> tensor<1x1x1x512xf32>
+  return %p : tensor<1x1x1x512xf32>
+}

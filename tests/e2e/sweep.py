@@ -3,7 +3,7 @@
 
     sweep.py --attnc ATTNC --ref ATTN_REF --work DIR [--seed N] [--count N]
              [--shard K/N] [--widths 8,16] [--group N] [--dense-only]
-             [--modifiers]
+             [--modifiers | --decode]
 
 Cases cover shapes (self/cross attention, GQA/MQA, head dims 32/64/128,
 ragged lengths, batch > 1) and every mask of the `attention` op and their
@@ -44,6 +44,12 @@ reference's at 1e-4, and a third of those the attention probabilities
 the random modifier cases take f16 and a quarter bf16 query, key, value
 and bias: the reference reads the same rounded inputs, so the only extra
 error is the output's rounding to its type (see ATOL_BY_DTYPE).
+
+--decode runs the decode sweep: its corner cases, then --count random cases
+of 1-16 query rows over 600-4100 keys with GQA groups of 1-8 heads (kinds
+round-robin over DECODE_KINDS: masks, lengths, modifiers, f16/bf16), whose
+default schedules pack the heads of a group into one query tile and split
+the keys into chunks merged by a second loop (kv_splits).
 
 --shard K/N runs every N-th group starting at the K-th (1-based), so that
 several lit tests can split the sweep; the case list does not depend on it.
@@ -245,6 +251,64 @@ MODIFIER_CORNER_CASES = [
       alibi="standard", softcap=20.0, lse=True, dtype="bf16"),
     C(1, 2, 1, 70, 70, 40, 24, cosine=5.0, lse=True, dtype="f16"),
 ]
+
+# The corner cases of --decode: few query rows over long key sequences, where
+# the schedule packs the query heads of a K/V group into one tile (unless a
+# modifier reads the head: ALiBi) and splits the keys into chunks that a
+# second loop merges.
+DECODE_CORNER_CASES = [
+    C(1, 32, 8, 1, 4096, 128, 128),  # the benchmark shape: 4 heads, 2 chunks
+    C(1, 8, 1, 4, 4096, 64, 64, mask="causal", lse=True),  # MQA, 8 chunks
+    # One batch entry sees 1 key: all its chunks but one are empty.
+    C(2, 8, 2, 1, 3000, 64, 64, kv_lengths=True, aux="file",
+      files=(("kvlen", ((1,), (2999,))),), lse=True),
+    C(1, 4, 1, 1, 2048, 64, 64, alibi="standard", lse=True),  # not packed
+    C(1, 8, 2, 3, 2000, 64, 32, mask="causal", softcap=20.0, bias="full",
+      lse=True, dtype="f16"),  # per-head bias gathered across packed rows
+    C(1, 16, 2, 2, 1500, 128, 128, mask="causal", window=(100, 0),
+      lse=True, dtype="bf16"),
+    C(1, 4, 4, 16, 2048, 64, 64, mask="causal"),  # MHA decode, 16 rows
+]
+
+# --decode draws random cases of these kinds, round-robin.
+DECODE_KINDS = ["dense", "causal", "kv-lengths", "window", "softcap", "bias",
+                "f16", "bf16", "alibi", "cosine"]
+MAX_DECODE_FLOPS = 40e6
+
+
+def random_decode_case(rng, kind):
+    """A decode case of `kind`: 1-16 query rows over 600-4100 keys, GQA group
+    sizes 1-8, under MAX_DECODE_FLOPS."""
+    while True:
+        hkv = rng.choice([1, 2, 4])
+        d = rng.choice([64, 128])
+        fields = dict(b=rng.choice([1, 1, 2]),
+                      hq=hkv * rng.choice([1, 2, 4, 8]), hkv=hkv,
+                      sq=rng.choice([1, 1, 2, 3, 4, 8, 16]),
+                      skv=rng.randint(600, 4100), d=d,
+                      dv=rng.choice([d, d, 32]),
+                      mask=rng.choice(["none", "causal"]),
+                      lse=rng.random() < 0.5)
+        if kind == "kv-lengths":
+            fields["kv_lengths"] = True
+            fields["aux"] = rng.choice(["random", "file"])
+        elif kind == "window":
+            fields["mask"] = "causal"
+            fields["window"] = (rng.randint(1, 600), 0)
+        elif kind == "softcap":
+            fields["softcap"] = rng.choice([5.0, 20.0])
+        elif kind == "bias":
+            fields["bias"] = rng.choice(["full", "batch1", "head1"])
+        elif kind in ("f16", "bf16"):
+            fields["dtype"] = kind
+        elif kind == "alibi":
+            fields["alibi"] = "standard"
+        elif kind == "cosine":
+            fields["cosine"] = 5.0
+        case = Case(**fields)
+        if flops(case) <= MAX_DECODE_FLOPS:
+            return case
+
 
 # --modifiers draws the modifiers of each random case round-robin from these.
 MODIFIER_KINDS = [
@@ -718,6 +782,8 @@ def main():
                         "lengths")
     parser.add_argument("--modifiers", action="store_true",
                         help="the score-modifier sweep (see above)")
+    parser.add_argument("--decode", action="store_true",
+                        help="the decode sweep (see above)")
     parser.add_argument("--list", action="store_true",
                         help="print the cases and the first group's model; "
                         "run nothing")
@@ -732,7 +798,11 @@ def main():
     os.makedirs(args.work, exist_ok=True)
 
     rng = random.Random(args.seed)
-    if args.modifiers:
+    if args.decode:
+        cases = DECODE_CORNER_CASES + [
+            random_decode_case(rng, DECODE_KINDS[i % len(DECODE_KINDS)])
+            for i in range(args.count)]
+    elif args.modifiers:
         cases = MODIFIER_CORNER_CASES + [
             random_case(rng, KINDS[i % len(KINDS)],
                         MODIFIER_KINDS[i % len(MODIFIER_KINDS)])

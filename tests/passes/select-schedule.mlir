@@ -16,13 +16,56 @@ func.func @long_sequence(%q: tensor<1x8x2048x64xf32>, %k: tensor<1x8x2048x64xf32
 
 // -----
 
-// A short query sequence gets a one-vector query tile and more keys per block.
+// A short query sequence gets a one-vector query tile and more keys per block;
+// its rows fit one vector, so the score kernel prefetches.
 // CHECK-LABEL: func.func @short_queries
-//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 8, pv_vecs = 2>
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 8, pv_vecs = 2, prefetch = 1>
 func.func @short_queries(%q: tensor<1x2x5x32xf32>, %k: tensor<1x2x500x32xf32>,
                          %v: tensor<1x2x500x32xf32>) -> tensor<1x2x5x32xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x5x32xf32>, tensor<1x2x500x32xf32>, tensor<1x2x500x32xf32> -> tensor<1x2x5x32xf32>
   return %o : tensor<1x2x5x32xf32>
+}
+
+// -----
+
+// Decode with GQA: the 4 query heads of a K/V head share one query tile (one
+// vector, 16 rows of which 4 are used on AVX-512 and 8 rows, 4 used, on AVX2),
+// so K/V are read once per group. 8 head groups are too few parallel
+// iterations: the 64 kv tiles are split in 2 chunks.
+// CHECK-LABEL: func.func @decode_gqa
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 4, kv_splits = 2, prefetch = 1>
+// AVX2-LABEL: func.func @decode_gqa
+//       AVX2:   heads_per_tile = 4, kv_splits = 2, prefetch = 1>
+func.func @decode_gqa(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x4096x128xf32>,
+                      %v: tensor<1x8x4096x128xf32>) -> tensor<1x32x1x128xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x32x1x128xf32>, tensor<1x8x4096x128xf32>, tensor<1x8x4096x128xf32> -> tensor<1x32x1x128xf32>
+  return %o : tensor<1x32x1x128xf32>
+}
+
+// -----
+
+// MQA decode with 16 query rows: 8 heads × 4 rows = 32 rows, two vectors.
+// One iteration would be one thread's work: 8 chunks of 8 kv tiles (and no
+// prefetch: two query vectors per key).
+// CHECK-LABEL: func.func @decode_mqa
+//       CHECK:   heads_per_tile = 8, kv_splits = 8>
+func.func @decode_mqa(%q: tensor<1x8x4x64xf32>, %k: tensor<1x1x4096x64xf32>,
+                      %v: tensor<1x1x4096x64xf32>) -> tensor<1x8x4x64xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<1x8x4x64xf32>, tensor<1x1x4096x64xf32>, tensor<1x1x4096x64xf32> -> tensor<1x8x4x64xf32>
+  return %o : tensor<1x8x4x64xf32>
+}
+
+// -----
+
+// ALiBi reads each row's head, so its heads are not packed (4 iterations:
+// 4 chunks of 8 kv tiles).
+// CHECK-LABEL: func.func @decode_alibi
+//   CHECK-NOT:   heads_per_tile
+//       CHECK:   kv_splits = 4
+func.func @decode_alibi(%q: tensor<1x4x1x64xf32>, %k: tensor<1x1x2048x64xf32>,
+                        %v: tensor<1x1x2048x64xf32>) -> tensor<1x4x1x64xf32> {
+  %o = attn.sdpa %q, %k, %v {modifiers = [#attn.alibi<[0.5, 0.25, 0.125, 0.0625]>]} : tensor<1x4x1x64xf32>, tensor<1x1x2048x64xf32>, tensor<1x1x2048x64xf32> -> tensor<1x4x1x64xf32>
+  return %o : tensor<1x4x1x64xf32>
 }
 
 // -----
