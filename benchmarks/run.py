@@ -782,12 +782,22 @@ def torch_python(explicit):
     return None, None
 
 
-def decode_line(row, bw, at_size):
-    """The markdown table line of one decode row at read bandwidth `bw`."""
+def decode_flops(sq, skv):
+    """FLOPs of one decode run: 4·Hq·Sq·Skv·D (Q·Kᵀ and P·V)."""
+    return 4 * DECODE_HQ * sq * skv * DECODE_D
+
+
+def decode_line(row, bw, peak, at_size):
+    """The markdown table line of one decode row at read bandwidth `bw`
+    (GB/s) and FMA peak `peak` (GFLOP/s)."""
     sq, skv, hkv, kv = row["shape"]
     nbytes, ms, base = row["bytes"], row["ms"], row["base"]
     target = DECODE_TARGETS.get(row["shape"])
-    cells = [str(sq), str(skv), str(hkv), kv, f"{nbytes / 2**20:.0f}"]
+    # The most "% of read BW" the FMA peak allows: FLOP per K/V byte grows
+    # with the queries per K/V head (Sq·Hq/Hkv) and doubles for f16.
+    ceiling = 100 * peak / (decode_flops(sq, skv) / nbytes) / bw
+    cells = [str(sq), str(skv), str(hkv), kv, f"{nbytes / 2**20:.0f}",
+             "memory" if ceiling >= 100 else f"compute, ≤ {ceiling:.0f} %"]
     if ms is not None:
         gbps = nbytes / ms * 1e-6
         pct = 100 * gbps / bw
@@ -805,7 +815,7 @@ def decode_line(row, bw, at_size):
     return "| " + " | ".join(cells) + " |"
 
 
-def decode(args, work, quick):
+def decode(args, work, quick, peaks):
     """The decode rows: attnc against the read bandwidth measured by
     stream.cpp and PyTorch's SDPA, in one run; returns the markdown lines
     of the section."""
@@ -831,11 +841,12 @@ def decode(args, work, quick):
 
     print(f"decode: Hq = {hq}, D = {d}, no mask, {t} threads, median of "
           f"{rounds} rounds alternating attnc and PyTorch", flush=True)
-    header = ("| Sq | Skv | Hkv | K/V | K/V MiB | attnc ms | attnc GB/s "
-              "| % of read BW | target | stream at K/V size GB/s "
-              "| PyTorch ms | PyTorch GB/s | speed-up |")
-    lines = [header, "|---:|---:|---:|:---:|---:|---:|---:|---:|:---|---:|"
-             "---:|---:|---:|"]
+    header = ("| Sq | Skv | Hkv | K/V | K/V MiB | bound at FMA peak "
+              "| attnc ms | attnc GB/s | % of read BW | target "
+              "| stream at K/V size GB/s | PyTorch ms | PyTorch GB/s "
+              "| speed-up |")
+    lines = [header, "|---:|---:|---:|:---:|---:|:---|---:|---:|---:|:---|"
+             "---:|---:|---:|---:|"]
     print(header, flush=True)
     rows = []  # per shape: the medians, or None
     for sq, skv, hkv, kv in shapes:
@@ -877,7 +888,7 @@ def decode(args, work, quick):
                    why=("torch not installed" if not python else
                         f"failed ({torch_err})" if torch_err else "n/a"))
         rows.append(row)
-        print(decode_line(row, bw[t], at_size) +
+        print(decode_line(row, bw[t], peaks.values[t], at_size) +
               (f"  (attnc: {err})" if not ours and err else ""), flush=True)
     # The bandwidth again after the rows: a busy neighbour during the first
     # measurement must not inflate "% of read BW". The higher one counts.
@@ -888,7 +899,9 @@ def decode(args, work, quick):
     bw[t] = max(bw[t], again)
     at_size = {b: max(g, stream.gbps(t, b >> 20, 21))
                for b, g in at_size.items()}
-    lines += [decode_line(row, bw[t], at_size) for row in rows]
+    peaks.values[t] = max(peaks.values[t], peaks.measure(t))
+    lines += [decode_line(row, bw[t], peaks.values[t], at_size)
+              for row in rows]
     baseline = (f"PyTorch {torch_version} CPU "
                 "`torch.nn.functional.scaled_dot_product_attention(q, k, v, "
                 f"enable_gqa=True)` with `torch.set_num_threads({t})` "
@@ -922,7 +935,13 @@ def decode(args, work, quick):
             "from it: `stream at K/V size` is stream.cpp over a buffer of "
             f"exactly the row's K/V bytes ({t} threads, median of 21, the "
             "higher of a measurement before and one after the rows), the "
-            "ceiling for that row on this machine.", "", *lines,
+            "ceiling for that row on this machine. `bound at FMA peak`: "
+            "`memory` if the row could reach the read bandwidth at the FMA "
+            f"peak (`peak.cpp`, same run, {t} threads: "
+            f"{peaks.values[t]:.0f} GFLOP/s) with its 4·Hq·Sq·Skv·D FLOPs "
+            "over its K/V bytes, else the most % of read BW that peak "
+            "allows (softmax and conversions not counted: the real ceiling "
+            "is lower).", "", *lines,
             DECODE_END]
 
 
@@ -1019,7 +1038,7 @@ def run_modes(args, work):
         replace_section(args.out, modifiers(args, work, peaks))
         return
     if args.decode or args.decode_quick:
-        section = decode(args, work, quick=not args.decode)
+        section = decode(args, work, not args.decode, peaks)
         if args.decode or args.out_given:
             replace_section(args.out, section)
             print(f"wrote the decode section of {args.out}", flush=True)

@@ -88,7 +88,8 @@ static double sum(const float *data, long n) {
 // A spinning barrier: with one thread per core (THREADS <= cores), the
 // threads start every repetition within a few hundred nanoseconds; a
 // sleeping barrier (futex) wakes them up to ~0.1 ms late on a VM, which is
-// noise on a buffer that fits the cache.
+// noise on a buffer that fits the cache. After a while it yields, so that a
+// thread that lost its core to another process gets it back.
 class SpinBarrier {
 public:
   explicit SpinBarrier(int n) : n_(n) {}
@@ -99,8 +100,11 @@ public:
       generation_.fetch_add(1, std::memory_order_acq_rel);
       return;
     }
-    while (generation_.load(std::memory_order_acquire) == gen)
-      _mm_pause();
+    for (long spins = 0; generation_.load(std::memory_order_acquire) == gen;)
+      if (++spins < 100000)
+        _mm_pause();
+      else
+        std::this_thread::yield();
   }
 
 private:

@@ -198,6 +198,10 @@ def Attn_ScheduledOpInterface : OpInterface<"ScheduledOpInterface"> {
            "const ::mlir::attn::ScheduleOverride &":$overrides)>,
     InterfaceMethod<"Appends the op's schedule report (`--report`).",
       "void", "describeSchedule", (ins "::llvm::raw_ostream &":$os)>,
+    InterfaceMethod<[{
+        What identifies the op's problem in a tuning file (shape, mask,
+        modifiers, element types), or "" when its schedule is not tuned.
+      }], "std::string", "getTuningKey", (ins), [{}], [{ return ""; }]>,
   ];
 }
 

@@ -64,9 +64,11 @@ def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
     description in `passes/ScheduleHeuristics.h`). Ops that already carry a schedule (set
     by hand) are left alone. The `schedule` option overrides fields of the
     heuristic's choice; an override that does not fit an op is an error at
-    that op. With `report`, each op gets a remark describing its schedule,
-    FLOPs, how many kv tiles run full / with a mask / not at all, and its
-    working set.
+    that op. With `tuning-file`, an op whose tuning key the file has for
+    `target` starts from the measured schedule instead of the heuristic's
+    (the `schedule` fields still apply on top). With `report`, each op gets
+    a remark describing its schedule and where it came from, FLOPs, how
+    many kv tiles run full / with a mask / not at all, and its working set.
 
     ```mlir
     %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 64, ...>} : ...
@@ -83,6 +85,12 @@ def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
     Option<"report", "report", "bool", /*default=*/"false",
            "emit a remark per op with its schedule, FLOPs, visited and "
            "skipped kv tiles and working-set bytes">,
+    Option<"tuningFile", "tuning-file", "std::string", /*default=*/"",
+           "a tuning file (attnc --tune): ops it has an entry for on "
+           "`target` take its schedule instead of the heuristic's">,
+    Option<"target", "target", "std::string", /*default=*/"\"generic\"",
+           "the target's name in the tuning file (attnc: the CPU name, the "
+           "vector width and the register count)">,
   ];
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }

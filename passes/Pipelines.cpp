@@ -26,7 +26,8 @@ void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts) {
   pm.addNestedPass<func::FuncOp>(createFuseEpiloguesPass());
   pm.addNestedPass<func::FuncOp>(createSelectSchedulePass(
       {opts.vectorWidth.getValue(), opts.vectorRegisters.getValue(),
-       opts.schedule.getValue(), opts.report.getValue()}));
+       opts.schedule.getValue(), opts.report.getValue(),
+       opts.tuningFile.getValue(), opts.target.getValue()}));
   // Stage 2: flash loops, then buffers with outputs as out-parameters and the
   // scratch/intermediate buffers freed.
   pm.addNestedPass<func::FuncOp>(createLowerAttentionToLoopsPass());

@@ -28,6 +28,14 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "report",
       llvm::cl::desc("emit a remark per attention op describing its schedule"),
       llvm::cl::init(false)};
+  Option<std::string> tuningFile{
+      *this, "tuning-file",
+      llvm::cl::desc("schedules measured by attnc --tune, used where they "
+                     "match an op and the target")};
+  Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("the target's name in the tuning file"),
+      llvm::cl::init("generic")};
   Option<std::string> prefix{
       *this, "prefix",
       llvm::cl::desc("symbol prefix of the model (default: the entry "

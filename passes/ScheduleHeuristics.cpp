@@ -109,6 +109,83 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   return best;
 }
 
+std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
+                                           int axis,
+                                           const AttentionProblem &problem,
+                                           const CpuTarget &target) {
+  std::vector<ScheduleParams> variants;
+  const int64_t vw = current.vectorWidth;
+  const int64_t group =
+      problem.queryHeads / std::max<int64_t>(1, problem.kvHeads);
+  auto kvTiles = [&](const ScheduleParams &p) {
+    return ceilDiv(problem.kvSeq, p.tileKv);
+  };
+  auto add = [&](ScheduleParams p) {
+    bool fits = p.tileQ % (p.qkQvecs * vw) == 0 && p.tileQ % p.pvRows == 0 &&
+                p.tileQ % p.headsPerTile == 0 && group % p.headsPerTile == 0 &&
+                p.tileKv % p.qkKeys == 0 && p.kvSplits <= kvTiles(p);
+    bool same = p.tileQ == current.tileQ && p.tileKv == current.tileKv &&
+                p.qkKeys == current.qkKeys && p.qkQvecs == current.qkQvecs &&
+                p.pvRows == current.pvRows &&
+                p.headsPerTile == current.headsPerTile &&
+                p.kvSplits == current.kvSplits &&
+                p.prefetch == current.prefetch;
+    if (fits && !same)
+      variants.push_back(p);
+  };
+  switch (axis) {
+  case 0: // heads per tile
+    if (problem.canPackHeads)
+      for (int64_t heads = 1; heads <= group; ++heads)
+        if (group % heads == 0) {
+          ScheduleParams p = current;
+          p.headsPerTile = heads;
+          add(p);
+        }
+    break;
+  case 1: { // query vectors per tile, with the heuristic's blocks for them
+    const int64_t registers = std::max<int64_t>(8, target.vectorRegisters);
+    for (int64_t qvecs = 1; qvecs <= 4; ++qvecs) {
+      ScheduleParams p = current;
+      p.qkQvecs = qvecs;
+      p.tileQ = qvecs * vw;
+      p.qkKeys = std::clamp<int64_t>((registers - qvecs - 2) / qvecs, 1, 8);
+      p.pvRows = largestDivisorAtMost(
+          p.tileQ, std::max<int64_t>(1, (registers - p.pvVecs - 2) / p.pvVecs));
+      p.tileKv = ceilDiv(current.tileKv, p.qkKeys) * p.qkKeys;
+      p.kvSplits = std::min(p.kvSplits, kvTiles(p));
+      add(p);
+    }
+    break;
+  }
+  case 2: // keys per tile
+    for (int64_t keys : {32, 64, 128, 256}) {
+      ScheduleParams p = current;
+      p.tileKv = ceilDiv(std::min<int64_t>(keys, problem.kvSeq), p.qkKeys) *
+                 p.qkKeys;
+      p.kvSplits = std::min(p.kvSplits, kvTiles(p));
+      add(p);
+    }
+    break;
+  case 3: // kv splits
+    for (int64_t splits : {1, 2, 4, 8, 16}) {
+      ScheduleParams p = current;
+      p.kvSplits = splits;
+      add(p);
+    }
+    break;
+  case 4: { // prefetch
+    ScheduleParams p = current;
+    p.prefetch = 1 - current.prefetch;
+    add(p);
+    break;
+  }
+  default:
+    break;
+  }
+  return variants;
+}
+
 bool ScheduleOverride::empty() const {
   return !tileQ && !tileKv && !vectorWidth && !qkKeys && !qkQvecs && !pvRows &&
          !pvVecs && !headsPerTile && !kvSplits && !prefetch;
@@ -125,6 +202,20 @@ void ScheduleOverride::applyTo(ScheduleParams &p) const {
   p.headsPerTile = headsPerTile.value_or(p.headsPerTile);
   p.kvSplits = kvSplits.value_or(p.kvSplits);
   p.prefetch = prefetch.value_or(p.prefetch);
+}
+
+ScheduleOverride
+ScheduleOverride::overlaidWith(const ScheduleOverride &top) const {
+  ScheduleOverride r = *this;
+  for (auto [mine, theirs] :
+       {std::pair{&r.tileQ, &top.tileQ}, {&r.tileKv, &top.tileKv},
+        {&r.vectorWidth, &top.vectorWidth}, {&r.qkKeys, &top.qkKeys},
+        {&r.qkQvecs, &top.qkQvecs}, {&r.pvRows, &top.pvRows},
+        {&r.pvVecs, &top.pvVecs}, {&r.headsPerTile, &top.headsPerTile},
+        {&r.kvSplits, &top.kvSplits}, {&r.prefetch, &top.prefetch}})
+    if (*theirs)
+      *mine = *theirs;
+  return r;
 }
 
 std::string formatSchedule(const ScheduleParams &p) {

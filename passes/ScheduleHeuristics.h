@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace mlir::attn {
 
@@ -37,6 +38,18 @@ struct ScheduleParams {
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
                                  const CpuTarget &target);
 
+/// The tuner's search space around `current`, one axis at a time (the
+/// tuner walks the axes in order, keeping the fastest schedule of each):
+/// 0 heads per tile (divisors of the group), 1 query vectors per tile (with
+/// the register blocks the heuristic pairs with them), 2 keys per tile
+/// (32-256), 3 kv splits (1-16), 4 prefetch. The variants differ from
+/// `current` and fit the problem; the op verifier still has the last word.
+constexpr int kTuningAxes = 5;
+std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
+                                           int axis,
+                                           const AttentionProblem &problem,
+                                           const CpuTarget &target);
+
 struct GemmProblem {
   int64_t m, n, k; // C[M, N] = A[M, K] · B[K, N]
 };
@@ -58,6 +71,8 @@ struct ScheduleOverride {
   bool empty() const;
   /// Overwrites the fields of `params` that this override sets.
   void applyTo(ScheduleParams &params) const;
+  /// This override with the fields `top` sets replaced by `top`'s.
+  ScheduleOverride overlaidWith(const ScheduleOverride &top) const;
 };
 
 /// Parses `key=value[,key=value...]` with the #attn.schedule field names

@@ -53,6 +53,41 @@ struct SdpaScheduleModel
     return op.verify();
   }
 
+  /// The problem: op, shape, mask, modifiers, the lse; with `types`, the
+  /// element types of query, key (and value).
+  static void describeProblem(OpT op, llvm::raw_ostream &os, bool types) {
+    AttentionShape s = op.getShape();
+    os << op->getName() << " B=" << s.batch << " Hq=" << s.queryHeads
+       << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
+       << " D=" << s.headDim << " Dv=" << s.valueDim
+       << " mask=" << op.getMaskOrDefault().describe();
+    SmallVector<std::string> modifiers;
+    for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
+      modifiers.push_back(modifier.describe());
+    if (!modifiers.empty())
+      os << " scores=" << llvm::join(modifiers, ", ");
+    SmallVector<Value, 3> operands{op.getQuery(), op.getKey()};
+    if constexpr (std::is_same_v<OpT, SdpaOp>) {
+      if (op.getLse())
+        os << " +lse";
+      operands.push_back(op.getValue());
+    }
+    if (!types)
+      return;
+    os << " types=";
+    llvm::interleave(
+        operands, os,
+        [&](Value v) { os << cast<ShapedType>(v.getType()).getElementType(); },
+        ",");
+  }
+
+  std::string getTuningKey(Operation *raw) const {
+    std::string key;
+    llvm::raw_string_ostream os(key);
+    describeProblem(cast<OpT>(raw), os, /*types=*/true);
+    return key;
+  }
+
   /// Schedule, FLOPs, tile classification and working set.
   void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
     auto op = cast<OpT>(raw);
@@ -66,19 +101,7 @@ struct SdpaScheduleModel
     int64_t scratch =
         4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq + 3 * tq);
     int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
-    os << op->getName() << " B=" << s.batch << " Hq=" << s.queryHeads
-       << " Hkv=" << s.kvHeads << " Sq=" << s.querySeq << " Skv=" << s.kvSeq
-       << " D=" << s.headDim << " Dv=" << s.valueDim
-       << " mask=" << mask.describe();
-    SmallVector<std::string> modifiers;
-    for (ScoreModifierAttrInterface modifier : op.getScoreModifiers())
-      modifiers.push_back(modifier.describe());
-    if (!modifiers.empty())
-      os << " scores=" << llvm::join(modifiers, ", ");
-    if constexpr (std::is_same_v<OpT, SdpaOp>) {
-      if (op.getLse())
-        os << " +lse";
-    }
+    describeProblem(op, os, /*types=*/false);
     os << ": " << schedule << "; "
        << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
        << " full, " << tiles.boundary << " boundary, " << tiles.skipped

@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "passes/Passes.h"
 #include "passes/ScheduleHeuristics.h"
+#include "passes/TuningFile.h"
 
 #define DEBUG_TYPE "attn-select-schedule"
 
@@ -21,6 +22,7 @@ struct SelectSchedulePass final
     : impl::SelectSchedulePassBase<SelectSchedulePass> {
   using Base::Base;
   void runOnOperation() override;
+  void emitReport(ScheduledOpInterface op, llvm::StringRef source);
 };
 } // namespace
 
@@ -38,20 +40,55 @@ void SelectSchedulePass::runOnOperation() {
     getOperation().emitError() << "invalid schedule override: " << error;
     return signalPassFailure();
   }
-  CpuTarget target{vectorWidth, vectorRegisters};
-  WalkResult walk = getOperation().walk([&](ScheduledOpInterface op) {
-    if (!op.getSchedule() && failed(op.selectSchedule(target, *overrides)))
-      return WalkResult::interrupt();
-    if (report) {
-      std::string text;
-      llvm::raw_string_ostream os(text);
-      op.describeSchedule(os);
-      op->emitRemark(text);
+  std::optional<TuningFile> tuning;
+  if (!tuningFile.empty()) {
+    tuning = TuningFile::load(tuningFile, error);
+    if (!tuning) {
+      getOperation().emitError() << error;
+      return signalPassFailure();
     }
+  }
+  CpuTarget cpu{vectorWidth, vectorRegisters};
+  WalkResult walk = getOperation().walk([&](ScheduledOpInterface op) {
+    if (op.getSchedule()) {
+      if (report)
+        emitReport(op, "given in the IR");
+      return WalkResult::advance();
+    }
+    // The tuned schedule, if the file has one for this op and target; the
+    // --schedule fields on top.
+    const TuningEntry *tuned =
+        tuning ? tuning->lookup(target.getValue(), op.getTuningKey()) : nullptr;
+    ScheduleOverride fields = *overrides;
+    if (tuned) {
+      std::optional<ScheduleOverride> measured =
+          parseScheduleOverride(tuned->schedule, error);
+      if (!measured) {
+        op->emitError() << "the tuning file's schedule for this op is "
+                           "invalid: "
+                        << error;
+        return WalkResult::interrupt();
+      }
+      fields = measured->overlaidWith(*overrides);
+    }
+    if (failed(op.selectSchedule(cpu, fields)))
+      return WalkResult::interrupt();
+    if (report)
+      emitReport(op, std::string(tuned ? "tuning file" : "heuristic") +
+                         (overrides->empty() ? "" : " + --schedule"));
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
     signalPassFailure();
+}
+
+void SelectSchedulePass::emitReport(ScheduledOpInterface op,
+                                    llvm::StringRef source) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  op.describeSchedule(os);
+  os << "; schedule from: " << source;
+  op->emitRemark(text);
 }
 
 } // namespace mlir::attn

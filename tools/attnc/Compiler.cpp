@@ -15,6 +15,7 @@
 #include "tools/attnc/HFImport.h"
 #include "tools/attnc/IRGen.h"
 #include "tools/attnc/Library.h"
+#include "tools/attnc/Tuner.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Verifier.h"
@@ -75,6 +76,7 @@ struct Target {
   std::unique_ptr<llvm::TargetMachine> machine;
   int64_t vectorWidth = 4;
   int64_t vectorRegisters = 16;
+  std::string name; // in tuning files: "<cpu> vw=<width> regs=<registers>"
 };
 
 FailureOr<Target> createTarget(const CompileOptions &options) {
@@ -118,6 +120,8 @@ FailureOr<Target> createTarget(const CompileOptions &options) {
     result.vectorWidth = options.vectorWidth;
   if (options.vectorRegisters > 0)
     result.vectorRegisters = options.vectorRegisters;
+  result.name = cpu + " vw=" + std::to_string(result.vectorWidth) +
+                " regs=" + std::to_string(result.vectorRegisters);
   return result;
 }
 
@@ -237,6 +241,9 @@ LogicalResult runStage(ModuleOp module, const CompileOptions &options,
   return pm.run(module);
 }
 
+int lowerAndEmit(ModuleOp module, const CompileOptions &options,
+                 llvm::StringRef stem, PhaseTimer &timer);
+
 } // namespace
 
 int compile(const CompileOptions &options) {
@@ -313,6 +320,33 @@ int compile(const CompileOptions &options) {
   if (options.emit == EmitPhase::Attn)
     return emitText(options, printModule);
 
+  if (!options.tuneFile.empty()) {
+    FailureOr<Target> target = createTarget(options);
+    if (failed(target))
+      return 1;
+    TuneTarget tuneTarget{target->name,
+                          {target->vectorWidth, target->vectorRegisters}};
+    if (int rc = tune(*module, options, tuneTarget))
+      return rc;
+    timer.done("tune");
+    CompileOptions tuned = options;
+    tuned.tuningFile = options.tuneFile;
+    return lowerAndEmit(*module, tuned, stem, timer);
+  }
+  return lowerAndEmit(*module, options, stem, timer);
+}
+
+int compileModule(ModuleOp module, const CompileOptions &options,
+                  llvm::StringRef stem) {
+  PhaseTimer timer(options.verbose);
+  return lowerAndEmit(module, options, stem, timer);
+}
+
+namespace {
+/// Everything after parsing: the pipelines, LLVM, and the phase asked for.
+int lowerAndEmit(ModuleOp module, const CompileOptions &options,
+                 llvm::StringRef stem, PhaseTimer &timer) {
+  auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
   FailureOr<Target> target = createTarget(options);
   if (failed(target))
     return 1;
@@ -322,22 +356,24 @@ int compile(const CompileOptions &options) {
   pipelineOptions.schedule = options.schedule;
   pipelineOptions.report = options.report;
   pipelineOptions.prefix = options.prefix;
+  pipelineOptions.tuningFile = options.tuningFile;
+  pipelineOptions.target = target->name;
   // Only an executable has the harness main that runs attn_main_model.
   pipelineOptions.mainAlias = options.emit == EmitPhase::Exe;
-  if (failed(runStage(*module, options, [&](OpPassManager &pm) {
+  if (failed(runStage(module, options, [&](OpPassManager &pm) {
         buildCpuLoopsPipeline(pm, pipelineOptions);
       })))
     return 1;
   timer.done("loops");
   // The library header is written from the tensor table, which the LLVM
   // stage turns into data.
-  auto signature = (*module)->getAttrOfType<DictionaryAttr>(kSignatureAttrName);
-  auto entryName = (*module)->getAttrOfType<FlatSymbolRefAttr>(kEntryAttrName);
+  auto signature = module->getAttrOfType<DictionaryAttr>(kSignatureAttrName);
+  auto entryName = module->getAttrOfType<FlatSymbolRefAttr>(kEntryAttrName);
   std::string prefix = !options.prefix.empty() ? options.prefix
                        : entryName          ? entryName.getValue().str()
                                             : "";
   if (options.emit != EmitPhase::Loops &&
-      failed(runStage(*module, options, [&](OpPassManager &pm) {
+      failed(runStage(module, options, [&](OpPassManager &pm) {
         buildCpuToLLVMPipeline(pm, pipelineOptions);
       })))
     return 1;
@@ -347,7 +383,7 @@ int compile(const CompileOptions &options) {
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(*module, llvmContext);
+      translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
   llvm::TargetMachine &machine = *target->machine;
@@ -377,17 +413,17 @@ int compile(const CompileOptions &options) {
   llvm::SmallString<128> objectPath;
   if (options.emit == EmitPhase::Exe) {
     if (outputPath.empty())
-      outputPath = stem;
+      outputPath = stem.str();
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("attnc", "o", objectPath))
       return fail("cannot create a temporary object file: " + ec.message());
   } else if (options.emit == EmitPhase::Obj) {
     if (outputPath.empty())
-      outputPath = stem + ".o";
+      outputPath = stem.str() + ".o";
     objectPath = outputPath;
   } else if (options.emit == EmitPhase::Lib) {
     if (outputPath.empty())
-      outputPath = "lib" + stem + ".a";
+      outputPath = "lib" + stem.str() + ".a";
     if (std::error_code ec =
             llvm::sys::fs::createTemporaryFile("attnc", "o", objectPath))
       return fail("cannot create a temporary object file: " + ec.message());
@@ -395,6 +431,7 @@ int compile(const CompileOptions &options) {
     objectPath = outputPath.empty() ? "-" : outputPath;
   }
   {
+    std::string error;
     auto out = openOutputFile(objectPath, &error);
     if (!out)
       return fail(error);
@@ -421,5 +458,6 @@ int compile(const CompileOptions &options) {
   timer.done("link");
   return rc;
 }
+} // namespace
 
 } // namespace mlir::attn

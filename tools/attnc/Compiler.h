@@ -10,6 +10,9 @@
 
 #include "tools/attnc/HFImport.h"
 
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/StringRef.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -39,11 +42,20 @@ struct CompileOptions {
   std::string runtimeDir;  // holds libAttnHarness.a and libAttnRuntime.a;
                            // empty: ../lib next to attnc, else the build's
   HFImportOptions hf;      // only for a config.json input (else an error)
+  std::string tuningFile;  // schedules measured by --tune, where they match
+  std::string tuneFile;    // --tune: measure schedules, write them here
+  double tuneBudget = 60;  // seconds of tuning per model
+  int tuneThreads = 0;     // threads of the timed runs; 0: the default
 };
 
 /// Runs the compilation. Errors are printed (located in the input file when
 /// they come from it); returns the process exit code.
 int compile(const CompileOptions &options);
+
+/// Lowers an attn-level `module` and emits `options.emit` (the path after
+/// parsing; `stem` names default outputs). For the tuner's candidates.
+int compileModule(ModuleOp module, const CompileOptions &options,
+                  llvm::StringRef stem);
 
 } // namespace mlir::attn
 

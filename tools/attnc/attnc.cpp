@@ -71,13 +71,36 @@ static cl::opt<std::string> schedule(
     "schedule",
     cl::desc("override fields of the chosen schedule of every attention op, "
              "e.g. --schedule=tile_q=64,tile_kv=128 (fields: tile_q, tile_kv, "
-             "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs)"),
+             "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, "
+             "heads_per_tile, kv_splits, prefetch)"),
     cl::value_desc("key=value,..."), cl::cat(category));
 static cl::opt<bool>
     report("report",
-           cl::desc("print each attention op's schedule, FLOPs, visited and "
-                    "skipped kv tiles and working set (as remarks)"),
+           cl::desc("print each attention op's schedule and where it came "
+                    "from (heuristic, tuning file, --schedule), FLOPs, "
+                    "visited and skipped kv tiles and working set (as "
+                    "remarks)"),
            cl::cat(category));
+static cl::opt<std::string> tuneFile(
+    "tune",
+    cl::desc("time candidate schedules of each attention op on this machine "
+             "and write the fastest to this tuning file (updating it if it "
+             "exists), then compile with them"),
+    cl::value_desc("file.json"), cl::cat(category));
+static cl::opt<double> tuneBudget(
+    "tune-budget",
+    cl::desc("seconds of tuning for the whole model (default 60)"),
+    cl::init(60), cl::value_desc("seconds"), cl::cat(category));
+static cl::opt<int> tuneThreads(
+    "tune-threads",
+    cl::desc("threads of the tuner's timed runs (default: the generated "
+             "program's, all CPUs)"),
+    cl::init(0), cl::value_desc("N"), cl::cat(category));
+static cl::opt<std::string> tuningFile(
+    "tuning",
+    cl::desc("use the schedules of this tuning file (attnc --tune) for the "
+             "ops and target it has entries for; the heuristic for the rest"),
+    cl::value_desc("file.json"), cl::cat(category));
 static cl::opt<std::string> prefix(
     "prefix",
     cl::desc("symbol prefix of the compiled model: <prefix>_model and "
@@ -161,6 +184,8 @@ int main(int argc, char **argv) {
       "  attnc model.model -o model      compile to an executable\n"
       "  ./model --bench 10              run it on random inputs\n"
       "  attnc model.model --emit=loops  inspect the flash loop nest\n"
+      "  attnc model.model --tune=t.json tune schedules on this machine\n"
+      "  attnc model.model --tuning=t.json  compile with them\n"
       "  attnc Llama-3.2-1B/ --head      compile a Hugging Face model\n"
       "  attnc config.json --emit=model  print its model description\n\n"
       "  LLVM/MLIR developer options: --help-hidden\n");
@@ -184,7 +209,31 @@ int main(int argc, char **argv) {
                  << " is not an optimization level (0-3)\n";
     return 2;
   }
+  if (!tuneFile.empty() && !schedule.empty()) {
+    llvm::errs() << "attnc: error: --tune measures schedules; it cannot be "
+                    "combined with --schedule\n";
+    return 2;
+  }
+  if (!tuneFile.empty() && !tuningFile.empty()) {
+    llvm::errs() << "attnc: error: --tune writes the tuning file it then "
+                    "compiles with; give it the file instead of --tuning\n";
+    return 2;
+  }
+  if (tuneBudget <= 0) {
+    llvm::errs() << "attnc: error: --tune-budget must be positive, got "
+                 << tuneBudget << "\n";
+    return 2;
+  }
+  if (tuneThreads < 0) {
+    llvm::errs() << "attnc: error: --tune-threads must not be negative, got "
+                 << tuneThreads << "\n";
+    return 2;
+  }
   CompileOptions options;
+  options.tuneFile = tuneFile;
+  options.tuneBudget = tuneBudget;
+  options.tuneThreads = tuneThreads;
+  options.tuningFile = tuningFile;
   options.inputPath = inputPath;
   options.outputPath = outputPath;
   options.emit = emit;
