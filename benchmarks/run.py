@@ -27,6 +27,7 @@ benchmarks/README.md.
 """
 import argparse
 import datetime
+import json
 import math
 import os
 import platform
@@ -603,6 +604,104 @@ def modifiers(args, work, peaks):
             MODIFIERS_END]
 
 
+# --- The tuner against the heuristic -------------------------------------------------
+
+TUNER_BEGIN, TUNER_END = "<!-- tuner begin -->", "<!-- tuner end -->"
+TUNER_ROUNDS = 5
+TUNER_BUDGET_S = 25
+
+
+def tuner_shapes(quick):
+    """(S, D, causal) of the CPU-speed grid, and the decode target shape."""
+    seqs = [512, 2048] if quick else [512, 1024, 2048, 4096]
+    return [(s, d, c) for s in seqs for d in (64, 128) for c in (False, True)]
+
+
+def tuner(args, work, quick):
+    """Per grid shape: attnc --tune (TUNER_BUDGET_S seconds), then the
+    heuristic's program and the tuned one (--tuning, read back) in
+    alternating rounds; returns the markdown lines of the section."""
+    t, heads = 2, 8
+    shapes = [(f"S = {s}, D = {d}{', causal' if c else ''}",
+               f"[1, {heads}, {s}, {d}]", f"[1, {heads}, {s}, {d}]",
+               "mask = causal" if c else "mask = none")
+              for s, d, c in tuner_shapes(quick)]
+    shapes.append(("decode: Hq = 32, Hkv = 8, Sq = 1, Skv = 16384, D = 128",
+                   "[1, 32, 1, 128]", "[1, 8, 16384, 128]", "mask = none"))
+    print(f"tuner: {len(shapes)} shapes, {TUNER_BUDGET_S} s of tuning each, "
+          f"{t} threads, {TUNER_ROUNDS} alternating rounds", flush=True)
+    lines = ["| shape | heuristic ms | tuned ms | heuristic / tuned | "
+             "≥ 0.95 | tuned schedule (differences) | read back |",
+             "|:---|---:|---:|---:|:---|:---|:---|"]
+    print(lines[0], flush=True)
+    for k, (name, qshape, kvshape, mask) in enumerate(shapes):
+        model = os.path.join(work, f"tune{k}.model")
+        with open(model, "w") as f:
+            f.write(f"model tune{k}\ninput q: {qshape}\ninput k: {kvshape}\n"
+                    f"input v: {kvshape}\no = attention(q, k, v, {mask})\n"
+                    "output o\n")
+        table = os.path.join(work, f"tune{k}.json")
+        heuristic, tuned = model[:-6] + "-h", model[:-6] + "-t"
+        sh([args.attnc, model, "-o", heuristic, "--report"])
+        sh([args.attnc, model, "--tune", table, "--tune-budget",
+            str(TUNER_BUDGET_S), "--tune-threads", str(t), "-o", tuned])
+        entry = json.load(open(table))["entries"][0]
+        # Read back: a compile with --tuning reports the file's schedule.
+        report = subprocess.run(
+            [args.attnc, model, "--tuning", table, "--report", "-o", tuned],
+            capture_output=True, text=True).stderr
+        back = "yes" if "schedule from: tuning file" in report and all(
+            f"{key} = {val}" in report or
+            (key in ("heads_per_tile", "kv_splits") and val == "1") or
+            (key == "prefetch" and val == "0")
+            for key, val in (kv.split("=") for kv in
+                             entry["schedule"].split(","))) else "NO"
+        times = {heuristic: [], tuned: []}
+        for r in range(TUNER_ROUNDS):
+            order = [heuristic, tuned] if r % 2 == 0 else [tuned, heuristic]
+            for exe in order:
+                times[exe].append(value(sh([exe, "--threads", str(t),
+                                            "--bench", "5"]), "ms"))
+        h, tu = (statistics.median(times[e]) for e in (heuristic, tuned))
+        base = heuristic_schedule(report_of(args, model))
+        diff = ", ".join(kv for kv in entry["schedule"].split(",")
+                         if kv not in base) or "same as heuristic"
+        line = (f"| {name} | {h:.2f} | {tu:.2f} | {tu / h:.3f} | "
+                f"{'met' if tu / h >= 0.95 else 'MISSED'} | {diff} | {back} |")
+        print(line, flush=True)
+        lines.append(line)
+    return [TUNER_BEGIN, "## The tuner against the heuristic", "",
+            f"Measured {datetime.date.today()} with `benchmarks/run.py "
+            f"--tuner` on {machine()}, {t} threads. Per shape (B = 1, H = 8, "
+            f"f32, and the decode target): `attnc --tune` with "
+            f"{TUNER_BUDGET_S} s of budget (coordinate descent from the "
+            "heuristic's schedule, the best confirmed against it), then the "
+            "heuristic's program and the tuned one (compiled with "
+            f"`--tuning`) in {TUNER_ROUNDS} alternating rounds of 5 runs; "
+            "heuristic / tuned is the ratio of the medians (≥ 0.95: the "
+            "heuristic is within 5 % of the best schedule found). \"read "
+            "back\": a compile with `--tuning` reports every field of the "
+            "file's schedule and \"schedule from: tuning file\".", "",
+            *lines, TUNER_END]
+
+
+def report_of(args, model):
+    return subprocess.run([args.attnc, model, "--report", "--emit=loops",
+                           "-o", os.devnull], capture_output=True,
+                          text=True).stderr
+
+
+def heuristic_schedule(report):
+    """The heuristic's schedule in the override syntax, from --report."""
+    inner = report[report.index("#attn.schedule<") + 15:]
+    inner = inner[:inner.index(">")]
+    fields = dict(kv.split(" = ") for kv in inner.split(", "))
+    fields.setdefault("heads_per_tile", "1")
+    fields.setdefault("kv_splits", "1")
+    fields.setdefault("prefetch", "0")
+    return {f"{k}={v}" for k, v in fields.items()}
+
+
 # --- Dense layers ------------------------------------------------------------------
 
 DENSE_BEGIN, DENSE_END = "<!-- dense begin -->", "<!-- dense end -->"
@@ -986,6 +1085,11 @@ def main():
     parser.add_argument("--decode-quick", action="store_true",
                         help="three decode rows, 2 rounds (a functional "
                              "check; prints only unless --out is given)")
+    parser.add_argument("--tuner", action="store_true",
+                        help="only the tuner against the heuristic on the "
+                             "grid shapes (written into RESULTS.md's tuner "
+                             "section; with --quick: fewer shapes, prints "
+                             "only)")
     parser.add_argument("--torch-python", metavar="PYTHON",
                         help="the Python with torch for the decode baseline "
                              "(default: this one, python3 on PATH, or "
@@ -1037,6 +1141,11 @@ def run_modes(args, work):
     if args.modifiers:
         replace_section(args.out, modifiers(args, work, peaks))
         return
+    if args.tuner:
+        section = tuner(args, work, args.quick)
+        if not args.quick:
+            replace_section(args.out, section)
+        return
     if args.decode or args.decode_quick:
         section = decode(args, work, not args.decode, peaks)
         if args.decode or args.out_given:
@@ -1065,7 +1174,8 @@ def write_results(path, rows, peaks, long_line, mask_lines, blas_note,
         old[old.index(begin):old.index(end) + len(end)]
         for begin, end in ((DENSE_BEGIN, DENSE_END),
                            (MODIFIERS_BEGIN, MODIFIERS_END),
-                           (DECODE_BEGIN, DECODE_END))
+                           (DECODE_BEGIN, DECODE_END),
+                           (TUNER_BEGIN, TUNER_END))
         if begin in old and end in old)
     with open(path, "w") as f:
         f.write("# attnc CPU benchmark results\n\n")

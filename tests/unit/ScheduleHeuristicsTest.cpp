@@ -14,8 +14,92 @@ void requireValid(const AttentionProblem &p, const ScheduleParams &s) {
   REQUIRE(s.tileQ % s.pvRows == 0);
   REQUIRE(s.tileKv % s.qkKeys == 0);
   REQUIRE(p.valueDim % (s.pvVecs * s.vectorWidth) == 0);
+  REQUIRE(s.tileQ % s.headsPerTile == 0);
+  REQUIRE((p.queryHeads / p.kvHeads) % s.headsPerTile == 0);
+  REQUIRE(s.kvSplits >= 1);
+  REQUIRE(s.kvSplits <= (p.kvSeq + s.tileKv - 1) / s.tileKv);
+}
+
+AttentionProblem decode(int64_t sq, int64_t skv, int64_t hq, int64_t hkv) {
+  AttentionProblem p{sq, skv, 128, 128};
+  p.queryHeads = hq;
+  p.kvHeads = hkv;
+  return p;
 }
 } // namespace
+
+TEST_CASE("decode packs a K/V group's heads into one tile and splits keys") {
+  for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+    AttentionProblem p = decode(1, 16384, 32, 8);
+    ScheduleParams s = chooseCpuSchedule(p, target);
+    requireValid(p, s);
+    CHECK(s.headsPerTile == 4);
+    CHECK(s.tileQ == target.vectorWidth); // one vector of rows
+    CHECK(s.prefetch == 1);
+    // 8 head groups: 2 chunks make the 16 iterations.
+    CHECK(s.kvSplits == 2);
+  }
+  // MHA decode: nothing to pack; 32 iterations need no split.
+  ScheduleParams mha = chooseCpuSchedule(decode(1, 16384, 32, 32), {16, 32});
+  CHECK(mha.headsPerTile == 1);
+  CHECK(mha.kvSplits == 1);
+  // MQA: one iteration, 16 chunks.
+  ScheduleParams mqa = chooseCpuSchedule(decode(1, 16384, 8, 1), {16, 32});
+  CHECK(mqa.headsPerTile == 8);
+  CHECK(mqa.kvSplits == 16);
+  // A modifier that reads the head forbids packing.
+  AttentionProblem alibi = decode(1, 4096, 32, 8);
+  alibi.canPackHeads = false;
+  CHECK(chooseCpuSchedule(alibi, {16, 32}).headsPerTile == 1);
+  // Prefill: the queries fill tiles; no packing, split or prefetch.
+  ScheduleParams prefill = chooseCpuSchedule(decode(2048, 2048, 32, 8),
+                                             {16, 32});
+  CHECK(prefill.headsPerTile == 1);
+  CHECK(prefill.kvSplits == 1);
+  CHECK(prefill.prefetch == 0);
+}
+
+TEST_CASE("tuning variants fit the problem and differ from the start") {
+  for (AttentionProblem p : {decode(1, 4096, 32, 8), decode(16, 16384, 32, 8),
+                             decode(2048, 2048, 8, 8), decode(3, 100, 4, 1)})
+    for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+      ScheduleParams start = chooseCpuSchedule(p, target);
+      size_t total = 0;
+      for (int axis = 0; axis < kTuningAxes; ++axis)
+        for (const ScheduleParams &v : tuningVariants(start, axis, p, target)) {
+          requireValid(p, v);
+          CHECK(formatSchedule(v) != formatSchedule(start));
+          ++total;
+        }
+      CHECK(total >= 3);
+    }
+  // Packing is not varied when the heads may not be packed.
+  AttentionProblem alibi = decode(1, 4096, 32, 8);
+  alibi.canPackHeads = false;
+  CHECK(tuningVariants(chooseCpuSchedule(alibi, {16, 32}), 0, alibi,
+                       {16, 32})
+            .empty());
+}
+
+TEST_CASE("formatted schedules parse back to the same fields") {
+  ScheduleParams s = chooseCpuSchedule(decode(1, 4096, 32, 8), {16, 32});
+  std::string error;
+  std::optional<ScheduleOverride> parsed =
+      parseScheduleOverride(formatSchedule(s), error);
+  REQUIRE(parsed);
+  ScheduleParams back{};
+  parsed->applyTo(back);
+  CHECK(formatSchedule(back) == formatSchedule(s));
+  // A later override wins field by field.
+  std::optional<ScheduleOverride> top =
+      parseScheduleOverride("kv_splits=4,prefetch=0", error);
+  REQUIRE(top);
+  ScheduleParams merged{};
+  parsed->overlaidWith(*top).applyTo(merged);
+  CHECK(merged.kvSplits == 4);
+  CHECK(merged.prefetch == 0);
+  CHECK(merged.headsPerTile == s.headsPerTile);
+}
 
 TEST_CASE("AVX-512 long sequences use 24-accumulator blocks in both kernels") {
   AttentionProblem p{4096, 4096, 128, 128};
