@@ -608,7 +608,7 @@ def modifiers(args, work, peaks):
 
 TUNER_BEGIN, TUNER_END = "<!-- tuner begin -->", "<!-- tuner end -->"
 TUNER_ROUNDS = 5
-TUNER_BUDGET_S = 25
+TUNER_BUDGET_S = 15
 
 
 def tuner_shapes(quick):
