@@ -1088,8 +1088,8 @@ def main():
     parser.add_argument("--tuner", action="store_true",
                         help="only the tuner against the heuristic on the "
                              "grid shapes (written into RESULTS.md's tuner "
-                             "section; with --quick: fewer shapes, prints "
-                             "only)")
+                             "section; with --quick: S 512 and 2048 and the "
+                             "decode target)")
     parser.add_argument("--torch-python", metavar="PYTHON",
                         help="the Python with torch for the decode baseline "
                              "(default: this one, python3 on PATH, or "
@@ -1142,9 +1142,7 @@ def run_modes(args, work):
         replace_section(args.out, modifiers(args, work, peaks))
         return
     if args.tuner:
-        section = tuner(args, work, args.quick)
-        if not args.quick:
-            replace_section(args.out, section)
+        replace_section(args.out, tuner(args, work, args.quick))
         return
     if args.decode or args.decode_quick:
         section = decode(args, work, not args.decode, peaks)
