@@ -19,36 +19,22 @@
 // the hot loop (objdump -d) and refuses a peak whose loop touches memory.
 //
 //===----------------------------------------------------------------------===//
-#include <immintrin.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <vector>
 
-#if defined(__AVX512F__)
-using Vec = __m512;
-#define ISA "AVX-512"
-#define ACCUMULATORS 24 // of 32 vector registers
-#define SET1 _mm512_set1_ps
-#define FMA _mm512_fmadd_ps
-#define ADD _mm512_add_ps
-#define SUM(v) _mm512_reduce_add_ps(v)
-#elif defined(__AVX2__) && defined(__FMA__)
-using Vec = __m256;
-#define ISA "AVX2"
-#define ACCUMULATORS 12 // of 16 vector registers
-#define SET1 _mm256_set1_ps
-#define FMA _mm256_fmadd_ps
-#define ADD _mm256_add_ps
-static float SUM(__m256 v) {
-  alignas(32) float f[8];
-  _mm256_store_ps(f, v);
-  return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
-}
-#else
+#include "simd.h"
+
+// The FMA loop needs FMA instructions (AVX-512 has them).
+#if !defined(__AVX512F__) && !defined(__FMA__)
 #error "peak.cpp needs AVX2+FMA or AVX-512 (compile with -march=native)"
+#endif
+#if defined(__AVX512F__)
+#define ACCUMULATORS 24 // of 32 vector registers
+#else
+#define ACCUMULATORS 12 // of 16 vector registers
 #endif
 
 constexpr int kAccumulators = ACCUMULATORS;

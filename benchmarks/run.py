@@ -386,14 +386,9 @@ def old_vs_new(args, work, heads, threads):
                      f"| {'-' if exes['old'] is None else '?'} "
                      f"| {'-' if exes['new'] is None else '?'} | - |")
                 continue
-            times = {"old": [], "new": []}
-            for r in range(ROUNDS):
-                # Alternate, and swap who goes first each round.
-                order = ("old", "new") if r % 2 == 0 else ("new", "old")
-                for who in order:
-                    times[who].append(value(sh([exes[who], "--threads", str(t),
-                                                "--bench", str(reps)]), "ms"))
-            o, n = (statistics.median(times[w]) for w in ("old", "new"))
+            o, n = alternate_swapped(
+                [[exes[who], "--threads", str(t), "--bench", str(reps)]
+                 for who in ("old", "new")], ROUNDS)
             ratios.append(n / o)
             emit(f"| {s} | {d} | {'yes' if causal else 'no'} | {t} "
                  f"| {o:.2f} | {n:.2f} | {n / o:.3f} |")
@@ -630,7 +625,7 @@ def tuner(args, work, quick):
                    "[1, 32, 1, 128]", "[1, 8, 16384, 128]", "mask = none"))
     print(f"tuner: {len(shapes)} shapes, {TUNER_BUDGET_S} s of tuning each, "
           f"{t} threads, {TUNER_ROUNDS} alternating rounds", flush=True)
-    lines = ["| shape | heuristic ms | tuned ms | heuristic / tuned | "
+    lines = ["| shape | heuristic ms | tuned ms | speed heuristic / tuned | "
              "≥ 0.95 | tuned schedule (differences) | read back |",
              "|:---|---:|---:|---:|:---|:---|:---|"]
     print(lines[0], flush=True)
@@ -642,30 +637,19 @@ def tuner(args, work, quick):
                     "output o\n")
         table = os.path.join(work, f"tune{k}.json")
         heuristic, tuned = model[:-6] + "-h", model[:-6] + "-t"
-        sh([args.attnc, model, "-o", heuristic, "--report"])
+        base = reported_schedule(attnc_report(args, model, "-o", heuristic))
         sh([args.attnc, model, "--tune", table, "--tune-budget",
             str(TUNER_BUDGET_S), "--tune-threads", str(t), "-o", tuned])
         entry = json.load(open(table))["entries"][0]
+        schedule = set(entry["schedule"].split(","))
         # Read back: a compile with --tuning reports the file's schedule.
-        report = subprocess.run(
-            [args.attnc, model, "--tuning", table, "--report", "-o", tuned],
-            capture_output=True, text=True).stderr
-        back = "yes" if "schedule from: tuning file" in report and all(
-            f"{key} = {val}" in report or
-            (key in ("heads_per_tile", "kv_splits") and val == "1") or
-            (key == "prefetch" and val == "0")
-            for key, val in (kv.split("=") for kv in
-                             entry["schedule"].split(","))) else "NO"
-        times = {heuristic: [], tuned: []}
-        for r in range(TUNER_ROUNDS):
-            order = [heuristic, tuned] if r % 2 == 0 else [tuned, heuristic]
-            for exe in order:
-                times[exe].append(value(sh([exe, "--threads", str(t),
-                                            "--bench", "5"]), "ms"))
-        h, tu = (statistics.median(times[e]) for e in (heuristic, tuned))
-        base = heuristic_schedule(report_of(args, model))
-        diff = ", ".join(kv for kv in entry["schedule"].split(",")
-                         if kv not in base) or "same as heuristic"
+        report = attnc_report(args, model, "--tuning", table, "-o", tuned)
+        back = ("yes" if "schedule from: tuning file" in report and
+                reported_schedule(report) == schedule else "NO")
+        h, tu = alternate_swapped(
+            [[exe, "--threads", str(t), "--bench", "5"]
+             for exe in (heuristic, tuned)], TUNER_ROUNDS)
+        diff = ", ".join(sorted(schedule - base)) or "same as heuristic"
         line = (f"| {name} | {h:.2f} | {tu:.2f} | {tu / h:.3f} | "
                 f"{'met' if tu / h >= 0.95 else 'MISSED'} | {diff} | {back} |")
         print(line, flush=True)
@@ -678,27 +662,29 @@ def tuner(args, work, quick):
             "heuristic's schedule, the best confirmed against it), then the "
             "heuristic's program and the tuned one (compiled with "
             f"`--tuning`) in {TUNER_ROUNDS} alternating rounds of 5 runs; "
-            "heuristic / tuned is the ratio of the medians (≥ 0.95: the "
-            "heuristic is within 5 % of the best schedule found). \"read "
+            "the speed ratio is tuned ms / heuristic ms of the medians (≥ "
+            "0.95: the heuristic is within 5 % of the best schedule found). \"read "
             "back\": a compile with `--tuning` reports every field of the "
             "file's schedule and \"schedule from: tuning file\".", "",
             *lines, TUNER_END]
 
 
-def report_of(args, model):
-    return subprocess.run([args.attnc, model, "--report", "--emit=loops",
-                           "-o", os.devnull], capture_output=True,
-                          text=True).stderr
+def attnc_report(args, model, *flags):
+    """attnc's --report remarks (stderr) for `model` compiled with `flags`."""
+    proc = subprocess.run([args.attnc, model, "--report", *flags],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"attnc failed on {model}:\n{proc.stderr.strip()}")
+    return proc.stderr
 
 
-def heuristic_schedule(report):
-    """The heuristic's schedule in the override syntax, from --report."""
+def reported_schedule(report):
+    """The first schedule of a --report, as a set of override fields
+    (`tile_q=48`, ...), the fields it omits at their defaults."""
     inner = report[report.index("#attn.schedule<") + 15:]
     inner = inner[:inner.index(">")]
-    fields = dict(kv.split(" = ") for kv in inner.split(", "))
-    fields.setdefault("heads_per_tile", "1")
-    fields.setdefault("kv_splits", "1")
-    fields.setdefault("prefetch", "0")
+    fields = {"heads_per_tile": "1", "kv_splits": "1", "prefetch": "0"}
+    fields.update(kv.split(" = ") for kv in inner.split(", "))
     return {f"{k}={v}" for k, v in fields.items()}
 
 
@@ -712,6 +698,17 @@ LAYER = {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 5632,
          "num_key_value_heads": 4, "head_dim": 128, "rms_norm_eps": 1e-5,
          "vocab_size": 32000, "rope_theta": 10000.0}
 LAYER_SEQ = 512
+
+
+def alternate_swapped(cmds, rounds):
+    """Medians (ms) of `rounds` rounds running each command once, the order
+    reversed every other round so that neither always runs first."""
+    times = [[] for _ in cmds]
+    for r in range(rounds):
+        order = list(enumerate(cmds))
+        for i, cmd in (order if r % 2 == 0 else order[::-1]):
+            times[i].append(value(sh(cmd), "ms"))
+    return [statistics.median(t) for t in times]
 
 
 def alternate(ours_cmd, theirs_cmd, env):

@@ -31,7 +31,6 @@
 // 4 x 2) keep the loop from being bound by the add latency.
 //
 //===----------------------------------------------------------------------===//
-#include <immintrin.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -43,27 +42,7 @@
 #include <thread>
 #include <vector>
 
-#if defined(__AVX512F__)
-using Vec = __m512;
-#define ISA "AVX-512"
-#define LOAD _mm512_load_ps
-#define ZERO _mm512_setzero_ps
-#define ADD _mm512_add_ps
-#define SUM(v) _mm512_reduce_add_ps(v)
-#elif defined(__AVX2__)
-using Vec = __m256;
-#define ISA "AVX2"
-#define LOAD _mm256_load_ps
-#define ZERO _mm256_setzero_ps
-#define ADD _mm256_add_ps
-static float SUM(__m256 v) {
-  alignas(32) float f[8];
-  _mm256_store_ps(f, v);
-  return f[0] + f[1] + f[2] + f[3] + f[4] + f[5] + f[6] + f[7];
-}
-#else
-#error "stream.cpp needs AVX2 or AVX-512 (compile with -march=native)"
-#endif
+#include "simd.h"
 
 constexpr int kAccumulators = 8;
 constexpr long kLanes = sizeof(Vec) / sizeof(float);

@@ -2,7 +2,8 @@
 #ifndef ATTN_PASSES_PASSES_H
 #define ATTN_PASSES_PASSES_H
 
-#include "dialect/AttnDialect.h"
+#include "dialect/AttnOps.h"
+#include "passes/ScheduleHeuristics.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,6 +26,16 @@ namespace mlir::attn {
 /// Attaches the ScheduledOpInterface models of the attn ops (the schedule
 /// heuristics live in this library, not in the dialect).
 void registerScheduleModels(DialectRegistry &registry);
+
+/// The heuristics' view of an attention op: its shape, and whether its
+/// modifiers allow packing heads.
+AttentionProblem getAttentionProblem(AttentionOpInterface op);
+/// `params` as an #attn.schedule (null, after `emitError`, if it is not
+/// one) and back.
+ScheduleAttr getScheduleAttr(function_ref<InFlightDiagnostic()> emitError,
+                             MLIRContext *context,
+                             const ScheduleParams &params);
+ScheduleParams getScheduleParams(ScheduleAttr schedule);
 
 /// Name of the module attribute holding the model's typed tensor table.
 inline constexpr llvm::StringLiteral kSignatureAttrName = "attn.signature";

@@ -12,6 +12,8 @@
 //===----------------------------------------------------------------------===//
 #include "passes/ScheduleHeuristics.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
@@ -20,6 +22,13 @@
 namespace mlir::attn {
 
 static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// Accumulators that fit beside `loaded` operand vectors, a broadcast and a
+/// spare register.
+static int64_t accumulatorsBeside(const CpuTarget &target, int64_t loaded) {
+  int64_t registers = std::max<int64_t>(8, target.vectorRegisters);
+  return std::max<int64_t>(1, (registers - loaded - 2) / loaded);
+}
 
 static int64_t largestDivisorAtMost(int64_t n, int64_t cap) {
   for (int64_t d = std::min(n, cap); d > 1; --d)
@@ -53,12 +62,6 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   int64_t vw = std::max<int64_t>(1, target.vectorWidth);
   while (problem.valueDim % vw != 0)
     vw /= 2;
-  const int64_t registers = std::max<int64_t>(8, target.vectorRegisters);
-  // Accumulators that fit beside `loaded` operand vectors, a broadcast and a
-  // spare register.
-  auto accumulatorsBeside = [&](int64_t loaded) {
-    return std::max<int64_t>(1, (registers - loaded - 2) / loaded);
-  };
   int64_t heads = chooseHeadsPerTile(problem, vw);
   // Kernel 2 loads up to four value vectors per key.
   int64_t pvVecs = largestDivisorAtMost(problem.valueDim / vw, 4);
@@ -74,9 +77,10 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
     if (s.tileQ % heads != 0)
       continue;
     s.headsPerTile = heads;
-    s.qkKeys = std::min<int64_t>(8, accumulatorsBeside(qvecs));
+    s.qkKeys = std::min<int64_t>(8, accumulatorsBeside(target, qvecs));
     s.pvVecs = pvVecs;
-    s.pvRows = largestDivisorAtMost(s.tileQ, accumulatorsBeside(pvVecs));
+    s.pvRows =
+        largestDivisorAtMost(s.tileQ, accumulatorsBeside(target, pvVecs));
     int64_t accumulators = s.qkKeys * s.qkQvecs + s.pvRows * s.pvVecs;
     // Ties go to the larger query tile (more reuse of each K/V tile).
     if (accumulators >= bestAccumulators) {
@@ -124,13 +128,7 @@ std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
     bool fits = p.tileQ % (p.qkQvecs * vw) == 0 && p.tileQ % p.pvRows == 0 &&
                 p.tileQ % p.headsPerTile == 0 && group % p.headsPerTile == 0 &&
                 p.tileKv % p.qkKeys == 0 && p.kvSplits <= kvTiles(p);
-    bool same = p.tileQ == current.tileQ && p.tileKv == current.tileKv &&
-                p.qkKeys == current.qkKeys && p.qkQvecs == current.qkQvecs &&
-                p.pvRows == current.pvRows &&
-                p.headsPerTile == current.headsPerTile &&
-                p.kvSplits == current.kvSplits &&
-                p.prefetch == current.prefetch;
-    if (fits && !same)
+    if (fits && formatSchedule(p) != formatSchedule(current))
       variants.push_back(p);
   };
   switch (axis) {
@@ -143,21 +141,19 @@ std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
           add(p);
         }
     break;
-  case 1: { // query vectors per tile, with the heuristic's blocks for them
-    const int64_t registers = std::max<int64_t>(8, target.vectorRegisters);
+  case 1: // query vectors per tile, with the heuristic's blocks for them
     for (int64_t qvecs = 1; qvecs <= 4; ++qvecs) {
       ScheduleParams p = current;
       p.qkQvecs = qvecs;
       p.tileQ = qvecs * vw;
-      p.qkKeys = std::clamp<int64_t>((registers - qvecs - 2) / qvecs, 1, 8);
-      p.pvRows = largestDivisorAtMost(
-          p.tileQ, std::max<int64_t>(1, (registers - p.pvVecs - 2) / p.pvVecs));
+      p.qkKeys = std::min<int64_t>(8, accumulatorsBeside(target, qvecs));
+      p.pvRows =
+          largestDivisorAtMost(p.tileQ, accumulatorsBeside(target, p.pvVecs));
       p.tileKv = ceilDiv(current.tileKv, p.qkKeys) * p.qkKeys;
       p.kvSplits = std::min(p.kvSplits, kvTiles(p));
       add(p);
     }
     break;
-  }
   case 2: // keys per tile
     for (int64_t keys : {32, 64, 128, 256}) {
       ScheduleParams p = current;
@@ -186,87 +182,95 @@ std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
   return variants;
 }
 
+namespace {
+/// The #attn.schedule fields: their names in the override syntax and their
+/// members in ScheduleOverride and ScheduleParams. Every function on
+/// overrides walks this table.
+struct ScheduleField {
+  const char *name;
+  std::optional<int64_t> ScheduleOverride::*override;
+  int64_t ScheduleParams::*param;
+};
+constexpr ScheduleField kScheduleFields[] = {
+    {"tile_q", &ScheduleOverride::tileQ, &ScheduleParams::tileQ},
+    {"tile_kv", &ScheduleOverride::tileKv, &ScheduleParams::tileKv},
+    {"vector_width", &ScheduleOverride::vectorWidth,
+     &ScheduleParams::vectorWidth},
+    {"qk_keys", &ScheduleOverride::qkKeys, &ScheduleParams::qkKeys},
+    {"qk_qvecs", &ScheduleOverride::qkQvecs, &ScheduleParams::qkQvecs},
+    {"pv_rows", &ScheduleOverride::pvRows, &ScheduleParams::pvRows},
+    {"pv_vecs", &ScheduleOverride::pvVecs, &ScheduleParams::pvVecs},
+    {"heads_per_tile", &ScheduleOverride::headsPerTile,
+     &ScheduleParams::headsPerTile},
+    {"kv_splits", &ScheduleOverride::kvSplits, &ScheduleParams::kvSplits},
+    {"prefetch", &ScheduleOverride::prefetch, &ScheduleParams::prefetch},
+};
+} // namespace
+
 bool ScheduleOverride::empty() const {
-  return !tileQ && !tileKv && !vectorWidth && !qkKeys && !qkQvecs && !pvRows &&
-         !pvVecs && !headsPerTile && !kvSplits && !prefetch;
+  return llvm::none_of(kScheduleFields, [&](const ScheduleField &f) {
+    return (this->*f.override).has_value();
+  });
 }
 
 void ScheduleOverride::applyTo(ScheduleParams &p) const {
-  p.tileQ = tileQ.value_or(p.tileQ);
-  p.tileKv = tileKv.value_or(p.tileKv);
-  p.vectorWidth = vectorWidth.value_or(p.vectorWidth);
-  p.qkKeys = qkKeys.value_or(p.qkKeys);
-  p.qkQvecs = qkQvecs.value_or(p.qkQvecs);
-  p.pvRows = pvRows.value_or(p.pvRows);
-  p.pvVecs = pvVecs.value_or(p.pvVecs);
-  p.headsPerTile = headsPerTile.value_or(p.headsPerTile);
-  p.kvSplits = kvSplits.value_or(p.kvSplits);
-  p.prefetch = prefetch.value_or(p.prefetch);
+  for (const ScheduleField &f : kScheduleFields)
+    p.*f.param = (this->*f.override).value_or(p.*f.param);
 }
 
 ScheduleOverride
 ScheduleOverride::overlaidWith(const ScheduleOverride &top) const {
   ScheduleOverride r = *this;
-  for (auto [mine, theirs] :
-       {std::pair{&r.tileQ, &top.tileQ}, {&r.tileKv, &top.tileKv},
-        {&r.vectorWidth, &top.vectorWidth}, {&r.qkKeys, &top.qkKeys},
-        {&r.qkQvecs, &top.qkQvecs}, {&r.pvRows, &top.pvRows},
-        {&r.pvVecs, &top.pvVecs}, {&r.headsPerTile, &top.headsPerTile},
-        {&r.kvSplits, &top.kvSplits}, {&r.prefetch, &top.prefetch}})
-    if (*theirs)
-      *mine = *theirs;
+  for (const ScheduleField &f : kScheduleFields)
+    if (top.*f.override)
+      r.*f.override = top.*f.override;
   return r;
 }
 
 std::string formatSchedule(const ScheduleParams &p) {
-  std::ostringstream os;
-  os << "tile_q=" << p.tileQ << ",tile_kv=" << p.tileKv
-     << ",vector_width=" << p.vectorWidth << ",qk_keys=" << p.qkKeys
-     << ",qk_qvecs=" << p.qkQvecs << ",pv_rows=" << p.pvRows
-     << ",pv_vecs=" << p.pvVecs << ",heads_per_tile=" << p.headsPerTile
-     << ",kv_splits=" << p.kvSplits << ",prefetch=" << p.prefetch;
-  return os.str();
+  std::string text;
+  for (const ScheduleField &f : kScheduleFields)
+    text += (text.empty() ? "" : ",") + std::string(f.name) + "=" +
+            std::to_string(p.*f.param);
+  return text;
 }
 
 std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
                                                       std::string &error) {
   ScheduleOverride result;
-  std::pair<const char *, std::optional<int64_t> *> fields[] = {
-      {"tile_q", &result.tileQ},     {"tile_kv", &result.tileKv},
-      {"vector_width", &result.vectorWidth}, {"qk_keys", &result.qkKeys},
-      {"qk_qvecs", &result.qkQvecs}, {"pv_rows", &result.pvRows},
-      {"pv_vecs", &result.pvVecs}, {"heads_per_tile", &result.headsPerTile},
-      {"kv_splits", &result.kvSplits}, {"prefetch", &result.prefetch}};
   std::stringstream items(text);
   std::string item;
   while (std::getline(items, item, ',')) {
     size_t eq = item.find('=');
     std::string key = item.substr(0, eq);
-    auto field = std::find_if(std::begin(fields), std::end(fields),
-                              [&](const auto &f) { return key == f.first; });
-    if (eq == std::string::npos || field == std::end(fields)) {
-      error = "expected key=value with a key among tile_q, tile_kv, "
-              "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, "
-              "heads_per_tile, kv_splits, prefetch; got '" +
-              item + "'";
+    const ScheduleField *field = llvm::find_if(
+        kScheduleFields, [&](const ScheduleField &f) { return key == f.name; });
+    if (eq == std::string::npos || field == std::end(kScheduleFields)) {
+      error = "expected key=value with a key among ";
+      for (const ScheduleField &f : kScheduleFields)
+        error += std::string(f.name) + (&f == std::end(kScheduleFields) - 1
+                                            ? "; got '"
+                                            : ", ");
+      error += item + "'";
       return std::nullopt;
     }
     std::string value = item.substr(eq + 1);
     char *end = nullptr;
     errno = 0;
     long long number = std::strtoll(value.c_str(), &end, 10);
-    bool flag = field->second == &result.prefetch;
+    bool flag = field->override == &ScheduleOverride::prefetch;
     if (value.empty() || *end != '\0' || errno != 0 || number < 0 ||
         (number == 0 && !flag)) {
       error = "expected a" + std::string(flag ? " non-negative" : " positive") +
               " integer for " + key + ", got '" + value + "'";
       return std::nullopt;
     }
-    if (*field->second) {
+    std::optional<int64_t> &slot = result.*field->override;
+    if (slot) {
       error = key + " is given twice";
       return std::nullopt;
     }
-    *field->second = number;
+    slot = number;
   }
   return result;
 }

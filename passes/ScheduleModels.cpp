@@ -26,16 +26,7 @@ struct SdpaScheduleModel
   LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
                                const ScheduleOverride &overrides) const {
     auto op = cast<OpT>(raw);
-    AttentionShape shape = op.getShape();
-    AttentionProblem problem{shape.querySeq, shape.kvSeq, shape.headDim,
-                             shape.valueDim};
-    problem.batch = shape.batch;
-    problem.queryHeads = shape.queryHeads;
-    problem.kvHeads = shape.kvHeads;
-    problem.canPackHeads = llvm::none_of(
-        op.getScoreModifiers(),
-        [](ScoreModifierAttrInterface m) { return m.readsHead(); });
-    ScheduleParams p = chooseCpuSchedule(problem, target);
+    ScheduleParams p = chooseCpuSchedule(getAttentionProblem(op), target);
     // Attention maps run their heads in turn over whole key ranges.
     if constexpr (std::is_same_v<OpT, SdpaProbsOp>)
       p.headsPerTile = p.kvSplits = 1;
@@ -43,10 +34,7 @@ struct SdpaScheduleModel
     auto emitError = [&] {
       return op.emitOpError("schedule override does not fit this op: ");
     };
-    auto schedule = ScheduleAttr::getChecked(
-        emitError, op.getContext(), p.tileQ, p.tileKv, p.vectorWidth,
-        p.qkKeys, p.qkQvecs, p.pvRows, p.pvVecs, p.headsPerTile, p.kvSplits,
-        p.prefetch);
+    ScheduleAttr schedule = getScheduleAttr(emitError, op.getContext(), p);
     if (!schedule)
       return failure();
     op.setScheduleAttr(schedule);
@@ -156,6 +144,37 @@ struct LinearScheduleModel
 };
 
 } // namespace
+
+AttentionProblem getAttentionProblem(AttentionOpInterface op) {
+  AttentionShape shape = op.getShape();
+  AttentionProblem problem{shape.querySeq, shape.kvSeq, shape.headDim,
+                           shape.valueDim};
+  problem.batch = shape.batch;
+  problem.queryHeads = shape.queryHeads;
+  problem.kvHeads = shape.kvHeads;
+  problem.canPackHeads = llvm::none_of(
+      op.getScoreModifiers(),
+      [](ScoreModifierAttrInterface m) { return m.readsHead(); });
+  return problem;
+}
+
+ScheduleAttr getScheduleAttr(function_ref<InFlightDiagnostic()> emitError,
+                             MLIRContext *context, const ScheduleParams &p) {
+  return ScheduleAttr::getChecked(emitError, context, p.tileQ, p.tileKv,
+                                  p.vectorWidth, p.qkKeys, p.qkQvecs, p.pvRows,
+                                  p.pvVecs, p.headsPerTile, p.kvSplits,
+                                  p.prefetch);
+}
+
+ScheduleParams getScheduleParams(ScheduleAttr a) {
+  ScheduleParams p{a.getTileQ(),  a.getTileKv(),  a.getVectorWidth(),
+                   a.getQkKeys(), a.getQkQvecs(), a.getPvRows(),
+                   a.getPvVecs()};
+  p.headsPerTile = a.getHeadsPerTile();
+  p.kvSplits = a.getKvSplits();
+  p.prefetch = a.getPrefetch();
+  return p;
+}
 
 void registerScheduleModels(DialectRegistry &registry) {
   registry.addExtension(+[](MLIRContext *ctx, AttnDialect *) {

@@ -242,7 +242,7 @@ LogicalResult runStage(ModuleOp module, const CompileOptions &options,
 }
 
 int lowerAndEmit(ModuleOp module, const CompileOptions &options,
-                 llvm::StringRef stem, PhaseTimer &timer);
+                 Target &target, llvm::StringRef stem, PhaseTimer &timer);
 
 } // namespace
 
@@ -320,44 +320,43 @@ int compile(const CompileOptions &options) {
   if (options.emit == EmitPhase::Attn)
     return emitText(options, printModule);
 
-  if (!options.tuneFile.empty()) {
-    FailureOr<Target> target = createTarget(options);
-    if (failed(target))
-      return 1;
-    TuneTarget tuneTarget{target->name,
-                          {target->vectorWidth, target->vectorRegisters}};
-    if (int rc = tune(*module, options, tuneTarget))
-      return rc;
-    timer.done("tune");
-    CompileOptions tuned = options;
-    tuned.tuningFile = options.tuneFile;
-    return lowerAndEmit(*module, tuned, stem, timer);
-  }
-  return lowerAndEmit(*module, options, stem, timer);
+  FailureOr<Target> target = createTarget(options);
+  if (failed(target))
+    return 1;
+  if (options.tuneFile.empty())
+    return lowerAndEmit(*module, options, *target, stem, timer);
+  TuneTarget tuneTarget{target->name,
+                        {target->vectorWidth, target->vectorRegisters}};
+  if (int rc = tune(*module, options, tuneTarget))
+    return rc;
+  timer.done("tune");
+  CompileOptions tuned = options;
+  tuned.tuningFile = options.tuneFile;
+  return lowerAndEmit(*module, tuned, *target, stem, timer);
 }
 
 int compileModule(ModuleOp module, const CompileOptions &options,
                   llvm::StringRef stem) {
+  FailureOr<Target> target = createTarget(options);
+  if (failed(target))
+    return 1;
   PhaseTimer timer(options.verbose);
-  return lowerAndEmit(module, options, stem, timer);
+  return lowerAndEmit(module, options, *target, stem, timer);
 }
 
 namespace {
 /// Everything after parsing: the pipelines, LLVM, and the phase asked for.
 int lowerAndEmit(ModuleOp module, const CompileOptions &options,
-                 llvm::StringRef stem, PhaseTimer &timer) {
+                 Target &target, llvm::StringRef stem, PhaseTimer &timer) {
   auto printModule = [&](llvm::raw_ostream &os) { module->print(os); };
-  FailureOr<Target> target = createTarget(options);
-  if (failed(target))
-    return 1;
   CpuPipelineOptions pipelineOptions;
-  pipelineOptions.vectorWidth = target->vectorWidth;
-  pipelineOptions.vectorRegisters = target->vectorRegisters;
+  pipelineOptions.vectorWidth = target.vectorWidth;
+  pipelineOptions.vectorRegisters = target.vectorRegisters;
   pipelineOptions.schedule = options.schedule;
   pipelineOptions.report = options.report;
   pipelineOptions.prefix = options.prefix;
   pipelineOptions.tuningFile = options.tuningFile;
-  pipelineOptions.target = target->name;
+  pipelineOptions.target = target.name;
   // Only an executable has the harness main that runs attn_main_model.
   pipelineOptions.mainAlias = options.emit == EmitPhase::Exe;
   if (failed(runStage(module, options, [&](OpPassManager &pm) {
@@ -386,7 +385,7 @@ int lowerAndEmit(ModuleOp module, const CompileOptions &options,
       translateModuleToLLVMIR(module, llvmContext);
   if (!llvmModule)
     return fail("translation to LLVM IR failed");
-  llvm::TargetMachine &machine = *target->machine;
+  llvm::TargetMachine &machine = *target.machine;
   llvmModule->setDataLayout(machine.createDataLayout());
   llvmModule->setTargetTriple(machine.getTargetTriple());
   if (llvm::Error err = makeOptimizingTransformer(options.optLevel,

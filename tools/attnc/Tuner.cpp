@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "tools/attnc/Tuner.h"
 #include "dialect/AttnOps.h"
+#include "passes/Passes.h"
 #include "passes/TuningFile.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -42,16 +43,6 @@ double median(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   size_t n = values.size();
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
-ScheduleParams paramsOf(ScheduleAttr a) {
-  ScheduleParams p{a.getTileQ(),   a.getTileKv(),  a.getVectorWidth(),
-                   a.getQkKeys(),  a.getQkQvecs(), a.getPvRows(),
-                   a.getPvVecs()};
-  p.headsPerTile = a.getHeadsPerTile();
-  p.kvSplits = a.getKvSplits();
-  p.prefetch = a.getPrefetch();
-  return p;
 }
 
 /// One attention problem: the op alone in a module, compiled and timed
@@ -92,11 +83,8 @@ public:
     ScheduledOpInterface target = op();
     ScopedDiagnosticHandler quiet(module->getContext(),
                                   [](Diagnostic &) { return success(); });
-    auto schedule = ScheduleAttr::getChecked(
-        [&] { return target->emitError(); }, target->getContext(),
-        params.tileQ, params.tileKv, params.vectorWidth, params.qkKeys,
-        params.qkQvecs, params.pvRows, params.pvVecs, params.headsPerTile,
-        params.kvSplits, params.prefetch);
+    ScheduleAttr schedule = getScheduleAttr(
+        [&] { return target->emitError(); }, target->getContext(), params);
     if (!schedule)
       return std::nullopt;
     target->setAttr("schedule", schedule);
@@ -158,18 +146,6 @@ private:
   llvm::StringMap<std::string> executables; // schedule -> program ("": failed)
 };
 
-AttentionProblem problemOf(ScheduledOpInterface op) {
-  AttentionShape s = cast<AttentionOpInterface>(op.getOperation()).getShape();
-  AttentionProblem p{s.querySeq, s.kvSeq, s.headDim, s.valueDim};
-  p.batch = s.batch;
-  p.queryHeads = s.queryHeads;
-  p.kvHeads = s.kvHeads;
-  p.canPackHeads = llvm::none_of(
-      cast<AttentionOpInterface>(op.getOperation()).getScoreModifiers(),
-      [](ScoreModifierAttrInterface m) { return m.readsHead(); });
-  return p;
-}
-
 } // namespace
 
 int tune(ModuleOp module, const CompileOptions &options,
@@ -224,8 +200,9 @@ int tune(ModuleOp module, const CompileOptions &options,
       break;
     }
     ScheduleParams heuristic =
-        paramsOf(cast<ScheduleAttr>(op.getSchedule()));
-    AttentionProblem shape = problemOf(op);
+        getScheduleParams(cast<ScheduleAttr>(op.getSchedule()));
+    AttentionProblem shape =
+        getAttentionProblem(cast<AttentionOpInterface>(op.getOperation()));
     // Runs per measurement: about 0.3 s of them, from a first timing.
     std::optional<double> first = tuner.measure(heuristic, 3);
     if (!first) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +79,20 @@ std::vector<int64_t> parseList(const std::string &flag,
 }
 
 Options parseOptions(int argc, char **argv) {
+  // The options that name a file.
+  const std::pair<const char *, std::string Options::*> paths[] = {
+      {"--q", &Options::q},
+      {"--k", &Options::k},
+      {"--v", &Options::v},
+      {"--out", &Options::out},
+      {"--write-ref", &Options::writeRef},
+      {"--kv-lengths", &Options::kvLengths},
+      {"--q-lengths", &Options::qLengths},
+      {"--kv-segments", &Options::kvSegments},
+      {"--q-segments", &Options::qSegments},
+      {"--bias", &Options::bias},
+      {"--probs", &Options::probs},
+      {"--lse", &Options::lse}};
   Options opts;
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i], value;
@@ -98,24 +113,10 @@ Options parseOptions(int argc, char **argv) {
     } else {
       usageError(fmt::format("option '{}' needs a value", flag));
     }
-    if (flag == "--q")
-      opts.q = value;
-    else if (flag == "--k")
-      opts.k = value;
-    else if (flag == "--v")
-      opts.v = value;
-    else if (flag == "--out")
-      opts.out = value;
-    else if (flag == "--write-ref")
-      opts.writeRef = value;
-    else if (flag == "--kv-lengths")
-      opts.kvLengths = value;
-    else if (flag == "--q-lengths")
-      opts.qLengths = value;
-    else if (flag == "--kv-segments")
-      opts.kvSegments = value;
-    else if (flag == "--q-segments")
-      opts.qSegments = value;
+    auto path = std::find_if(std::begin(paths), std::end(paths),
+                             [&](const auto &p) { return flag == p.first; });
+    if (path != std::end(paths))
+      opts.*path->second = value;
     else if (flag == "--mask" && (value == "none" || value == "causal"))
       opts.causal = value == "causal";
     else if (flag == "--mask")
@@ -133,16 +134,10 @@ Options parseOptions(int argc, char **argv) {
     } else if (flag == "--scale") {
       opts.scale = parseNumber(flag, value);
       opts.hasScale = true;
-    } else if (flag == "--bias") {
-      opts.bias = value;
-    } else if (flag == "--probs") {
-      opts.probs = value;
     } else if (flag == "--probs-atol") {
       opts.probsAtol = parseNumber(flag, value);
     } else if (flag == "--probs-heads") {
       opts.probsHeads = parseList(flag, value);
-    } else if (flag == "--lse") {
-      opts.lse = value;
     } else if (flag == "--lse-atol") {
       opts.lseAtol = parseNumber(flag, value);
     } else if (flag == "--alibi" && value == "standard") {
