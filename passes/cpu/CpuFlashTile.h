@@ -109,6 +109,7 @@ private:
   /// tiles), columns [col0, col0 + cols), as f32 into `block` [rows, cols].
   void convertBlock(Value source, Value block, Value firstKey, int64_t rows,
                     Value col0, int64_t cols, bool boundary);
+  void packQueryTile(float packScale);
   void normalizeQueryTile(float packScale);
   void buildKeyScales(Value kv0, bool boundary);
   Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);

@@ -2,7 +2,9 @@
 //
 // Per query tile (tile_q rows), FlashAttention-2 order:
 //
-//   Qt  = scale · log2(e) · Q[tile]ᵀ            (packed: head_dim × tile_q)
+//   Qt  = scale · log2(e) · Q[tile]ᵀ            (packed: head_dim × tile_q,
+//                                                vw × vw blocks transposed
+//                                                in registers)
 //   m = -inf, l = 0, O = 0                       (per query row)
 //   per kv tile from FlashTiling:
 //     Sᵀ = K[t] · Qt        kernel 1: qk_keys keys × qk_qvecs query vectors;
@@ -35,6 +37,7 @@
 #include "passes/cpu/FlashTileCpu.h"
 #include "passes/cpu/CpuFlashTile.h"
 #include "passes/cpu/MicroKernel.h"
+#include "passes/cpu/VectorLoops.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -91,22 +94,7 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   // qPack[d, r] = scale · log2(e) · Q[batch, qHead, q0 + r, d], zero for
   // rows past Sq: scores come out in the log2 domain, so the softmax uses
   // exp2 (exp(s) = exp2(s · log2 e)) and the factor costs nothing here.
-  Value scaleCst = f32(scale * llvm::numbers::log2ef);
-  Value zero = f32(0.0f);
-  Value lastQuery = idx(shape.querySeq - 1);
-  loop(idx(0), idx(tileQ), 1, [&](Value r) {
-    Value inBounds =
-        arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult, r, tile.rows);
-    Value row = minIdx(tile.query(*b, loc, r), lastQuery);
-    Value head = tile.head(*b, loc, r);
-    loop(idx(0), idx(shape.headDim), 1, [&](Value d) {
-      Value x =
-          widen(*b, loadScalar(buffers.query, {tile.batch, head, row, d}));
-      x = arith::MulFOp::create(*b, loc, x, scaleCst);
-      x = arith::SelectOp::create(*b, loc, inBounds, x, zero);
-      memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
-    });
-  });
+  packQueryTile(scale * llvm::numbers::log2ef);
   if (normalize)
     normalizeQueryTile(scale * llvm::numbers::log2ef);
   if (output.probabilities)
@@ -119,6 +107,59 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   loop(idx(0), idx(tileQ), 1, [&](Value r) {
     loop(idx(0), idx(shape.valueDim), vw,
          [&](Value d) { store(zeros, acc, {r, d}); });
+  });
+}
+
+void CpuFlashTile::packQueryTile(float packScale) {
+  // Per vw rows: vw × vw blocks of Q (vw rows of vw head-dim elements, one
+  // load each) transposed in registers into qPack's columns; a head-dim
+  // tail that fills no vector goes element by element.
+  Value scaleVec = splat(packScale), zeros = splat(0.0f);
+  Value scaleCst = f32(packScale), zero = f32(0.0f);
+  Value lastQuery = idx(shape.querySeq - 1);
+  int64_t vectorEnd = shape.headDim / vw * vw;
+  auto i32Vec = VectorType::get({vw}, b->getI32Type());
+  loop(idx(0), idx(tileQ), vw, [&](Value r0) {
+    SmallVector<Value> heads, rows;
+    for (int64_t l = 0; l < vw; ++l) {
+      Value r = add(r0, idx(l));
+      heads.push_back(tile.head(*b, loc, r));
+      rows.push_back(minIdx(tile.query(*b, loc, r), lastQuery));
+    }
+    // Lanes (rows) inside the query sequence.
+    auto toI32 = [&](Value v) {
+      return arith::IndexCastOp::create(*b, loc, b->getI32Type(), v);
+    };
+    Value inBounds = arith::CmpIOp::create(
+        *b, loc, arith::CmpIPredicate::ult,
+        arith::AddIOp::create(
+            *b, loc, vector::BroadcastOp::create(*b, loc, i32Vec, toI32(r0)),
+            iota(b->getI32Type())),
+        vector::BroadcastOp::create(*b, loc, i32Vec, toI32(tile.rows)));
+    loop(idx(0), idx(vectorEnd), vw, [&](Value d0) {
+      SmallVector<Value> block;
+      for (int64_t l = 0; l < vw; ++l)
+        block.push_back(loadWide(*b, buffers.query,
+                                 {tile.batch, heads[l], rows[l], d0}));
+      transposeSquare(*b, loc, block);
+      for (int64_t t = 0; t < vw; ++t) {
+        Value x = arith::MulFOp::create(*b, loc, block[t], scaleVec);
+        x = arith::SelectOp::create(*b, loc, inBounds, x, zeros);
+        store(x, qPack, {add(d0, idx(t)), r0});
+      }
+    });
+    for (int64_t l = 0; l < vw; ++l) {
+      Value r = add(r0, idx(l));
+      Value valid = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult,
+                                          r, tile.rows);
+      loop(idx(vectorEnd), idx(shape.headDim), 1, [&](Value d) {
+        Value x = widen(
+            *b, loadScalar(buffers.query, {tile.batch, heads[l], rows[l], d}));
+        x = arith::MulFOp::create(*b, loc, x, scaleCst);
+        x = arith::SelectOp::create(*b, loc, valid, x, zero);
+        memref::StoreOp::create(*b, loc, x, qPack, ValueRange{d, r});
+      });
+    }
   });
 }
 

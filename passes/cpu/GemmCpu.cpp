@@ -183,7 +183,7 @@ private:
         for (int64_t l = 0; l < width; ++l)
           block.push_back(loadVector(kb, loc, vectorType, weight,
                                      km.add(rowBase[l], kk)));
-        transpose(kb, block);
+        transposeSquare(kb, loc, block);
         for (int64_t t = 0; t < width; ++t)
           storeVector(kb, loc, block[t], packed,
                       km.add(dst0, km.mul(km.add(kk, t), nr)));
@@ -201,27 +201,6 @@ private:
                     packed, km.add(dst0, km.mul(kk, nr)));
       });
     });
-  }
-
-  /// Transposes the w × w block `rows` (w vectors of w) in place: at each
-  /// step b = w/2, w/4, ..., 1, rows i and i + b (i & b == 0) swap their
-  /// off-diagonal b × b sub-blocks, one shuffle each.
-  void transpose(OpBuilder &tb, SmallVectorImpl<Value> &rows) {
-    for (int64_t b = width / 2; b >= 1; b /= 2) {
-      SmallVector<int64_t> lo, hi;
-      for (int64_t lane = 0; lane < width; ++lane) {
-        bool left = (lane & b) == 0;
-        lo.push_back(left ? lane : width + lane - b);
-        hi.push_back(left ? lane + b : width + lane);
-      }
-      for (int64_t i = 0; i < width; ++i) {
-        if (i & b)
-          continue;
-        Value x = rows[i], y = rows[i + b];
-        rows[i] = vector::ShuffleOp::create(tb, loc, x, y, lo);
-        rows[i + b] = vector::ShuffleOp::create(tb, loc, x, y, hi);
-      }
-    }
   }
 
   /// The lanes of a vector at column `col` that lie below N.

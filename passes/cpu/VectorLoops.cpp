@@ -135,6 +135,28 @@ void storeVector(OpBuilder &b, Location loc, Value value, Value memref,
   vector::StoreOp::create(b, loc, value, memref, ValueRange{offset});
 }
 
+void transposeSquare(OpBuilder &b, Location loc,
+                     SmallVectorImpl<Value> &rows) {
+  // At each step s = w/2, w/4, ..., 1, rows i and i + s (i & s == 0) swap
+  // their off-diagonal s × s sub-blocks, one shuffle each.
+  const int64_t width = static_cast<int64_t>(rows.size());
+  for (int64_t step = width / 2; step >= 1; step /= 2) {
+    SmallVector<int64_t> lo, hi;
+    for (int64_t lane = 0; lane < width; ++lane) {
+      bool left = (lane & step) == 0;
+      lo.push_back(left ? lane : width + lane - step);
+      hi.push_back(left ? lane + step : width + lane);
+    }
+    for (int64_t i = 0; i < width; ++i) {
+      if (i & step)
+        continue;
+      Value x = rows[i], y = rows[i + step];
+      rows[i] = vector::ShuffleOp::create(b, loc, x, y, lo);
+      rows[i + step] = vector::ShuffleOp::create(b, loc, x, y, hi);
+    }
+  }
+}
+
 Value splat(OpBuilder &b, Location loc, VectorType type, double value) {
   return arith::ConstantOp::create(
       b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(value)));

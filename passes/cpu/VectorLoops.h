@@ -78,6 +78,10 @@ Value loadVector(OpBuilder &b, Location loc, VectorType type, Value memref,
                  Value offset);
 void storeVector(OpBuilder &b, Location loc, Value value, Value memref,
                  Value offset);
+/// Transposes the w × w block `rows` (w vectors of w lanes) in place, in
+/// w·log2(w) shuffles.
+void transposeSquare(OpBuilder &b, Location loc, SmallVectorImpl<Value> &rows);
+
 /// A vector of `type` with every lane `value`.
 Value splat(OpBuilder &b, Location loc, VectorType type, double value);
 

@@ -135,6 +135,20 @@ TEST_CASE("AVX2 halves the vector width and gets smaller blocks") {
   CHECK(s.pvRows * s.pvVecs == 8);
 }
 
+TEST_CASE("query tiles that short sequences only partly fill lose") {
+  // S = 64: one 64-row tile (40 accumulators), not two 48-row tiles whose
+  // second is two-thirds padding.
+  AttentionProblem shortSeq{64, 64, 64, 64};
+  ScheduleParams s = chooseCpuSchedule(shortSeq, CpuTarget{16, 32});
+  requireValid(shortSeq, s);
+  CHECK(s.tileQ == 64);
+  // Long sequences keep the 24 + 24 accumulator blocks of 48-row tiles.
+  for (int64_t seq : {256, 512, 2048, 4096}) {
+    AttentionProblem p{seq, seq, 64, 64};
+    CHECK(chooseCpuSchedule(p, CpuTarget{16, 32}).tileQ == 48);
+  }
+}
+
 TEST_CASE("short sequences get small tiles") {
   AttentionProblem p{1, 7, 32, 32};
   ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
