@@ -695,7 +695,8 @@ def reported_schedule(report):
     (`tile_q=48`, ...), the fields it omits at their defaults."""
     inner = report[report.index("#attn.schedule<") + 15:]
     inner = inner[:inner.index(">")]
-    fields = {"heads_per_tile": "1", "kv_splits": "1", "prefetch": "0"}
+    fields = {"heads_per_tile": "1", "kv_splits": "1", "prefetch": "0",
+              "qk_dot": "0"}
     fields.update(kv.split(" = ") for kv in inner.split(", "))
     return {f"{k}={v}" for k, v in fields.items()}
 

@@ -98,12 +98,20 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
     - `prefetch` (default 0): 1 makes the score kernel prefetch the V rows
       of its keys and the K rows one tile ahead (for decode, whose tiles do
       too little arithmetic to hide memory latency).
+    - `qk_dot` (default 0): 1 computes the scores as dot products along
+      the head dim instead: a block of `qk_keys` keys ×
+      `vector_width / qk_keys` query rows, each product a vector of head-dim
+      lanes, the block's sums gathered into one vector by a tree of
+      shuffles. It does the arithmetic of the rows a tile holds, not of
+      whole vectors of queries, which pays when a tile holds few valid rows
+      (decode: 1-4 rows of a 16-row tile).
 
     Constraints (checked by the op verifier): `tile_q` is a multiple of
     `qk_qvecs · vector_width`, of `pv_rows` and of `heads_per_tile`;
     `tile_kv` is a multiple of `qk_keys`; the value head dim is a multiple
     of `pv_vecs · vector_width`; `heads_per_tile` divides the query heads
-    per key/value head; `kv_splits` is at most the number of kv tiles.
+    per key/value head; `kv_splits` is at most the number of kv tiles; with
+    `qk_dot`, `qk_keys` divides `vector_width`, which divides the head dim.
 
     ```mlir
     #attn.schedule<tile_q = 64, tile_kv = 64, vector_width = 16,
@@ -117,7 +125,8 @@ def Attn_ScheduleAttr : Attn_Attr<"Schedule", "schedule"> {
                         "int64_t":$pv_vecs,
                         DefaultValuedParameter<"int64_t", "1">:$heads_per_tile,
                         DefaultValuedParameter<"int64_t", "1">:$kv_splits,
-                        DefaultValuedParameter<"int64_t", "0">:$prefetch);
+                        DefaultValuedParameter<"int64_t", "0">:$prefetch,
+                        DefaultValuedParameter<"int64_t", "0">:$qk_dot);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
 }

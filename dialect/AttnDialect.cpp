@@ -205,7 +205,7 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                      int64_t tileQ, int64_t tileKv, int64_t vectorWidth,
                      int64_t qkKeys, int64_t qkQvecs, int64_t pvRows,
                      int64_t pvVecs, int64_t headsPerTile, int64_t kvSplits,
-                     int64_t prefetch) {
+                     int64_t prefetch, int64_t qkDot) {
   std::pair<const char *, int64_t> fields[] = {
       {"tile_q", tileQ},   {"tile_kv", tileKv}, {"vector_width", vectorWidth},
       {"qk_keys", qkKeys}, {"qk_qvecs", qkQvecs}, {"pv_rows", pvRows},
@@ -222,6 +222,12 @@ ScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                        << ") to be a multiple of pv_rows (" << pvRows << ")";
   if (prefetch != 0 && prefetch != 1)
     return emitError() << "expected prefetch to be 0 or 1, got " << prefetch;
+  if (qkDot != 0 && qkDot != 1)
+    return emitError() << "expected qk_dot to be 0 or 1, got " << qkDot;
+  if (qkDot && vectorWidth % qkKeys != 0)
+    return emitError() << "expected qk_keys (" << qkKeys
+                       << ") to divide vector_width (" << vectorWidth
+                       << ") with qk_dot = 1";
   if (tileQ % headsPerTile != 0)
     return emitError() << "expected tile_q (" << tileQ
                        << ") to be a multiple of heads_per_tile ("

@@ -257,6 +257,11 @@ template <typename OpT> static LogicalResult verifySchedule(OpT op) {
                             << s.valueDim
                             << ") to be a multiple of pv_vecs * vector_width ("
                             << block << ")";
+  if (schedule.getQkDot() && s.headDim % schedule.getVectorWidth() != 0)
+    return op.emitOpError() << "schedule's qk_dot = 1 expects the head dim ("
+                            << s.headDim
+                            << ") to be a multiple of vector_width ("
+                            << schedule.getVectorWidth() << ")";
   int64_t packed = schedule.getHeadsPerTile(), splits = schedule.getKvSplits();
   if (std::is_same_v<OpT, SdpaProbsOp> && (packed != 1 || splits != 1))
     return op.emitOpError() << "expects heads_per_tile = 1 and kv_splits = 1 "

@@ -30,7 +30,7 @@ struct CpuTarget {
 
 struct ScheduleParams {
   int64_t tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows, pvVecs;
-  int64_t headsPerTile = 1, kvSplits = 1, prefetch = 0;
+  int64_t headsPerTile = 1, kvSplits = 1, prefetch = 0, qkDot = 0;
 };
 
 /// Chooses tile sizes and register blocking. The result always satisfies the
@@ -38,13 +38,19 @@ struct ScheduleParams {
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
                                  const CpuTarget &target);
 
+/// qk_keys of the dot-product score kernel for tiles of `rows` valid rows:
+/// the block of vw / qk_keys rows is the smallest power of two that holds
+/// them (at most vw).
+int64_t dotProductKeys(int64_t rows, int64_t vw);
+
 /// The tuner's search space around `current`, one axis at a time (the
 /// tuner walks the axes in order, keeping the fastest schedule of each):
 /// 0 heads per tile (divisors of the group), 1 query vectors per tile (with
 /// the register blocks the heuristic pairs with them), 2 keys per tile
-/// (32-256), 3 kv splits (1-16), 4 prefetch. The variants differ from
+/// (32-256), 3 kv splits (1-16), 4 prefetch, 5 the score kernel (broadcast,
+/// or dot products of 1 to vw keys per block). The variants differ from
 /// `current` and fit the problem; the op verifier still has the last word.
-constexpr int kTuningAxes = 5;
+constexpr int kTuningAxes = 6;
 std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
                                            int axis,
                                            const AttentionProblem &problem,
@@ -67,7 +73,7 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
 /// heuristic.
 struct ScheduleOverride {
   std::optional<int64_t> tileQ, tileKv, vectorWidth, qkKeys, qkQvecs, pvRows,
-      pvVecs, headsPerTile, kvSplits, prefetch;
+      pvVecs, headsPerTile, kvSplits, prefetch, qkDot;
   bool empty() const;
   /// Overwrites the fields of `params` that this override sets.
   void applyTo(ScheduleParams &params) const;

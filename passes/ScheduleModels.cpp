@@ -163,7 +163,7 @@ ScheduleAttr getScheduleAttr(function_ref<InFlightDiagnostic()> emitError,
   return ScheduleAttr::getChecked(emitError, context, p.tileQ, p.tileKv,
                                   p.vectorWidth, p.qkKeys, p.qkQvecs, p.pvRows,
                                   p.pvVecs, p.headsPerTile, p.kvSplits,
-                                  p.prefetch);
+                                  p.prefetch, p.qkDot);
 }
 
 ScheduleParams getScheduleParams(ScheduleAttr a) {
@@ -173,6 +173,7 @@ ScheduleParams getScheduleParams(ScheduleAttr a) {
   p.headsPerTile = a.getHeadsPerTile();
   p.kvSplits = a.getKvSplits();
   p.prefetch = a.getPrefetch();
+  p.qkDot = a.getQkDot();
   return p;
 }
 

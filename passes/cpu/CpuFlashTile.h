@@ -113,7 +113,17 @@ private:
   void normalizeQueryTile(float packScale);
   void buildKeyScales(Value kv0, bool boundary);
   Value applyModifiers(Value s, Value r, Value key, Value keyRow, Value c);
+  /// One block of kernel 1's keys: their tile-local index, absolute index
+  /// and row read (clamped below Skv in boundary tiles).
+  struct ScoreBlock {
+    Value c0;
+    SmallVector<Value> local, keys, rows;
+  };
+  void buildQueryRows();
   void buildScores(Value kv0, bool boundary);
+  void buildDotScores(const ScoreBlock &block, bool boundary);
+  void finishScores(const ScoreBlock &block, Value r, ArrayRef<Value> column,
+                    bool inTile, bool boundary);
   void prefetchRows(Value firstKey, int64_t rows);
   void buildSoftmaxUpdate();
   void buildAccumulate(Value kv0, bool boundary);
@@ -136,6 +146,7 @@ private:
   OpBuilder *b = nullptr;
   QueryTile tile;
   Value qPack;    // head_dim × tile_q: scaled, transposed query tile
+  Value qRows;    // tile_q × head_dim: qPack transposed back (qk_dot only)
   Value scores;   // tile_kv × tile_q: Sᵀ, then Pᵀ
   Value acc;      // tile_q × value_dim: unnormalized output
   Value rowMax;   // tile_q: running max m

@@ -74,7 +74,9 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   }
   if (normalize)
     keyScale = alloc({tileKv});
-  if (!isF32(buffers.key))
+  if (schedule.getQkDot())
+    qRows = alloc({tileQ, shape.headDim});
+  else if (!isF32(buffers.key))
     keyBlock = alloc({schedule.getQkKeys(), shape.headDim});
   if (buffers.value && !isF32(buffers.value))
     valuePanel = alloc({tileKv, schedule.getPvVecs() * vw});
@@ -97,6 +99,8 @@ void CpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   packQueryTile(scale * llvm::numbers::log2ef);
   if (normalize)
     normalizeQueryTile(scale * llvm::numbers::log2ef);
+  if (qRows)
+    buildQueryRows();
   if (output.probabilities)
     return beginProbabilities();
   Value zeros = splat(0.0f), minusInf = negInf();
@@ -163,6 +167,22 @@ void CpuFlashTile::packQueryTile(float packScale) {
   });
 }
 
+void CpuFlashTile::buildQueryRows() {
+  // qRows = qPackᵀ (the dot-product score kernel reads query rows along the
+  // head dim), vw × vw blocks transposed in registers. qk_dot makes the
+  // head dim a multiple of vw.
+  loop(idx(0), idx(tileQ), vw, [&](Value r0) {
+    loop(idx(0), idx(shape.headDim), vw, [&](Value d0) {
+      SmallVector<Value> block;
+      for (int64_t t = 0; t < vw; ++t)
+        block.push_back(load(qPack, {add(d0, idx(t)), r0}));
+      transposeSquare(*b, loc, block);
+      for (int64_t l = 0; l < vw; ++l)
+        store(block[l], qRows, {add(r0, idx(l)), d0});
+    });
+  });
+}
+
 void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
                                  bool boundary) {
   OpBuilder *outer = b;
@@ -186,27 +206,32 @@ void CpuFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
 }
 
 void CpuFlashTile::buildScores(Value kv0, bool boundary) {
-  // Kernel 1: scores[c, r] = Σ_d K[kv0 + c, d] · qPack[d, r]. In boundary
-  // tiles key indices are clamped to stay in bounds and the epilogue sets
-  // scores the mask hides to -inf. The epilogue also folds each block into
-  // the tile's column max, so no pass re-reads the scores for it.
-  int64_t keys = schedule.getQkKeys(), qvecs = schedule.getQkQvecs();
-  Value minusInf = negInf();
+  // Kernel 1: scores[c, r] = Σ_d K[kv0 + c, d] · qPack[d, r], a block of
+  // qk_keys keys at a time. In boundary tiles key indices are clamped to
+  // stay in bounds and the block's finish sets scores the mask hides to
+  // -inf. The finish also folds each block into the tile's column max, so
+  // no pass re-reads the scores for it.
+  int64_t keys = schedule.getQkKeys();
   loop(idx(0), idx(tileKv), keys, [&](Value c0) {
-    SmallVector<Value> keyIdx, keyRows, keyLocal;
+    ScoreBlock block;
+    block.c0 = c0;
     for (int64_t c = 0; c < keys; ++c) {
-      keyLocal.push_back(add(c0, idx(c)));
-      keyIdx.push_back(add(kv0, keyLocal.back()));
-      keyRows.push_back(boundary ? minIdx(keyIdx.back(), idx(shape.kvSeq - 1))
-                                 : keyIdx.back());
+      block.local.push_back(add(c0, idx(c)));
+      block.keys.push_back(add(kv0, block.local.back()));
+      block.rows.push_back(boundary
+                               ? minIdx(block.keys.back(), idx(shape.kvSeq - 1))
+                               : block.keys.back());
     }
+    if (schedule.getPrefetch())
+      prefetchRows(add(kv0, c0), keys);
+    if (schedule.getQkDot())
+      return buildDotScores(block, boundary);
     // Half-precision keys: this block's rows as f32, shared by every query
     // vector block below.
     if (keyBlock)
       convertBlock(buffers.key, keyBlock, add(kv0, c0), keys, idx(0),
                    shape.headDim, boundary);
-    if (schedule.getPrefetch())
-      prefetchRows(add(kv0, c0), keys);
+    int64_t qvecs = schedule.getQkQvecs();
     loop(idx(0), idx(tileQ), qvecs * vw, [&](Value r0) {
       MicroKernel kernel;
       kernel.rows = keys;
@@ -221,7 +246,7 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
               ValueRange{arith::ConstantIndexOp::create(nb, loc, c), d});
         return memref::LoadOp::create(
             nb, loc, buffers.key,
-            ValueRange{tile.batch, tile.kvHead, keyRows[c], d});
+            ValueRange{tile.batch, tile.kvHead, block.rows[c], d});
       };
       kernel.loadB = [&](OpBuilder &nb, Value d, int64_t j) -> Value {
         Value r = arith::AddIOp::create(
@@ -232,28 +257,99 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
       kernel.init = [&](OpBuilder &, int64_t, int64_t) { return splat(0.0f); };
       kernel.epilogue = [&](OpBuilder &, ArrayRef<Value> sums) {
         for (int64_t j = 0; j < qvecs; ++j) {
-          Value r = add(r0, idx(j * vw));
-          // The softmax needs the tile's column max; probabilities do not.
-          Value colMax = tileMax ? load(tileMax, r) : Value();
-          for (int64_t c = 0; c < keys; ++c) {
-            Value s = sums[c * qvecs + j];
-            if (!modifiers.empty())
-              s = applyModifiers(s, r, keyIdx[c], keyRows[c], keyLocal[c]);
-            if (boundary)
-              s = arith::SelectOp::create(
-                  *b, loc, tiling.buildVisible(*b, r, keyIdx[c], vw), s,
-                  minusInf);
-            store(s, scores, {add(c0, idx(c)), r});
-            if (colMax)
-              colMax = maxScores(colMax, s);
-          }
-          if (colMax)
-            store(colMax, tileMax, r);
+          SmallVector<Value> column;
+          for (int64_t c = 0; c < keys; ++c)
+            column.push_back(sums[c * qvecs + j]);
+          finishScores(block, add(r0, idx(j * vw)), column, /*inTile=*/false,
+                       boundary);
         }
       };
       buildMicroKernel(*b, loc, kernel);
     });
   });
+}
+
+void CpuFlashTile::buildDotScores(const ScoreBlock &block, bool boundary) {
+  // scores[c, r] for the block's keys c and the valid rows r, vw / keys
+  // rows at a time: acc[c·rows + i] = Σ_d K[key c, d:d+vw] · qRows[r0 + i,
+  // d:d+vw] over the head dim (lanes along it), then one sumEachVector
+  // turns the vw accumulators into one vector whose lanes c·rows + i are
+  // the scores, stored rows at a time into each key's row of the tile.
+  // Lanes of rows past the valid ones hold 0, as the broadcast kernel's
+  // zero query rows give, so both forms leave the same tile.
+  int64_t keys = static_cast<int64_t>(block.keys.size());
+  int64_t rows = vw / keys;
+  Value zeros = splat(0.0f);
+  for (int64_t c = 0; c < keys; ++c)
+    loop(idx(0), idx(tileQ), vw, [&](Value r) {
+      store(zeros, scores, {block.local[c], r});
+    });
+  Value groupsEnd = arith::MulIOp::create(
+      *b, loc, arith::CeilDivUIOp::create(*b, loc, tile.validRows, idx(rows)),
+      idx(rows));
+  loop(idx(0), groupsEnd, rows, [&](Value r0) {
+    SmallVector<Value> init(vw, zeros);
+    auto dotLoop = scf::ForOp::create(
+        *b, loc, idx(0), idx(shape.headDim), idx(vw), init,
+        [&](OpBuilder &nb, Location l, Value d, ValueRange acc) {
+          SmallVector<Value> q, next;
+          for (int64_t i = 0; i < rows; ++i)
+            q.push_back(vector::LoadOp::create(
+                nb, l, vecType(), qRows,
+                ValueRange{arith::AddIOp::create(
+                               nb, l, r0,
+                               arith::ConstantIndexOp::create(nb, l, i)),
+                           d}));
+          for (int64_t c = 0; c < keys; ++c) {
+            Value k = loadWide(
+                nb, buffers.key,
+                {tile.batch, tile.kvHead, block.rows[c], d});
+            for (int64_t i = 0; i < rows; ++i)
+              next.push_back(
+                  vector::FMAOp::create(nb, l, k, q[i], acc[c * rows + i]));
+          }
+          scf::YieldOp::create(nb, l, next);
+        });
+    SmallVector<Value> acc(dotLoop.getResults());
+    Value sums = sumEachVector(*b, loc, acc);
+    for (int64_t c = 0; c < keys; ++c)
+      vector::StoreOp::create(
+          *b, loc,
+          vector::ExtractStridedSliceOp::create(
+              *b, loc, sums, ArrayRef<int64_t>{c * rows},
+              ArrayRef<int64_t>{rows}, ArrayRef<int64_t>{1}),
+          scores, ValueRange{block.local[c], r0});
+  });
+  loop(idx(0), idx(tileQ), vw, [&](Value r) {
+    SmallVector<Value> column;
+    for (int64_t c = 0; c < keys; ++c)
+      column.push_back(load(scores, {block.local[c], r}));
+    finishScores(block, r, column, /*inTile=*/true, boundary);
+  });
+}
+
+void CpuFlashTile::finishScores(const ScoreBlock &block, Value r,
+                                ArrayRef<Value> column, bool inTile,
+                                bool boundary) {
+  // The block's raw scores of rows [r, r + vw), one vector per key (already
+  // stored in the tile if `inTile`): the modifiers, the mask (boundary
+  // tiles), the store and the column max.
+  // The softmax needs the tile's column max; probabilities do not.
+  Value colMax = tileMax ? load(tileMax, r) : Value();
+  for (auto [c, raw] : llvm::enumerate(column)) {
+    Value s = raw;
+    if (!modifiers.empty())
+      s = applyModifiers(s, r, block.keys[c], block.rows[c], block.local[c]);
+    if (boundary)
+      s = arith::SelectOp::create(
+          *b, loc, tiling.buildVisible(*b, r, block.keys[c], vw), s, negInf());
+    if (!inTile || s != raw)
+      store(s, scores, {block.local[c], r});
+    if (colMax)
+      colMax = maxScores(colMax, s);
+  }
+  if (colMax)
+    store(colMax, tileMax, r);
 }
 
 void CpuFlashTile::prefetchRows(Value firstKey, int64_t rows) {

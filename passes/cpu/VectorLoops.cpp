@@ -135,18 +135,28 @@ void storeVector(OpBuilder &b, Location loc, Value value, Value memref,
   vector::StoreOp::create(b, loc, value, memref, ValueRange{offset});
 }
 
+/// The shuffles of a w × w transpose step: rows i and i + step (i & step ==
+/// 0) become shuffle(x, y, lo) and shuffle(x, y, hi), each lane with bit
+/// `step` clear keeping its own row's element and each lane with it set
+/// taking the partner's.
+static std::pair<SmallVector<int64_t>, SmallVector<int64_t>>
+transposeMasks(int64_t width, int64_t step) {
+  SmallVector<int64_t> lo, hi;
+  for (int64_t lane = 0; lane < width; ++lane) {
+    bool left = (lane & step) == 0;
+    lo.push_back(left ? lane : width + lane - step);
+    hi.push_back(left ? lane + step : width + lane);
+  }
+  return {lo, hi};
+}
+
 void transposeSquare(OpBuilder &b, Location loc,
                      SmallVectorImpl<Value> &rows) {
   // At each step s = w/2, w/4, ..., 1, rows i and i + s (i & s == 0) swap
   // their off-diagonal s × s sub-blocks, one shuffle each.
   const int64_t width = static_cast<int64_t>(rows.size());
   for (int64_t step = width / 2; step >= 1; step /= 2) {
-    SmallVector<int64_t> lo, hi;
-    for (int64_t lane = 0; lane < width; ++lane) {
-      bool left = (lane & step) == 0;
-      lo.push_back(left ? lane : width + lane - step);
-      hi.push_back(left ? lane + step : width + lane);
-    }
+    auto [lo, hi] = transposeMasks(width, step);
     for (int64_t i = 0; i < width; ++i) {
       if (i & step)
         continue;
@@ -155,6 +165,23 @@ void transposeSquare(OpBuilder &b, Location loc,
       rows[i + step] = vector::ShuffleOp::create(b, loc, x, y, hi);
     }
   }
+}
+
+Value sumEachVector(OpBuilder &b, Location loc, ArrayRef<Value> vectors) {
+  // The transpose's steps with each pair's two shuffles added instead of
+  // kept: after step s, the lanes with bit s clear hold sums of row i's
+  // lanes and those with it set sums of row i + s's, so after the last step
+  // lane l holds all of row l.
+  const int64_t width = static_cast<int64_t>(vectors.size());
+  SmallVector<Value> rows(vectors);
+  for (int64_t step = width / 2; step >= 1; step /= 2) {
+    auto [lo, hi] = transposeMasks(width, step);
+    for (int64_t i = 0; i < step; ++i)
+      rows[i] = arith::AddFOp::create(
+          b, loc, vector::ShuffleOp::create(b, loc, rows[i], rows[i + step], lo),
+          vector::ShuffleOp::create(b, loc, rows[i], rows[i + step], hi));
+  }
+  return rows[0];
 }
 
 Value splat(OpBuilder &b, Location loc, VectorType type, double value) {

@@ -81,6 +81,9 @@ void storeVector(OpBuilder &b, Location loc, Value value, Value memref,
 /// Transposes the w × w block `rows` (w vectors of w lanes) in place, in
 /// w·log2(w) shuffles.
 void transposeSquare(OpBuilder &b, Location loc, SmallVectorImpl<Value> &rows);
+/// For w vectors of w lanes (w a power of two): the vector whose lane i is
+/// the sum of `vectors[i]`'s lanes, in 2·(w-1) shuffles and w-1 adds.
+Value sumEachVector(OpBuilder &b, Location loc, ArrayRef<Value> vectors);
 
 /// A vector of `type` with every lane `value`.
 Value splat(OpBuilder &b, Location loc, VectorType type, double value);

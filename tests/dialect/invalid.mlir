@@ -437,3 +437,27 @@ func.func @probs_split(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %ls
   %p = attn.sdpa_probs %q, %k, %lse {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, kv_splits = 2>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x8x1xf32> -> tensor<1x1x1x512xf32>
   return %p : tensor<1x1x1x512xf32>
 }
+
+// -----
+
+func.func @schedule_qk_dot_flag(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{expected qk_dot to be 0 or 1, got 3}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, qk_dot = 3>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_qk_dot_keys(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x512x64xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{expected qk_keys (6) to divide vector_width (16) with qk_dot = 1}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 66, vector_width = 16, qk_keys = 6, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, qk_dot = 1>} : tensor<1x8x1x64xf32>, tensor<1x2x512x64xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}
+
+// -----
+
+func.func @schedule_qk_dot_head_dim(%q: tensor<1x8x1x40xf32>, %k: tensor<1x2x512x40xf32>, %v: tensor<1x2x512x64xf32>) -> tensor<1x8x1x64xf32> {
+  // expected-error @+1 {{schedule's qk_dot = 1 expects the head dim (40) to be a multiple of vector_width (16)}}
+  %o = attn.sdpa %q, %k, %v {schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, qk_dot = 1>} : tensor<1x8x1x40xf32>, tensor<1x2x512x40xf32>, tensor<1x2x512x64xf32> -> tensor<1x8x1x64xf32>
+  return %o : tensor<1x8x1x64xf32>
+}

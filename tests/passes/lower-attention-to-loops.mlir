@@ -240,3 +240,45 @@ func.func @probs(%q: tensor<1x4x64x32xf32>, %k: tensor<1x2x80x32xf32>,
       -> tensor<1x2x64x80xf32>
   return %p : tensor<1x2x64x80xf32>
 }
+
+// -----
+
+// qk_dot: the query tile is transposed back into rows (qRows, the second
+// tile_q × head_dim buffer, after the accumulator); per block of 2 keys × 2
+// rows the scores are dot products along the head dim (one K vector per
+// key, FMAs into 4 accumulators), summed into one vector by two levels of
+// shuffles, and each key's 2 lanes are stored into its row of the tile. The
+// dot loop covers the valid rows only.
+// CHECK-LABEL: func.func @dot_scores
+//       CHECK:   memref.alloc() {alignment = 64 : i64} : memref<4x8xf32>
+//       CHECK:   %[[QROWS:.+]] = memref.alloc() {alignment = 64 : i64} : memref<4x8xf32>
+//       CHECK:   vector.shuffle {{.+}} [0, 1, 4, 5]
+//       CHECK:   vector.store %{{.+}}, %[[QROWS]]
+//       CHECK:   %[[END:.+]] = arith.muli %{{.+}}, %c2 : index
+//       CHECK:   scf.for %[[R0:.+]] = %c0 to %[[END]] step %c2 {
+//       CHECK:     scf.for %{{.+}} = %c0 to %c8 step %c4 iter_args({{.+}}) -> (vector<4xf32>, vector<4xf32>, vector<4xf32>, vector<4xf32>) {
+//       CHECK:       vector.load %[[QROWS]]
+//       CHECK:       vector.load %[[QROWS]]
+//       CHECK:       %[[K:.+]] = vector.load %{{.+}} : memref<1x1x40x8xf32>, vector<4xf32>
+//  CHECK-NEXT:       vector.fma %[[K]]
+//  CHECK-NEXT:       vector.fma %[[K]]
+//       CHECK:     vector.shuffle {{.+}} [0, 1, 4, 5]
+//       CHECK:     vector.shuffle {{.+}} [2, 3, 6, 7]
+//       CHECK:     arith.addf
+//       CHECK:     vector.shuffle {{.+}} [0, 4, 2, 6]
+//       CHECK:     vector.shuffle {{.+}} [1, 5, 3, 7]
+//       CHECK:     %[[SUMS:.+]] = arith.addf
+//       CHECK:     vector.extract_strided_slice %[[SUMS]] {offsets = [0], sizes = [2], strides = [1]}
+//       CHECK:     vector.store {{.+}}[%{{.+}}, %[[R0]]] : memref<8x4xf32>, vector<2xf32>
+//       CHECK:     vector.extract_strided_slice %[[SUMS]] {offsets = [2], sizes = [2], strides = [1]}
+//       CHECK:     vector.store {{.+}}[%{{.+}}, %[[R0]]] : memref<8x4xf32>, vector<2xf32>
+func.func @dot_scores(%q: tensor<1x2x1x8xf32>, %k: tensor<1x1x40x8xf32>,
+                      %v: tensor<1x1x40x8xf32>) -> tensor<1x2x1x8xf32> {
+  %o = attn.sdpa %q, %k, %v
+      {schedule = #attn.schedule<tile_q = 4, tile_kv = 8, vector_width = 4,
+                                 qk_keys = 2, qk_qvecs = 1, pv_rows = 2, pv_vecs = 1,
+                                 heads_per_tile = 2, qk_dot = 1>}
+      : tensor<1x2x1x8xf32>, tensor<1x1x40x8xf32>, tensor<1x1x40x8xf32>
+      -> tensor<1x2x1x8xf32>
+  return %o : tensor<1x2x1x8xf32>
+}

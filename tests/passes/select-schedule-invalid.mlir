@@ -6,4 +6,4 @@ func.func @bad_target(%q: tensor<1x1x16x16xf32>) -> tensor<1x1x16x16xf32> {
   return %q : tensor<1x1x16x16xf32>
 }
 
-// SYNTAX: error: invalid schedule override: expected key=value with a key among tile_q, tile_kv, vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, heads_per_tile, kv_splits, prefetch; got 'tile_x=1'
+// SYNTAX: error: invalid schedule override: expected key=value with a key among tile_q, tile_kv, vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, heads_per_tile, kv_splits, prefetch, qk_dot; got 'tile_x=1'

@@ -16,10 +16,11 @@ func.func @long_sequence(%q: tensor<1x8x2048x64xf32>, %k: tensor<1x8x2048x64xf32
 
 // -----
 
-// A short query sequence gets a one-vector query tile and more keys per block;
-// its rows fit one vector, so the score kernel prefetches.
+// A short query sequence gets a one-vector query tile; its 5 rows fit one
+// vector, so the score kernel prefetches and takes dot products, 2 keys × 8
+// rows per block.
 // CHECK-LABEL: func.func @short_queries
-//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 8, pv_vecs = 2, prefetch = 1>
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 2, qk_qvecs = 1, pv_rows = 8, pv_vecs = 2, prefetch = 1, qk_dot = 1>
 func.func @short_queries(%q: tensor<1x2x5x32xf32>, %k: tensor<1x2x500x32xf32>,
                          %v: tensor<1x2x500x32xf32>) -> tensor<1x2x5x32xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x2x5x32xf32>, tensor<1x2x500x32xf32>, tensor<1x2x500x32xf32> -> tensor<1x2x5x32xf32>
@@ -31,11 +32,12 @@ func.func @short_queries(%q: tensor<1x2x5x32xf32>, %k: tensor<1x2x500x32xf32>,
 // Decode with GQA: the 4 query heads of a K/V head share one query tile (one
 // vector, 16 rows of which 4 are used on AVX-512 and 8 rows, 4 used, on AVX2),
 // so K/V are read once per group. 8 head groups are too few parallel
-// iterations: the 64 kv tiles are split in 2 chunks.
+// iterations: the 64 kv tiles are split in 2 chunks. The scores are dot
+// products of 4 keys × the 4 rows (2 keys on AVX2).
 // CHECK-LABEL: func.func @decode_gqa
-//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 8, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 4, kv_splits = 2, prefetch = 1>
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4, heads_per_tile = 4, kv_splits = 2, prefetch = 1, qk_dot = 1>
 // AVX2-LABEL: func.func @decode_gqa
-//       AVX2:   heads_per_tile = 4, kv_splits = 2, prefetch = 1>
+//       AVX2:   qk_keys = 2, {{.*}} heads_per_tile = 4, kv_splits = 2, prefetch = 1, qk_dot = 1>
 func.func @decode_gqa(%q: tensor<1x32x1x128xf32>, %k: tensor<1x8x4096x128xf32>,
                       %v: tensor<1x8x4096x128xf32>) -> tensor<1x32x1x128xf32> {
   %o = attn.sdpa %q, %k, %v : tensor<1x32x1x128xf32>, tensor<1x8x4096x128xf32>, tensor<1x8x4096x128xf32> -> tensor<1x32x1x128xf32>

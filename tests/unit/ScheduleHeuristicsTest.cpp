@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 using namespace mlir::attn;
 
 namespace {
@@ -18,6 +20,11 @@ void requireValid(const AttentionProblem &p, const ScheduleParams &s) {
   REQUIRE((p.queryHeads / p.kvHeads) % s.headsPerTile == 0);
   REQUIRE(s.kvSplits >= 1);
   REQUIRE(s.kvSplits <= (p.kvSeq + s.tileKv - 1) / s.tileKv);
+  REQUIRE((s.qkDot == 0 || s.qkDot == 1));
+  if (s.qkDot) {
+    REQUIRE(s.vectorWidth % s.qkKeys == 0);
+    REQUIRE(p.headDim % s.vectorWidth == 0);
+  }
 }
 
 AttentionProblem decode(int64_t sq, int64_t skv, int64_t hq, int64_t hkv) {
@@ -38,11 +45,16 @@ TEST_CASE("decode packs a K/V group's heads into one tile and splits keys") {
     CHECK(s.prefetch == 1);
     // 8 head groups: 2 chunks make the 16 iterations.
     CHECK(s.kvSplits == 2);
+    // Dot-product scores, 4 rows per block (the 4 packed heads).
+    CHECK(s.qkDot == 1);
+    CHECK(s.qkKeys == target.vectorWidth / 4);
   }
   // MHA decode: nothing to pack; 32 iterations need no split.
   ScheduleParams mha = chooseCpuSchedule(decode(1, 16384, 32, 32), {16, 32});
   CHECK(mha.headsPerTile == 1);
   CHECK(mha.kvSplits == 1);
+  CHECK(mha.qkDot == 1);
+  CHECK(mha.qkKeys == 16); // one row: a block of 16 keys
   // MQA: one iteration, 16 chunks.
   ScheduleParams mqa = chooseCpuSchedule(decode(1, 16384, 8, 1), {16, 32});
   CHECK(mqa.headsPerTile == 8);
@@ -57,6 +69,27 @@ TEST_CASE("decode packs a K/V group's heads into one tile and splits keys") {
   CHECK(prefill.headsPerTile == 1);
   CHECK(prefill.kvSplits == 1);
   CHECK(prefill.prefetch == 0);
+  CHECK(prefill.qkDot == 0);
+  // 16 rows fill an AVX-512 tile's vector: dot products of one key each;
+  // 64 rows (Sq 16, 4 heads) go to the broadcast kernel.
+  ScheduleParams full = chooseCpuSchedule(decode(4, 4096, 32, 8), {16, 32});
+  CHECK(full.qkDot == 1);
+  CHECK(full.qkKeys == 1);
+  CHECK(chooseCpuSchedule(decode(16, 4096, 32, 8), {16, 32}).qkDot == 0);
+  // A head dim that is not a multiple of the vector width cannot use them.
+  AttentionProblem odd = decode(1, 4096, 32, 8);
+  odd.headDim = 72;
+  CHECK(chooseCpuSchedule(odd, {16, 32}).qkDot == 0);
+}
+
+TEST_CASE("dot-product blocks hold the rows in the smallest power of two") {
+  CHECK(dotProductKeys(1, 16) == 16);
+  CHECK(dotProductKeys(3, 16) == 4);
+  CHECK(dotProductKeys(4, 16) == 4);
+  CHECK(dotProductKeys(5, 16) == 2);
+  CHECK(dotProductKeys(16, 16) == 1);
+  CHECK(dotProductKeys(40, 16) == 1);
+  CHECK(dotProductKeys(3, 8) == 2);
 }
 
 TEST_CASE("tuning variants fit the problem and differ from the start") {
@@ -73,6 +106,14 @@ TEST_CASE("tuning variants fit the problem and differ from the start") {
         }
       CHECK(total >= 3);
     }
+  // The score-kernel axis offers the broadcast kernel and every dot block.
+  ScheduleParams start = chooseCpuSchedule(decode(1, 4096, 32, 8), {16, 32});
+  std::vector<ScheduleParams> forms =
+      tuningVariants(start, 5, decode(1, 4096, 32, 8), {16, 32});
+  CHECK(forms.size() == 5); // broadcast, dot with 1, 2, 8, 16 keys
+  CHECK(std::count_if(forms.begin(), forms.end(), [](const ScheduleParams &v) {
+          return v.qkDot == 0;
+        }) == 1);
   // Packing is not varied when the heads may not be packed.
   AttentionProblem alibi = decode(1, 4096, 32, 8);
   alibi.canPackHeads = false;

@@ -72,7 +72,7 @@ static cl::opt<std::string> schedule(
     cl::desc("override fields of the chosen schedule of every attention op, "
              "e.g. --schedule=tile_q=64,tile_kv=128 (fields: tile_q, tile_kv, "
              "vector_width, qk_keys, qk_qvecs, pv_rows, pv_vecs, "
-             "heads_per_tile, kv_splits, prefetch)"),
+             "heads_per_tile, kv_splits, prefetch, qk_dot)"),
     cl::value_desc("key=value,..."), cl::cat(category));
 static cl::opt<bool>
     report("report",
