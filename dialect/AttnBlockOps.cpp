@@ -104,7 +104,7 @@ LogicalResult LinearOp::verify() {
 
 int64_t LinearOp::getFlops() {
   Shape s = getShape();
-  return 2 * s.m * s.n * s.k;
+  return checkedProduct({2, s.m, s.n, s.k});
 }
 
 //===----------------------------------------------------------------------===//

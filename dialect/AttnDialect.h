@@ -3,6 +3,7 @@
 #define ATTN_DIALECT_ATTNDIALECT_H
 
 #include "dialect/MaskTiling.h"
+#include "dialect/SizeLimits.h"
 #include "dialect/ScoreModifiers.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

@@ -156,7 +156,8 @@ def Attn_CostOpInterface : OpInterface<"CostOpInterface"> {
     entry function and every function it calls.
   }];
   let methods = [
-    InterfaceMethod<"Useful floating-point operations of one execution.",
+    InterfaceMethod<"Useful floating-point operations of one execution; "
+      "-1 when the count does not fit in int64 (checkedProduct).",
       "int64_t", "getFlops", (ins)>,
   ];
 }

@@ -52,8 +52,8 @@ static int64_t scoreFlopsPerPair(AttentionOpInterface op) {
 
 int64_t SdpaOp::getFlops() {
   Shape s = getShape();
-  return s.batch * s.queryHeads * visiblePairs(*this) *
-         (scoreFlopsPerPair(*this) + 2 * s.valueDim);
+  return checkedProduct({s.batch, s.queryHeads, visiblePairs(*this),
+                         scoreFlopsPerPair(*this) + 2 * s.valueDim});
 }
 
 /// Checks the bias operand and the modifiers of `op` (attn.sdpa or
@@ -234,6 +234,11 @@ template <typename OpT> static LogicalResult verifyScores(OpT op) {
     return op.emitOpError() << "expected query heads (" << q[1]
                             << ") to be a multiple of key/value heads ("
                             << k[1] << ")";
+  for (auto [what, length] : {std::pair{"query", q[2]}, {"key", k[2]}})
+    if (length > kMaxSequenceLength)
+      return op.emitOpError()
+             << what << " sequence length " << length
+             << " exceeds the maximum of " << kMaxSequenceLength << " (2^24)";
   if (std::optional<APFloat> scale = op.getScale())
     if (!scale->isFinite() || scale->isZero())
       return op.emitOpError() << "expected a finite, non-zero scale, got "
@@ -345,8 +350,9 @@ SmallVector<int64_t> SdpaProbsOp::getMappedHeads() {
 }
 
 int64_t SdpaProbsOp::getFlops() {
-  return getShape().batch * static_cast<int64_t>(getMappedHeads().size()) *
-         visiblePairs(*this) * scoreFlopsPerPair(*this);
+  return checkedProduct({getShape().batch,
+                         static_cast<int64_t>(getMappedHeads().size()),
+                         visiblePairs(*this), scoreFlopsPerPair(*this)});
 }
 
 LogicalResult SdpaProbsOp::verify() {

@@ -62,6 +62,10 @@ static FailureOr<int64_t> countFlops(func::FuncOp func, SymbolTable &symbols,
     int64_t flops = 0;
     if (auto cost = dyn_cast<CostOpInterface>(op)) {
       flops = cost.getFlops();
+      if (flops < 0) {
+        op->emitError("the FLOP count of this op does not fit in 64 bits");
+        return WalkResult::interrupt();
+      }
     } else if (auto call = dyn_cast<func::CallOp>(op)) {
       auto callee = symbols.lookup<func::FuncOp>(call.getCallee());
       if (!callee || callee.isExternal())

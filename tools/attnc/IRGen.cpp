@@ -19,6 +19,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -259,6 +260,19 @@ LogicalResult IRGen::buildAssigns(ArrayRef<model::Assign> assigns,
     }
     if (failed(result))
       return failure();
+    // Every declared tensor fits (the parser checks); an op's result may not
+    // (attention probabilities are [B, H, Sq, Skv]).
+    for (Value v : result->getDefiningOp()->getResults()) {
+      auto type = cast<RankedTensorType>(v.getType());
+      double bytes = 0;
+      if (firstOversizedDim(type.getShape(),
+                            type.getElementTypeBitWidth() / 8, bytes) >= 0)
+        return emitError(loc(assign.calleeLoc))
+               << "the result of '" << assign.callee << "' would be " << type
+               << ", " << llvm::formatv("{0:e2}", bytes).str()
+               << " bytes, more than any machine can allocate (a tensor "
+                  "holds at most 2^47 bytes, 128 TiB)";
+    }
     values[assign.result] = *result;
     for (auto [i, more] : llvm::enumerate(assign.moreResults))
       values[more.name] = result->getDefiningOp()->getResult(i + 1);

@@ -11,6 +11,7 @@
 // SourceMgr as `file:line:col: error: ...`; parsing stops at the first one.
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/SizeLimits.h"
 #include "tools/attnc/ModelAST.h"
 #include "tools/attnc/ModelLexer.h"
 
@@ -21,6 +22,7 @@
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/Twine.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/LogicalResult.h"
 #include "llvm/Support/SourceMgr.h"
 
@@ -252,7 +254,9 @@ LogicalResult Parser::parseTensorType(std::string &elementType,
   SMLoc open = tok.loc();
   if (!consumeIf('['))
     return unexpected("a shape such as [1, 8, 128, 64] or f32[1, 8, 128, 64]");
+  std::vector<SMLoc> dimLocs;
   do {
+    dimLocs.push_back(tok.loc());
     if (failed(parseDimension(shape)))
       return failure();
   } while (consumeIf(','));
@@ -261,6 +265,20 @@ LogicalResult Parser::parseTensorType(std::string &elementType,
   if (shape.size() > kMaxRank)
     return emitError(typeLoc, "tensor rank " + Twine(shape.size()) +
                                   " exceeds the maximum of " + Twine(kMaxRank));
+  std::string type = elementType.empty() ? "f32" : elementType;
+  int64_t elementBytes = type == "i64" ? 8 : type == "f16" || type == "bf16" ? 2 : 4;
+  double bytes = 0;
+  int64_t oversized = firstOversizedDim(shape, elementBytes, bytes);
+  if (oversized >= 0) {
+    std::string dims;
+    for (int64_t dim : shape)
+      dims += (dims.empty() ? "" : ", ") + std::to_string(dim);
+    return emitError(dimLocs[oversized],
+                     type + "[" + dims + "] would take " +
+                         llvm::formatv("{0:e2}", bytes).str() +
+                         " bytes, more than any machine can allocate (a "
+                         "tensor holds at most 2^47 bytes, 128 TiB)");
+  }
   return success();
 }
 
