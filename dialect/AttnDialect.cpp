@@ -10,7 +10,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "llvm/ADT/TypeSwitch.h"
-#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -33,32 +32,6 @@ void AttnDialect::initialize() {
 #include "dialect/AttnAttrs.cpp.inc"
       >();
 }
-
-//===----------------------------------------------------------------------===//
-// Size limits
-//===----------------------------------------------------------------------===//
-
-namespace mlir::attn {
-int64_t firstOversizedDim(ArrayRef<int64_t> shape, int64_t elementBytes,
-                          double &bytes) {
-  bytes = double(elementBytes);
-  int64_t first = -1;
-  for (auto [i, dim] : llvm::enumerate(shape)) {
-    bytes *= double(dim);
-    if (first < 0 && bytes > double(kMaxTensorBytes))
-      first = static_cast<int64_t>(i);
-  }
-  return first;
-}
-
-int64_t checkedProduct(std::initializer_list<int64_t> factors) {
-  int64_t product = 1;
-  for (int64_t factor : factors)
-    if (factor < 0 || llvm::MulOverflow(product, factor, product))
-      return -1;
-  return product;
-}
-} // namespace mlir::attn
 
 //===----------------------------------------------------------------------===//
 // MaskAttr

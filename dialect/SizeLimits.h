@@ -1,13 +1,14 @@
 //===- SizeLimits.h - the largest tensors and sequences ---------*- C++ -*-===//
 //
 // No MLIR types: the model parser checks declared shapes with these, the op
-// verifiers and the front end the rest (dialect/AttnDialect.cpp).
+// verifiers and the front end (IRGen) the rest.
 //
 //===----------------------------------------------------------------------===//
 #ifndef ATTN_DIALECT_SIZELIMITS_H
 #define ATTN_DIALECT_SIZELIMITS_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstdint>
 #include <initializer_list>
@@ -25,12 +26,27 @@ constexpr int64_t kMaxSequenceLength = int64_t(1) << 24;
 /// The first dimension of `shape` from which elementBytes · (product of the
 /// dimensions so far) exceeds kMaxTensorBytes, or -1 when the tensor fits.
 /// `bytes` gets the tensor's size (as a double: it may exceed int64).
-int64_t firstOversizedDim(llvm::ArrayRef<int64_t> shape, int64_t elementBytes,
-                          double &bytes);
+inline int64_t firstOversizedDim(llvm::ArrayRef<int64_t> shape,
+                                 int64_t elementBytes, double &bytes) {
+  bytes = double(elementBytes);
+  int64_t first = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    bytes *= double(shape[i]);
+    if (first < 0 && bytes > double(kMaxTensorBytes))
+      first = static_cast<int64_t>(i);
+  }
+  return first;
+}
 
 /// a · b · ..., or -1 when the product of these non-negative factors does
 /// not fit in int64 (what CostOpInterface::getFlops returns then).
-int64_t checkedProduct(std::initializer_list<int64_t> factors);
+inline int64_t checkedProduct(std::initializer_list<int64_t> factors) {
+  int64_t product = 1;
+  for (int64_t factor : factors)
+    if (factor < 0 || llvm::MulOverflow(product, factor, product))
+      return -1;
+  return product;
+}
 
 } // namespace mlir::attn
 

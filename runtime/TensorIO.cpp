@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/AttnRuntime.h"
+#include "runtime/Npy.h"
 
 #include <fmt/format.h>
 
@@ -239,12 +240,10 @@ void attnrt_tensor_free(attnrt_tensor *t) {
   t->rank = 0;
 }
 
-namespace {
+namespace attn {
 
-/// The body of attnrt_npy_load once the file is open; `out` is untouched on
-/// failure.
-attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
-                           char *err, size_t errlen) {
+attnrt_status npyLoadStream(FILE *file, const char *path, attnrt_tensor *out,
+                            char *err, size_t errlen) {
   unsigned char prefix[kMagicSize + 2];
   const size_t got = fread(prefix, 1, sizeof(prefix), file);
   if (ferror(file)) // e.g. a directory
@@ -312,7 +311,7 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
                   "malformed value of '{}' in the header", key);
     if (!parser.consume(',') && !parser.peek('}'))
       return fail(err, errlen, ATTNRT_ERROR_FORMAT, path,
-                  "malformed header (expected ',' or '}')");
+                  "malformed header (expected ',' or '}}')");
   }
   parser.consume('}');
   if (!hasDescr || !hasOrder || rank < 0)
@@ -369,7 +368,7 @@ attnrt_status loadFromFile(FILE *file, const char *path, attnrt_tensor *out,
   return ATTNRT_OK;
 }
 
-} // namespace
+} // namespace attn
 
 attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
                               size_t errlen) {
@@ -382,7 +381,7 @@ attnrt_status attnrt_npy_load(const char *path, attnrt_tensor *out, char *err,
   if (!file)
     return fail(err, errlen, ATTNRT_ERROR_IO, path, "cannot open: {}",
                 strerror(errno));
-  attnrt_status status = loadFromFile(file, path, out, err, errlen);
+  attnrt_status status = attn::npyLoadStream(file, path, out, err, errlen);
   fclose(file);
   return status;
 }

@@ -546,7 +546,7 @@ extern "C" void attnrt_to_f32(float *out, const void *in, int32_t dtype,
   else if (dtype == ATTN_DTYPE_BF16)
     for (int64_t i = 0; i < n; ++i)
       out[i] = attn::safetensors::bfloat16ToFloat(bits[i]);
-  else
+  else if (n > 0) // an empty tensor may have no buffer
     memcpy(out, in, size_t(n) * sizeof(float));
 }
 
@@ -559,6 +559,6 @@ extern "C" void attnrt_from_f32(void *out, int32_t dtype, const float *in,
   else if (dtype == ATTN_DTYPE_BF16)
     for (int64_t i = 0; i < n; ++i)
       bits[i] = attn::safetensors::floatToBfloat16(in[i]);
-  else
+  else if (n > 0)
     memcpy(out, in, size_t(n) * sizeof(float));
 }

@@ -14,12 +14,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -275,6 +277,24 @@ TEST_CASE("npy load accepts versions 2.0 and 3.0", "[runtime][npy]") {
   }
 }
 
+TEST_CASE("an empty .npy tensor loads and converts", "[runtime][npy]") {
+  // Found by attn-fuzz-npy: a (0, 5) tensor has no buffer, and converting
+  // it passed a null pointer to memcpy (undefined behaviour).
+  const std::string path = tempPath("empty.npy");
+  writeFile(path, npyBytes(1,
+                           "{'descr': '<f4', 'fortran_order': False, 'shape': "
+                           "(0, 5), }",
+                           ""));
+  attnrt_tensor t;
+  REQUIRE(attnrt_npy_load(path.c_str(), &t, nullptr, 0) == ATTNRT_OK);
+  CHECK(attnrt_tensor_numel(&t) == 0);
+  float none[1] = {1.0f};
+  attnrt_to_f32(none, t.data, t.dtype, 0);
+  attnrt_from_f32(none, t.dtype, static_cast<const float *>(t.data), 0);
+  CHECK(none[0] == 1.0f);
+  attnrt_tensor_free(&t);
+}
+
 TEST_CASE("npy load reads int32 files", "[runtime][npy]") {
   const std::string path = tempPath("int32.npy");
   std::string data = floatBytes(3);
@@ -359,6 +379,14 @@ TEST_CASE("npy load reports each error with the file name", "[runtime][npy]") {
                 "(1000000000, 1000000000, 1000000000), }",
                 ""),
        ATTNRT_ERROR_FORMAT, "big.npy: the shape in the header is too large"},
+      // Found by attn-fuzz-npy: the '}' of this message was read as a
+      // format field, and formatting it threw (a crash).
+      {"comma.npy",
+       npyBytes(1,
+                "{'descr': '<f4' 'fortran_order': False, 'shape': (1,), }",
+                floatBytes(1)),
+       ATTNRT_ERROR_FORMAT,
+       "comma.npy: malformed header (expected ',' or '}')"},
   };
   for (const Case &c : cases) {
     CAPTURE(c.name);
@@ -532,6 +560,43 @@ TEST_CASE("parallel_for survives many calls, nesting and concurrency",
     thread.join();
   for (auto &sum : sums)
     CHECK(sum == 500 * triangle(1000));
+}
+
+TEST_CASE("parallel_for under stress: callers, sizes and thread counts",
+          "[runtime][pool]") {
+  // Rounds of 4 caller threads, each issuing thousands of tiny loops (the
+  // shape of generated code: short loops back to back), under thread counts
+  // 1-4 that change between rounds. A lost wake-up or a race shows as a
+  // wrong sum, or as a round that does not finish within the watchdog's
+  // minute: then the test fails and the process exits instead of hanging.
+  auto rounds = std::async(std::launch::async, [] {
+    bool ok = true;
+    for (int round = 0; round < 8; ++round) {
+      attnrt_set_num_threads(1 + round % 4);
+      std::vector<std::atomic<int64_t>> sums(4);
+      std::vector<std::thread> callers;
+      for (size_t c = 0; c < sums.size(); ++c)
+        callers.emplace_back([&sums, c] {
+          for (int i = 0; i < 3000; ++i)
+            attnrt_parallel_for(2 + (i + int(c)) % 8, addIndices, &sums[c]);
+        });
+      for (std::thread &caller : callers)
+        caller.join();
+      for (size_t c = 0; c < sums.size(); ++c) {
+        int64_t expected = 0;
+        for (int i = 0; i < 3000; ++i)
+          expected += triangle(2 + (i + int(c)) % 8);
+        ok &= sums[c] == expected;
+      }
+    }
+    return ok;
+  });
+  if (rounds.wait_for(std::chrono::seconds(60)) != std::future_status::ready) {
+    FAIL_CHECK("parallel_for stress rounds did not finish within 60 s (a "
+               "lost wake-up or a deadlock)");
+    std::_Exit(1);
+  }
+  CHECK(rounds.get());
 }
 
 TEST_CASE("thread count defaults to the CPUs and clamps", "[runtime][pool]") {

@@ -189,6 +189,10 @@ int link(const CompileOptions &options, llvm::StringRef objectPath,
       return fail("runtime library '" + lib + "' not found (use --runtime-dir)");
   llvm::SmallVector<llvm::StringRef> args = {
       linker, objectPath, harness, runtime, "-o", outputPath, "-lpthread"};
+  // A sanitizer build's runtime needs the sanitizers' runtimes.
+  llvm::StringRef extra = ATTNC_LINK_FLAGS;
+  if (!extra.empty())
+    args.push_back(extra);
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(linker, args, std::nullopt, {}, 0, 0,
                                      &error);
