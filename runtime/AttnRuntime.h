@@ -39,6 +39,9 @@ typedef enum attnrt_status {
   ATTNRT_ERROR_INVALID_ARG = 4, // bad argument value
   ATTNRT_ERROR_UNSUPPORTED = 5, // feature not available in this build
   ATTNRT_ERROR_NOT_FOUND = 6,   // a named tensor is not in the files
+  // Makes every int32 a valid value of the type, so that a code from a
+  // newer or foreign caller is "unknown status", not undefined behaviour.
+  ATTNRT_STATUS_FORCE_INT32_ = 0x7fffffff,
 } attnrt_status;
 
 /// Human-readable name of a status code (static storage).

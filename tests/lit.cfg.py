@@ -29,6 +29,15 @@ config.substitutions.append(
         config.attn_src_root, "tests", "tools", "Inputs", "safetensors.py")))
 config.substitutions.append(
     ("%examples", os.path.join(config.attn_src_root, "examples")))
+# A sanitizer build (tools/check-sanitized.sh): every report fails its test;
+# leaks are reported at exit. libMLIR.so is not instrumented, but LLVM's
+# inline allocator code in our objects poisons and unpoisons its slabs, so
+# manual poisoning is ignored (allow_user_poisoning=0) or memory that
+# libMLIR hands out would read as poisoned.
+if config.attn_sanitized:
+    config.environment["ASAN_OPTIONS"] = (
+        "detect_leaks=1:halt_on_error=1:allow_user_poisoning=0")
+    config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
 # Generated executables must not depend on the environment's thread count.
 config.environment["OMP_NUM_THREADS"] = "1"
 # Linking compiled objects by hand: the C++ compiler and the runtime archives.

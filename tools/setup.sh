@@ -20,9 +20,11 @@ for arg in "$@"; do
   esac
 done
 
+# libclang-rt-22-dev: the sanitizer and libFuzzer runtimes of
+# tools/check-sanitized.sh.
 packages=(clang-22 lld-22 llvm-22-dev libmlir-22-dev mlir-22-tools
           catch2 libfmt-dev ccache ninja-build cmake python3 python3-numpy
-          python3-matplotlib)
+          python3-matplotlib libclang-rt-22-dev)
 ((with_transformers)) && packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,8 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <memory>
+
 namespace mlir::attn::fuzz {
 
 void addQuietBuffer(llvm::SourceMgr &sourceMgr, const uint8_t *data,
@@ -24,12 +26,17 @@ void addQuietBuffer(llvm::SourceMgr &sourceMgr, const uint8_t *data,
 
 bool buildAndVerify(const llvm::SourceMgr &sourceMgr,
                     const model::Model &model) {
-  static MLIRContext *context = [] {
-    auto *ctx = new MLIRContext(MLIRContext::Threading::DISABLED);
-    ctx->loadDialect<AttnDialect, func::FuncDialect>();
-    ctx->getDiagEngine().registerHandler([](Diagnostic &) { return success(); });
-    return ctx;
-  }();
+  // A context interns every attribute, type and location for good; a fresh
+  // one every 256 inputs keeps the fuzzer's memory bounded (a whole run in
+  // one context grew past 2 GB).
+  static std::unique_ptr<MLIRContext> context;
+  static unsigned uses = 0;
+  if (!context || ++uses % 256 == 0) {
+    context = std::make_unique<MLIRContext>(MLIRContext::Threading::DISABLED);
+    context->loadDialect<AttnDialect, func::FuncDialect>();
+    context->getDiagEngine().registerHandler(
+        [](Diagnostic &) { return success(); });
+  }
   OwningOpRef<ModuleOp> module = buildModelIR(*context, sourceMgr, model);
   return module && succeeded(verify(*module));
 }

@@ -16,8 +16,9 @@ namespace mlir::attn::fuzz {
 void addQuietBuffer(llvm::SourceMgr &sourceMgr, const uint8_t *data,
                     size_t size, const char *name);
 
-/// Builds the attn IR of `model` in a context made once (diagnostics
-/// dropped) and verifies the module; whether both succeeded.
+/// Builds the attn IR of `model` in a shared context (diagnostics dropped,
+/// renewed every 256 inputs) and verifies the module; whether both
+/// succeeded.
 bool buildAndVerify(const llvm::SourceMgr &sourceMgr,
                     const model::Model &model);
 

@@ -249,12 +249,12 @@ TEST_CASE("the model name defaults to the given name", "[parser]") {
 
 TEST_CASE("shapes and element types", "[parser]") {
   Model model = parseOk("input a: f32[1, 2, 3, 4, 5, 6, 7, 8]\n"
-                        "input b: [9223372036854775807]\n"
+                        "input b: [35184372088832]\n" // 2^45 f32: 128 TiB
                         "input c: [007]\n"
                         "output a");
   CHECK(model.inputs[0].elementType == "f32");
   CHECK(model.inputs[0].shape.size() == 8);
-  CHECK(model.inputs[1].shape == std::vector<int64_t>{INT64_MAX});
+  CHECK(model.inputs[1].shape == std::vector<int64_t>{int64_t(1) << 45});
   CHECK(model.inputs[2].shape == std::vector<int64_t>{7});
   CHECK(model.inputs[2].elementType == "f32");
   Model ints = parseOk("input lens: i32[2]\ninput seg: i32 [2, 9]\noutput lens");
@@ -327,6 +327,16 @@ TEST_CASE("shape errors", "[parser][errors]") {
   SECTION("overflow") {
     CHECK(errorOf("input q: [99999999999999999999]") ==
           "1:11: dimension 99999999999999999999 does not fit in 64 bits");
+  }
+  SECTION("too large to allocate") {
+    CHECK(errorOf("input q: [9223372036854775807]") ==
+          "1:11: f32[9223372036854775807] would take 3.69e+19 bytes, more "
+          "than any machine can allocate (a tensor holds at most 2^47 bytes, "
+          "128 TiB)");
+    CHECK(errorOf("input q: f16[2, 35184372088832, 2]") ==
+          "1:33: f16[2, 35184372088832, 2] would take 2.81e+14 bytes, more "
+          "than any machine can allocate (a tensor holds at most 2^47 bytes, "
+          "128 TiB)");
   }
   SECTION("empty") {
     CHECK(errorOf("input q: []") ==

@@ -37,10 +37,17 @@ LogicalResult readRope(HFConfig &c, Rope &rope) {
                               ": rotary embedding on a part of each head is "
                               "not implemented (only 1)");
   }
+  // The rope op takes bases above 1 (theta^(-2j/D) must decrease).
+  auto badTheta = [&](const std::string &key) {
+    return c.error(key, key + " must be greater than 1, got " +
+                            c.spelling(key));
+  };
   auto theta = c.optNumber("rope_theta");
   if (failed(theta))
     return failure();
   rope.theta = theta->value_or(10000);
+  if (*theta && !(rope.theta > 1))
+    return badTheta("rope_theta");
   if (!c.has(base) || c.isNull(base)) {
     c.log("rope_theta", formatNumber(rope.theta), *theta ? "" : "default");
     c.log(base, "none", "no scaling");
@@ -62,6 +69,8 @@ LogicalResult readRope(HFConfig &c, Rope &rope) {
                               ") contradicts rope_theta (" +
                               c.spelling("rope_theta") + ")");
     rope.theta = inner->value_or(rope.theta);
+    if (*inner && !(rope.theta > 1))
+      return badTheta(key);
     c.log(*inner ? key : "rope_theta", formatNumber(rope.theta),
           *inner || *theta ? "" : "default");
   } else {

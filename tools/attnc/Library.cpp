@@ -192,7 +192,7 @@ std::string generateLibraryHeader(DictionaryAttr signature,
     std::string ctype = llvm::StringSwitch<std::string>(t.dtype)
                             .Case("i32", "int32_t")
                             .Case("i64", "int64_t")
-                            .Cases("f16", "bf16", "uint16_t")
+                            .Cases({"f16", "bf16"}, "uint16_t")
                             .Default("float");
     params += ",\n    " + std::string(t.role == "input" ? "const " : "") +
               ctype + " *" + name;
