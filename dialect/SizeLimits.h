@@ -22,6 +22,10 @@ namespace mlir::attn {
 /// walks the rows).
 constexpr int64_t kMaxTensorBytes = int64_t(1) << 47;
 constexpr int64_t kMaxSequenceLength = int64_t(1) << 24;
+/// How messages end that reject a tensor over kMaxTensorBytes.
+constexpr const char *kTooLargeToAllocate =
+    "more than any machine can allocate (a tensor holds at most 2^47 bytes, "
+    "128 TiB)";
 
 /// The first dimension of `shape` from which elementBytes · (product of the
 /// dimensions so far) exceeds kMaxTensorBytes, or -1 when the tensor fits.

@@ -19,8 +19,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
-#include "llvm/Support/FormatVariadic.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/SourceMgr.h"
 
 namespace mlir::attn {
@@ -269,9 +269,8 @@ LogicalResult IRGen::buildAssigns(ArrayRef<model::Assign> assigns,
                             type.getElementTypeBitWidth() / 8, bytes) >= 0)
         return emitError(loc(assign.calleeLoc))
                << "the result of '" << assign.callee << "' would be " << type
-               << ", " << llvm::formatv("{0:e2}", bytes).str()
-               << " bytes, more than any machine can allocate (a tensor "
-                  "holds at most 2^47 bytes, 128 TiB)";
+               << ", " << llvm::formatv("{0:e2}", bytes).str() << " bytes, "
+               << kTooLargeToAllocate;
     }
     values[assign.result] = *result;
     for (auto [i, more] : llvm::enumerate(assign.moreResults))

@@ -275,9 +275,8 @@ LogicalResult Parser::parseTensorType(std::string &elementType,
       dims += (dims.empty() ? "" : ", ") + std::to_string(dim);
     return emitError(dimLocs[oversized],
                      type + "[" + dims + "] would take " +
-                         llvm::formatv("{0:e2}", bytes).str() +
-                         " bytes, more than any machine can allocate (a "
-                         "tensor holds at most 2^47 bytes, 128 TiB)");
+                         llvm::formatv("{0:e2}", bytes).str() + " bytes, " +
+                         kTooLargeToAllocate);
   }
   return success();
 }
