@@ -116,7 +116,6 @@ private:
   /// One block of kernel 1's keys: their tile-local index, absolute index
   /// and row read (clamped below Skv in boundary tiles).
   struct ScoreBlock {
-    Value c0;
     SmallVector<Value> local, keys, rows;
   };
   void buildQueryRows();

@@ -214,7 +214,6 @@ void CpuFlashTile::buildScores(Value kv0, bool boundary) {
   int64_t keys = schedule.getQkKeys();
   loop(idx(0), idx(tileKv), keys, [&](Value c0) {
     ScoreBlock block;
-    block.c0 = c0;
     for (int64_t c = 0; c < keys; ++c) {
       block.local.push_back(add(c0, idx(c)));
       block.keys.push_back(add(kv0, block.local.back()));
