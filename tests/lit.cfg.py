@@ -35,6 +35,7 @@ config.substitutions.append(
 # manual poisoning is ignored (allow_user_poisoning=0) or memory that
 # libMLIR hands out would read as poisoned.
 if config.attn_sanitized:
+    config.available_features.add("sanitized")
     config.environment["ASAN_OPTIONS"] = (
         "detect_leaks=1:halt_on_error=1:allow_user_poisoning=0")
     config.environment["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"

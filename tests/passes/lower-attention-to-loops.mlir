@@ -75,6 +75,23 @@ func.func @no_mask(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x40x64xf32>,
 
 // -----
 
+// An explicit scale replaces the default: 0.3 · log2(e), and no trace of
+// 1/sqrt(64) · log2(e).
+// CHECK-LABEL: func.func @explicit_scale
+//   CHECK-NOT:   0.180336878
+//       CHECK:   %[[SCALE:.+]] = arith.constant 0.432808518 : f32
+//   CHECK-NOT:   0.180336878
+//       CHECK:   arith.mulf %{{.+}}, %[[SCALE]] : f32
+//   CHECK-NOT:   0.180336878
+//       CHECK:   return
+func.func @explicit_scale(%q: tensor<1x1x16x64xf32>, %k: tensor<1x1x40x64xf32>,
+                          %v: tensor<1x1x40x64xf32>) -> tensor<1x1x16x64xf32> {
+  %o = attn.sdpa %q, %k, %v {scale = 0.3 : f32, schedule = #attn.schedule<tile_q = 16, tile_kv = 16, vector_width = 16, qk_keys = 4, qk_qvecs = 1, pv_rows = 4, pv_vecs = 4>} : tensor<1x1x16x64xf32>, tensor<1x1x40x64xf32>, tensor<1x1x40x64xf32> -> tensor<1x1x16x64xf32>
+  return %o : tensor<1x1x16x64xf32>
+}
+
+// -----
+
 // A causal sliding window: the live kv tiles are the band around the
 // diagonal, so the loop bounds depend on the window (left = 40): the first
 // live key of a row is pos - 40.
