@@ -171,6 +171,22 @@ std::string findRuntimeDir(const CompileOptions &options) {
   return llvm::sys::fs::exists(probe) ? std::string(dir) : ATTNC_RUNTIME_DIR;
 }
 
+/// Why nothing can be written at `path` (empty if it can be): checked
+/// before code generation for outputs that a linker or archiver writes, whose
+/// own messages would be less clear.
+std::string outputProblem(llvm::StringRef path) {
+  llvm::StringRef parent = llvm::sys::path::parent_path(path);
+  if (parent.empty())
+    parent = ".";
+  if (!llvm::sys::fs::is_directory(parent))
+    return "no such directory '" + parent.str() + "'";
+  if (llvm::sys::fs::is_directory(path))
+    return "it is a directory";
+  if (llvm::sys::fs::access(parent, llvm::sys::fs::AccessMode::Write))
+    return "the directory '" + parent.str() + "' is not writable";
+  return "";
+}
+
 int link(const CompileOptions &options, llvm::StringRef objectPath,
          llvm::StringRef outputPath) {
   std::string linker = options.linker.empty() ? ATTNC_DEFAULT_LINKER
@@ -432,6 +448,13 @@ int lowerAndEmit(ModuleOp module, const CompileOptions &options,
       return fail("cannot create a temporary object file: " + ec.message());
   } else {
     objectPath = outputPath.empty() ? "-" : outputPath;
+  }
+  if (options.emit == EmitPhase::Exe || options.emit == EmitPhase::Lib) {
+    std::string problem = outputProblem(outputPath);
+    if (!problem.empty()) {
+      llvm::sys::fs::remove(objectPath);
+      return fail("cannot write '" + outputPath + "': " + problem);
+    }
   }
   {
     std::string error;
