@@ -24,6 +24,7 @@
 
 #include "runtime/AttnModel.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -259,6 +260,51 @@ int32_t attnrt_instance_run(attnrt_instance *instance,
                             const void *const *inputs, void *const *outputs);
 
 void attnrt_instance_destroy(attnrt_instance *instance);
+
+//===----------------------------------------------------------------------===//
+// CUDA (CudaRuntime.cpp): the driver is opened with dlopen at first use
+//===----------------------------------------------------------------------===//
+
+/// Loads the CUDA driver from `library` (null: $ATTNRT_LIBCUDA, else
+/// libcuda.so.1) unless it is loaded, and makes device 0's primary context
+/// (or mgpuSetDefaultDevice's) usable. Returns ATTNRT_OK, or
+/// ATTNRT_ERROR_UNSUPPORTED with the reason in `err` (no driver, a library
+/// without the entry points, no device). A failed load may be retried.
+int32_t attnrt_cuda_init(const char *library, char *err, size_t errlen);
+
+/// The first CUDA error since the last call ("" if none; valid until the
+/// next call), and clears it. The mgpu* functions below record errors here
+/// and do nothing while one is pending.
+const char *attnrt_cuda_error(void);
+
+/// Milliseconds between two recorded events (mgpuEventCreate/Record).
+int32_t attnrt_cuda_elapsed_ms(void *start, void *end, float *ms);
+
+// The host functions that MLIR's gpu-to-llvm lowering and gpu.binary
+// translation call (LLVM 22 signatures). Module loads run from global
+// constructors, before main.
+void *mgpuModuleLoad(void *data, size_t size);
+void *mgpuModuleLoadJIT(void *ptx, int32_t optLevel);
+void mgpuModuleUnload(void *module);
+void *mgpuModuleGetFunction(void *module, const char *name);
+void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
+                      intptr_t bx, intptr_t by, intptr_t bz,
+                      int32_t sharedBytes, void *stream, void **params,
+                      void **extra, size_t paramsCount);
+void *mgpuStreamCreate(void);
+void mgpuStreamDestroy(void *stream);
+void mgpuStreamSynchronize(void *stream);
+void mgpuStreamWaitEvent(void *stream, void *event);
+void *mgpuEventCreate(void);
+void mgpuEventDestroy(void *event);
+void mgpuEventSynchronize(void *event);
+void mgpuEventRecord(void *event, void *stream);
+void *mgpuMemAlloc(uint64_t bytes, void *stream, bool hostShared);
+void mgpuMemFree(void *ptr, void *stream);
+void mgpuMemcpy(void *dst, void *src, size_t bytes, void *stream);
+void mgpuMemset32(void *dst, uint32_t value, size_t count, void *stream);
+void mgpuMemset16(void *dst, uint16_t value, size_t count, void *stream);
+void mgpuSetDefaultDevice(int32_t device);
 
 #ifdef __cplusplus
 } // extern "C"
