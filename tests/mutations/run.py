@@ -15,7 +15,8 @@ caught mutation).
     tests/mutations/run.py --list
 
 Options: --work DIR (default build-mutants/), --max-failures N (stop the
-suite after N failures; default 3, 0 runs it whole). The first run builds
+suite after N failures; default 3, 0 runs it whole), --tests A,B (only
+these lit tests, e.g. e2e/gqa.test). The first run builds
 the scratch tree from nothing (about as long as tools/setup.sh's build);
 later runs rebuild only what a mutation touches.
 """
@@ -138,6 +139,9 @@ def main():
     p.add_argument("names", nargs="*", help="mutations to run (default all)")
     p.add_argument("--work", default=os.path.join(ROOT, "build-mutants"))
     p.add_argument("--max-failures", type=int, default=3)
+    p.add_argument("--tests", default="",
+                   help="comma-separated lit tests (paths under tests/) to "
+                   "run instead of the whole suite")
     p.add_argument("--list", action="store_true")
     args = p.parse_args()
     if args.list:
@@ -178,7 +182,8 @@ def main():
                 print(f"{name}: the mutated tree does not build",
                       file=sys.stderr)
                 return 2
-            passed, failed = lit(build, args.max_failures)
+            passed, failed = lit(build, args.max_failures,
+                                 [t for t in args.tests.split(",") if t])
         finally:
             with open(path, "w") as f:
                 f.write(original)

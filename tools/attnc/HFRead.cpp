@@ -7,6 +7,7 @@
 // modeling_<type>.py).
 //
 //===----------------------------------------------------------------------===//
+#include "dialect/SizeLimits.h"
 #include "tools/attnc/HFConfig.h"
 #include "tools/attnc/HFModel.h"
 
@@ -54,6 +55,8 @@ private:
   LogicalResult readLlamaFamily();
   LogicalResult readQwen2Window();
   LogicalResult readFlags(const HFImportOptions &options);
+  LogicalResult checkWeightBytes(
+      std::initializer_list<std::pair<int64_t, const char *>> widths);
 
   HFConfig &c;
   const ModelType &t;
@@ -174,6 +177,11 @@ LogicalResult Reader::read(const HFImportOptions &options) {
   if (failed(vocab))
     return failure();
   r.vocab = *vocab;
+  if (failed(checkWeightBytes(
+          {{r.intermediate, "the MLP width"},
+           {(r.heads + 2 * r.kvHeads) * r.headDim, "the q/k/v projections"},
+           {r.vocab, "the vocabulary"}})))
+    return failure();
   if (t.lmHead) {
     auto tie = c.boolean("tie_word_embeddings", t.tieDefault);
     if (failed(tie))
@@ -233,11 +241,30 @@ LogicalResult Reader::read(const HFImportOptions &options) {
   if (failed(rows))
     return failure();
   r.positions = *rows;
+  if (failed(checkWeightBytes({{r.positions, "the position table"}})))
+    return failure();
   if (r.head && r.seq > r.positions)
     return c.error(given(positions),
                    "--seq " + Twine(r.seq) + " exceeds " + given(positions) +
                        " (" + Twine(r.positions) +
                        "), the rows of the position embedding table");
+  return success();
+}
+
+/// Each size is one dimension of an f32 weight whose other is the hidden
+/// size: each weight must fit a tensor (mlir::attn::kMaxTensorBytes), or the
+/// description written from the config would not compile.
+LogicalResult Reader::checkWeightBytes(
+    std::initializer_list<std::pair<int64_t, const char *>> widths) {
+  for (auto [width, what] : widths) {
+    int64_t bytes = 4 * r.hidden * width; // each factor is below 2^26
+    if (bytes > mlir::attn::kMaxTensorBytes)
+      return c.error(given(t.hidden),
+                     "the f32 weight of " + given(t.hidden) + " (" +
+                         Twine(r.hidden) + ") x " + what + " (" +
+                         Twine(width) + ") would take " + Twine(bytes) +
+                         " bytes, " + mlir::attn::kTooLargeToAllocate);
+  }
   return success();
 }
 
