@@ -15,7 +15,7 @@
 namespace mlir::attn {
 // Defined by the passes library (passes/ScheduleHeuristics.h), which attaches
 // the ScheduledOpInterface models.
-struct CpuTarget;
+struct ScheduleTarget;
 struct ScheduleOverride;
 
 /// What the values of a tensor mean (runtime/AttnModel.h attn_content).

@@ -195,7 +195,7 @@ def Attn_ScheduledOpInterface : OpInterface<"ScheduledOpInterface"> {
         (the user's `--schedule` text); emits an error at the op and fails
         when the result does not fit.
       }], "::llvm::LogicalResult", "selectSchedule",
-      (ins "const ::mlir::attn::CpuTarget &":$target,
+      (ins "const ::mlir::attn::ScheduleTarget &":$target,
            "const ::mlir::attn::ScheduleOverride &":$overrides)>,
     InterfaceMethod<"Appends the op's schedule report (`--report`).",
       "void", "describeSchedule", (ins "::llvm::raw_ostream &":$os)>,

@@ -310,7 +310,20 @@ void EmitEntryPointPass::runOnOperation() {
     }
     emitInputChecks(t.b, loc, t.b.getInsertionBlock(), args, *tensors);
     LLVM::CallOp::create(t.b, loc, entry, args);
-    LLVM::ReturnOp::create(t.b, loc, t.integer(t.b, t.i32, ATTNRT_OK));
+    Value status = t.integer(t.b, t.i32, ATTNRT_OK);
+    if (checkDevice) {
+      auto statusFn = module.lookupSymbol<LLVM::LLVMFuncOp>("attnrt_cuda_status");
+      if (!statusFn) {
+        OpBuilder::InsertionGuard declGuard(t.b);
+        t.b.setInsertionPointToStart(module.getBody());
+        statusFn = LLVM::LLVMFuncOp::create(
+            t.b, loc, "attnrt_cuda_status",
+            LLVM::LLVMFunctionType::get(t.i32, {}));
+      }
+      status = LLVM::CallOp::create(t.b, loc, statusFn, ValueRange{})
+                   .getResult();
+    }
+    LLVM::ReturnOp::create(t.b, loc, status);
   }
 
   // The tensor table, then the model.
@@ -368,9 +381,11 @@ void EmitEntryPointPass::runOnOperation() {
   // attn.* attributes have no LLVM meaning: drop them before translation.
   // Only the table and <prefix>_run_buffers are exported: every other function the
   // model defines (the entry, outlined loop bodies) becomes internal.
-  for (auto func : module.getOps<LLVM::LLVMFuncOp>())
+  for (auto func : module.getOps<LLVM::LLVMFuncOp>()) {
     if (!func.isExternal() && func != run)
       func.setLinkage(LLVM::Linkage::Internal);
+    func->removeAttr(kGpuHostAttrName);
+  }
   module->removeAttr(kSignatureAttrName);
   module->removeAttr(kEntryAttrName);
   entry->removeAttr(kEntryAttrName);

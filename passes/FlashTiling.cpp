@@ -19,11 +19,47 @@
 #include "passes/FlashTiling.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
 
 namespace mlir::attn {
+
+Value widenToF32(OpBuilder &b, Location loc, Value x) {
+  Type type = x.getType();
+  if (getElementTypeOrSelf(type).isF32())
+    return x;
+  Type f32Type = b.getF32Type();
+  if (auto vec = dyn_cast<VectorType>(type))
+    f32Type = VectorType::get(vec.getShape(), f32Type);
+  return arith::ExtFOp::create(b, loc, f32Type, x);
+}
+
+Value bufferOfTensor(OpBuilder &b, Location loc, Value tensor) {
+  if (!tensor)
+    return {};
+  auto type = cast<RankedTensorType>(tensor.getType());
+  auto memType = MemRefType::get(type.getShape(), type.getElementType());
+  return bufferization::ToBufferOp::create(b, loc, memType, tensor,
+                                           /*read_only=*/true);
+}
+
+Value allocResultBuffer(OpBuilder &b, Location loc, Value result) {
+  if (!result)
+    return {};
+  auto type = cast<RankedTensorType>(result.getType());
+  return memref::AllocOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()),
+      ValueRange{}, b.getI64IntegerAttr(64));
+}
+
+void replaceResultWithBuffer(OpBuilder &b, Location loc, Value result,
+                             Value buffer) {
+  result.replaceAllUsesWith(bufferization::ToTensorOp::create(
+      b, loc, result.getType(), buffer, /*restrict=*/true, /*writable=*/true));
+}
 
 FlashTiling::FlashTiling(AttentionOpInterface op, const FlashBuffers &buffers,
                          ArrayRef<int64_t> innerHeads)
@@ -171,20 +207,29 @@ void FlashTiling::buildQueryTile(OpBuilder &b, QueryTile qt,
   qt.kvHead = arith::DivUIOp::create(b, loc, qt.qHead,
                                      a.c(shape.queryHeads / shape.kvHeads));
 
-  IRMaskRuntime rt = buildRuntime(b, qt.batch);
-  Value validQueries = a.sub(rt.qLen, qt.q0);
+  runtime = buildRuntime(b, qt.batch);
+  Value validQueries = a.sub(runtime.qLen, qt.q0);
   if (headsPerTile > 1)
     validQueries = a.mul(validQueries, a.c(headsPerTile));
   qt.validRows = a.max(a.min(qt.rows, validQueries), a.c(0));
-  qt.position0 = a.add(qt.q0, a.sub(rt.kvLen, rt.qLen));
+  qt.position0 = a.add(qt.q0, a.sub(runtime.kvLen, runtime.qLen));
   computation.beginQueryTile(b, qt);
-  buildRowInfo(b, qt, rt);
-  buildKvLoop(b, qt, rt, computation);
+  if (computation.usesRowTable())
+    buildRowInfo(b, qt);
+  buildKvLoop(b, qt, computation);
   computation.endQueryTile(b);
 }
 
-void FlashTiling::buildRowInfo(OpBuilder &b, const QueryTile &tile,
-                               const IRMaskRuntime &rt) {
+RowVisibility FlashTiling::buildRowVisibility(OpBuilder &b,
+                                              const QueryTile &tile, Value r) {
+  IRArith a{b, loc};
+  IRRowKeys keys = mask.buildRowKeys(b, loc, tile.query(b, loc, r),
+                                     shape.querySeq, shape.kvSeq, runtime);
+  KeyRange<Value> range = effectiveRowRange(a, keys, globalRuns);
+  return {range.begin, range.end, a.select(keys.valid, keys.limit, a.c(0))};
+}
+
+void FlashTiling::buildRowInfo(OpBuilder &b, const QueryTile &tile) {
   // rowBegin/rowEnd/rowLimit[r] for r in [0, tile_q); rows past q_len (or
   // past Sq) get an empty range and limit 0.
   auto type = MemRefType::get({tileQ}, b.getI32Type());
@@ -200,29 +245,25 @@ void FlashTiling::buildRowInfo(OpBuilder &b, const QueryTile &tile,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forOp.getBody()->getTerminator());
   Value r = forOp.getInductionVar();
-  IRRowKeys keys = mask.buildRowKeys(b, loc, tile.query(b, loc, r),
-                                     shape.querySeq, shape.kvSeq, rt);
-  KeyRange<Value> range = effectiveRowRange(a, keys, globalRuns);
-  Value limit = a.select(keys.valid, keys.limit, a.c(0));
-  for (auto [value, mem] : {std::pair{range.begin, rowBegin},
-                            std::pair{range.end, rowEnd},
-                            std::pair{limit, rowLimit}}) {
+  RowVisibility row = buildRowVisibility(b, tile, r);
+  for (auto [value, mem] : {std::pair{row.begin, rowBegin},
+                            std::pair{row.end, rowEnd},
+                            std::pair{row.limit, rowLimit}}) {
     Value i32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), value);
     memref::StoreOp::create(b, loc, i32, mem, r);
   }
 }
 
 void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
-                              const IRMaskRuntime &rt,
                               FlashTileComputation &computation) {
   IRArith a{b, loc};
   // The tile's first and last valid rows bound what any row sees.
   Value lastRow =
       tile.query(b, loc, a.max(a.sub(tile.validRows, a.c(1)), a.c(0)));
   IRRowKeys first = mask.buildRowKeys(b, loc, tile.q0, shape.querySeq,
-                                      shape.kvSeq, rt);
+                                      shape.kvSeq, runtime);
   IRRowKeys last =
-      mask.buildRowKeys(b, loc, lastRow, shape.querySeq, shape.kvSeq, rt);
+      mask.buildRowKeys(b, loc, lastRow, shape.querySeq, shape.kvSeq, runtime);
   TileRanges<Value> ranges = computeTileRanges(a, first, last, globalRuns);
   KeyRange<Value> hull = liveTileHull(a, ranges, tileKv, shape.kvSeq);
   // A tile without valid rows visits nothing.
@@ -262,6 +303,26 @@ void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
   emitTile(b);
 }
 
+Value FlashTiling::visibleFrom(OpBuilder &b, function_ref<Value()> begin,
+                               function_ref<Value()> end,
+                               function_ref<Value()> limit, Value key,
+                               function_ref<Value()> globalKey) {
+  // The operands are built in this order: begin, end, then (with global
+  // runs) the global-key test and the limit.
+  auto cmp = [&](arith::CmpIPredicate pred, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, pred, x, y).getResult();
+  };
+  Value atOrAfterBegin = cmp(arith::CmpIPredicate::sle, begin(), key);
+  Value visible = arith::AndIOp::create(
+      b, loc, atOrAfterBegin, cmp(arith::CmpIPredicate::slt, key, end()));
+  if (globalRuns.empty())
+    return visible;
+  Value global = globalKey();
+  Value belowLimit = cmp(arith::CmpIPredicate::slt, key, limit());
+  return arith::OrIOp::create(
+      b, loc, visible, arith::AndIOp::create(b, loc, global, belowLimit));
+}
+
 Value FlashTiling::buildVisible(OpBuilder &b, Value r, Value key, int64_t vw) {
   auto vecType = VectorType::get({vw}, b.getI32Type());
   auto load = [&](Value mem) {
@@ -269,21 +330,25 @@ Value FlashTiling::buildVisible(OpBuilder &b, Value r, Value key, int64_t vw) {
   };
   Value key32 = arith::IndexCastOp::create(b, loc, b.getI32Type(), key);
   Value keyVec = vector::BroadcastOp::create(b, loc, vecType, key32);
-  auto cmp = [&](arith::CmpIPredicate pred, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, pred, x, y).getResult();
-  };
-  Value visible = arith::AndIOp::create(
-      b, loc, cmp(arith::CmpIPredicate::sle, load(rowBegin), keyVec),
-      cmp(arith::CmpIPredicate::slt, keyVec, load(rowEnd)));
-  if (globalRuns.empty())
-    return visible;
-  IRArith a{b, loc};
-  Value globalKey = isGlobalKey(a, key, globalRuns);
-  Value globalVec = vector::BroadcastOp::create(
-      b, loc, VectorType::get({vw}, b.getI1Type()), globalKey);
-  Value belowLimit = cmp(arith::CmpIPredicate::slt, keyVec, load(rowLimit));
-  return arith::OrIOp::create(
-      b, loc, visible, arith::AndIOp::create(b, loc, globalVec, belowLimit));
+  return visibleFrom(
+      b, [&] { return load(rowBegin); }, [&] { return load(rowEnd); },
+      [&] { return load(rowLimit); }, keyVec,
+      [&]() -> Value {
+        IRArith a{b, loc};
+        return vector::BroadcastOp::create(
+            b, loc, VectorType::get({vw}, b.getI1Type()),
+            isGlobalKey(a, key, globalRuns));
+      });
+}
+
+Value FlashTiling::buildVisible(OpBuilder &b, const RowVisibility &row,
+                                Value key) {
+  return visibleFrom(
+      b, [&] { return row.begin; }, [&] { return row.end; },
+      [&] { return row.limit; }, key, [&] {
+        IRArith a{b, loc};
+        return isGlobalKey(a, key, globalRuns);
+      });
 }
 
 } // namespace mlir::attn

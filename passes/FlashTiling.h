@@ -27,6 +27,41 @@ struct FlashBuffers {
   Value partialOut, partialLse;
 };
 
+/// `x` (a scalar or vector of f32, f16 or bf16) as f32: operands of either
+/// precision are read into f32 sums.
+Value widenToF32(OpBuilder &b, Location loc, Value x);
+/// `tensor` as a read-only buffer (bufferization.to_buffer); null for null.
+Value bufferOfTensor(OpBuilder &b, Location loc, Value tensor);
+/// A new buffer for the tensor `result`; null for null.
+Value allocResultBuffer(OpBuilder &b, Location loc, Value result);
+/// Replaces the uses of `result` by `buffer` (bufferization.to_tensor).
+void replaceResultWithBuffer(OpBuilder &b, Location loc, Value result,
+                             Value buffer);
+
+/// The input buffers attn.sdpa and attn.sdpa_probs share.
+template <typename OpT>
+FlashBuffers bufferAttentionInputs(OpBuilder &b, OpT op) {
+  Location loc = op.getLoc();
+  FlashBuffers buffers;
+  buffers.query = bufferOfTensor(b, loc, op.getQuery());
+  buffers.key = bufferOfTensor(b, loc, op.getKey());
+  buffers.kvSegments = bufferOfTensor(b, loc, op.getKvSegments());
+  buffers.qSegments = bufferOfTensor(b, loc, op.getQuerySegments());
+  buffers.kvLengths = bufferOfTensor(b, loc, op.getKvLengths());
+  buffers.qLengths = bufferOfTensor(b, loc, op.getQLengths());
+  buffers.bias = bufferOfTensor(b, loc, op.getBias());
+  return buffers;
+}
+
+/// All buffers of attn.sdpa: its inputs, and new ones for out and lse.
+inline FlashBuffers bufferSdpa(OpBuilder &b, SdpaOp op) {
+  FlashBuffers buffers = bufferAttentionInputs(b, op);
+  buffers.value = bufferOfTensor(b, op.getLoc(), op.getValue());
+  buffers.out = allocResultBuffer(b, op.getLoc(), op.getResult());
+  buffers.lse = allocResultBuffer(b, op.getLoc(), op.getLse());
+  return buffers;
+}
+
 /// One query tile, as the tile computation sees it. Tile row r is query
 /// q0 + r / heads of query head qHead + r % heads (heads_per_tile; with
 /// one head, row r is query q0 + r of qHead).
@@ -57,6 +92,16 @@ public:
   /// After the kv loop: normalize and store rows [0, rows), zeros from
   /// validRows on.
   virtual void endQueryTile(OpBuilder &b) = 0;
+  /// Whether FlashTiling stores every row's visible keys in a table per
+  /// query tile (which buildVisible reads). A computation that owns one row
+  /// per thread asks FlashTiling::buildRowVisibility for it instead.
+  virtual bool usesRowTable() const { return true; }
+};
+
+/// The keys one query row sees in boundary tiles: [begin, end), plus the
+/// global keys below limit (index values).
+struct RowVisibility {
+  Value begin, end, limit;
 };
 
 /// Emits the tile iteration of one op and asks `computation` for the tiles.
@@ -77,15 +122,26 @@ public:
   /// In a boundary tile: which of the `vw` query rows from tile row `r`
   /// see key `key` (absolute index), as a vector<vw x i1>.
   Value buildVisible(OpBuilder &b, Value r, Value key, int64_t vw);
+  /// Inside the query tile (from beginQueryTile on): the keys tile row `r`
+  /// sees, computed from the mask at the builder's insertion point.
+  RowVisibility buildRowVisibility(OpBuilder &b, const QueryTile &tile,
+                                   Value r);
+  /// Whether the row of `row` sees key `key` (index), as an i1.
+  Value buildVisible(OpBuilder &b, const RowVisibility &row, Value key);
 
 private:
   IRMaskRuntime buildRuntime(OpBuilder &b, Value batch);
+  /// begin <= key < end, or (with global runs) a global key below limit;
+  /// on index or i32 values, scalars or vectors alike, each operand built
+  /// when needed.
+  Value visibleFrom(OpBuilder &b, function_ref<Value()> begin,
+                    function_ref<Value()> end, function_ref<Value()> limit,
+                    Value key, function_ref<Value()> globalKey);
   void buildQueryTile(OpBuilder &b, QueryTile qt,
                       FlashTileComputation &computation);
-  void buildRowInfo(OpBuilder &b, const QueryTile &tile,
-                    const IRMaskRuntime &rt);
+  void buildRowInfo(OpBuilder &b, const QueryTile &tile);
   void buildKvLoop(OpBuilder &b, const QueryTile &tile,
-                   const IRMaskRuntime &rt, FlashTileComputation &computation);
+                   FlashTileComputation &computation);
 
   Location loc;
   AttentionShape shape;
@@ -99,6 +155,7 @@ private:
   // Per query tile: the keys each row sees in boundary tiles, as i32
   // [begin, end) plus the limit below which global keys are visible.
   Value rowBegin, rowEnd, rowLimit;
+  IRMaskRuntime runtime; // the current query tile's batch entry
 };
 
 } // namespace mlir::attn

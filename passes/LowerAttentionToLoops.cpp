@@ -28,39 +28,6 @@ struct LowerAttentionToLoopsPass final
 };
 } // namespace
 
-static Value bufferOf(OpBuilder &b, Location loc, Value tensor) {
-  if (!tensor)
-    return {};
-  auto type = cast<RankedTensorType>(tensor.getType());
-  auto memType = MemRefType::get(type.getShape(), type.getElementType());
-  return bufferization::ToBufferOp::create(b, loc, memType, tensor,
-                                           /*read_only=*/true);
-}
-
-static Value allocResult(OpBuilder &b, Location loc, Value result) {
-  if (!result)
-    return {};
-  auto type = cast<RankedTensorType>(result.getType());
-  return memref::AllocOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()),
-      ValueRange{}, b.getI64IntegerAttr(64));
-}
-
-/// The input buffers both ops share.
-template <typename OpT>
-static FlashBuffers bufferInputs(OpBuilder &b, OpT op) {
-  Location loc = op.getLoc();
-  FlashBuffers buffers;
-  buffers.query = bufferOf(b, loc, op.getQuery());
-  buffers.key = bufferOf(b, loc, op.getKey());
-  buffers.kvSegments = bufferOf(b, loc, op.getKvSegments());
-  buffers.qSegments = bufferOf(b, loc, op.getQuerySegments());
-  buffers.kvLengths = bufferOf(b, loc, op.getKvLengths());
-  buffers.qLengths = bufferOf(b, loc, op.getQLengths());
-  buffers.bias = bufferOf(b, loc, op.getBias());
-  return buffers;
-}
-
 /// One scf.parallel over the tiling's iterations, each asking `tile`.
 static void buildParallelLoop(OpBuilder &b, Location loc, FlashTiling &tiling,
                               FlashTileComputation &tile) {
@@ -75,20 +42,11 @@ static void buildParallelLoop(OpBuilder &b, Location loc, FlashTiling &tiling,
       });
 }
 
-static void replaceWithBuffer(OpBuilder &b, Location loc, Value result,
-                              Value buffer) {
-  result.replaceAllUsesWith(bufferization::ToTensorOp::create(
-      b, loc, result.getType(), buffer, /*restrict=*/true, /*writable=*/true));
-}
-
 /// Emits the loop nest of `op` at the builder's insertion point and replaces
 /// the uses of its results.
 static void lowerToLoops(OpBuilder &b, SdpaOp op) {
   Location loc = op.getLoc();
-  FlashBuffers buffers = bufferInputs(b, op);
-  buffers.value = bufferOf(b, loc, op.getValue());
-  buffers.out = allocResult(b, loc, op.getResult());
-  buffers.lse = allocResult(b, loc, op.getLse());
+  FlashBuffers buffers = bufferSdpa(b, op);
   AttentionShape s = op.getShape();
   int64_t splits = op.getScheduleAttr().getKvSplits();
   if (splits > 1) {
@@ -108,9 +66,9 @@ static void lowerToLoops(OpBuilder &b, SdpaOp op) {
   buildParallelLoop(b, loc, tiling, *tile);
   if (splits > 1)
     buildCpuSplitMerge(b, op, buffers);
-  replaceWithBuffer(b, loc, op.getResult(), buffers.out);
+  replaceResultWithBuffer(b, loc, op.getResult(), buffers.out);
   if (op.getLse())
-    replaceWithBuffer(b, loc, op.getLse(), buffers.lse);
+    replaceResultWithBuffer(b, loc, op.getLse(), buffers.lse);
 }
 
 /// The probabilities: one parallel iteration per (batch, query tile), which
@@ -118,15 +76,15 @@ static void lowerToLoops(OpBuilder &b, SdpaOp op) {
 /// races).
 static void lowerToLoops(OpBuilder &b, SdpaProbsOp op) {
   Location loc = op.getLoc();
-  FlashBuffers buffers = bufferInputs(b, op);
-  buffers.lse = bufferOf(b, loc, op.getLse());
-  buffers.out = allocResult(b, loc, op.getResult());
+  FlashBuffers buffers = bufferAttentionInputs(b, op);
+  buffers.lse = bufferOfTensor(b, loc, op.getLse());
+  buffers.out = allocResultBuffer(b, loc, op.getResult());
   SmallVector<int64_t> heads = op.getMappedHeads();
   FlashTiling tiling(op, buffers, heads);
   std::unique_ptr<FlashTileComputation> tile = createCpuProbsTile(
       op, buffers, tiling, op.isAverage(), static_cast<int64_t>(heads.size()));
   buildParallelLoop(b, loc, tiling, *tile);
-  replaceWithBuffer(b, loc, op.getResult(), buffers.out);
+  replaceResultWithBuffer(b, loc, op.getResult(), buffers.out);
 }
 
 void LowerAttentionToLoopsPass::runOnOperation() {

@@ -34,6 +34,8 @@ namespace mlir::attn {
 #include "passes/Passes.h.inc"
 
 static constexpr llvm::StringLiteral kParallelFor = "attnrt_parallel_for";
+static constexpr llvm::StringLiteral kCooperativeFor =
+    "attnrt_cooperative_for";
 
 namespace {
 struct OutlineParallelLoopsPass final
@@ -165,18 +167,25 @@ void OutlineParallelLoopsPass::runOnOperation() {
   if (loops.empty())
     return;
 
-  auto parallelFor = module.lookupSymbol<func::FuncOp>(kParallelFor);
-  if (!parallelFor) {
+  // attnrt_parallel_for, or attnrt_cooperative_for for kCooperativeAttrName
+  // loops: both void(i64 n, ptr fn, ptr ctx).
+  auto runtimeFunction = [&](StringRef name) {
+    if (auto fn = module.lookupSymbol<func::FuncOp>(name))
+      return fn;
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     auto ptr = LLVM::LLVMPointerType::get(&getContext());
-    parallelFor = func::FuncOp::create(
-        b, module.getLoc(), kParallelFor,
+    auto fn = func::FuncOp::create(
+        b, module.getLoc(), name,
         b.getFunctionType({b.getI64Type(), ptr, ptr}, {}));
-    parallelFor.setPrivate();
-  }
+    fn.setPrivate();
+    return fn;
+  };
   DenseMap<Operation *, unsigned> counts;
   for (auto [loop, func] : loops)
-    if (failed(outline(loop, func, counts[func]++, parallelFor)))
+    if (failed(outline(loop, func, counts[func]++,
+                       runtimeFunction(loop->hasAttr(kCooperativeAttrName)
+                                           ? kCooperativeFor
+                                           : kParallelFor))))
       return signalPassFailure();
 }
 

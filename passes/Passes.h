@@ -43,6 +43,14 @@ inline constexpr llvm::StringLiteral kSignatureAttrName = "attn.signature";
 inline constexpr llvm::StringLiteral kEntryAttrName = "attn.entry";
 /// Name of the argument/result attribute giving a tensor's user-facing name.
 inline constexpr llvm::StringLiteral kNameAttrName = "attn.name";
+/// Unit attribute on the private function that runs an attn.sdpa on the GPU.
+inline constexpr llvm::StringLiteral kGpuHostAttrName = "attn.gpu_host";
+/// Unit attribute on an scf.parallel whose iterations must run at once, on
+/// threads of their own (attnrt_cooperative_for; --attn-emulate-gpu), and
+/// the barrier between them.
+inline constexpr llvm::StringLiteral kCooperativeAttrName = "attn.cooperative";
+inline constexpr llvm::StringLiteral kCooperativeBarrier =
+    "attnrt_cooperative_barrier";
 /// Unit attribute on an entry argument that is a model weight (role weight).
 inline constexpr llvm::StringLiteral kWeightAttrName = "attn.weight";
 

@@ -91,6 +91,9 @@ def SelectSchedulePass : Pass<"attn-select-schedule", "::mlir::func::FuncOp"> {
     Option<"target", "target", "std::string", /*default=*/"\"generic\"",
            "the target's name in the tuning file (attnc: the CPU name, the "
            "vector width and the register count)">,
+    Option<"gpuArch", "gpu-arch", "std::string", /*default=*/"",
+           "schedule attn.sdpa for the GPU kernel of this NVIDIA "
+           "architecture (sm_80, sm_86, sm_89, sm_90, sm_90a); empty: the CPU">,
   ];
   let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
@@ -125,6 +128,108 @@ def LowerAttentionToLoopsPass
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
     "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
   ];
+}
+
+def LowerAttentionToGpuPass
+    : Pass<"attn-lower-attention-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "lower attn.sdpa to a gpu.launch of a flash-attention kernel";
+  let description = [{
+    Rewrites each scheduled `attn.sdpa` (scheduled for a GPU:
+    `--attn-select-schedule=gpu-arch=...`) into host code that copies its
+    operands to device memory, launches one thread block per (batch, query
+    head, query tile) and copies the results back, all on one stream
+    (`gpu.wait async` tokens), so that the rest of the program, which runs
+    on the host, sees ordinary buffers. That host code is a private function
+    per op (`@<func>_sdpa_gpu<N>`, marked `attn.gpu_host`) of the op's
+    buffers, called in the op's place.
+
+    The block's body is the same `FlashTiling` as the CPU lowering (run-time
+    lengths and segments, per-row visible keys from `MaskAttrInterface`,
+    only live kv tiles, full tiles without mask arithmetic) around the GPU
+    tile computation (`passes/gpu/`), online softmax in the log2 domain
+    with `math.exp2`, the running max, sum and output in registers (private
+    attributions), K/V tiles in dynamic shared memory:
+    - where query, key and value are all f16 or all bf16 and the head dims
+      multiples of 16, tensor cores: a warp per 16 query rows, `cp.async`
+      tile copies (`nvgpu.device_async_copy`, V in flight during Q·Kᵀ),
+      `nvgpu.ldmatrix` fragments and `nvgpu.mma.sync` m16n8k16 with f32
+      sums, P reused from the score accumulators as the A operand of P·V;
+    - otherwise f32 SIMT: one thread per query row, the scaled query rows
+      and the score tile in shared memory too, operands widened to f32 as
+      they are loaded.
+    Score modifiers apply through `ScoreModifierAttrInterface` on one-lane
+    vectors; the result is rounded once when stored.
+
+    Other attention ops (`attn.sdpa_probs`) and the block ops stay for the
+    CPU lowering.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::nvgpu::NVGPUDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+def EmulateGpuPass : Pass<"attn-emulate-gpu", "::mlir::ModuleOp"> {
+  let summary = "run the GPU lowering's kernels on CPU threads (testing)";
+  let description = [{
+    For tests of the GPU lowering on machines without a GPU (`attnc
+    --target=cuda --gpu-emulate`): replaces the device allocations, copies
+    and waits of `--attn-lower-attention-to-gpu`'s host code by host memory
+    operations, and each `gpu.launch` by a cooperative `scf.parallel` over
+    the block's threads (`attn.cooperative`: one OS thread per GPU thread,
+    `attnrt_cooperative_for`) in which every thread runs the kernel body for
+    each block in turn; `gpu.barrier` becomes a barrier of those threads
+    (`attnrt_cooperative_barrier`), the dynamic shared memory one host
+    buffer, private attributions allocas. The warp collectives of the
+    tensor-core kernel (`gpu.shuffle xor`, `nvgpu.ldmatrix`,
+    `nvgpu.mma.sync` m16n8k16, `nvgpu.device_async_copy`) exchange operands
+    through a host buffer with one barrier each, computing what the PTX ISA
+    specifies per lane. The kernel IR is the one the GPU compiles; only math
+    functions and these collectives differ (the CPU's).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def DeallocateBuffersPass
+    : Pass<"attn-deallocate-buffers", "::mlir::ModuleOp"> {
+  let summary = "ownership-based buffer deallocation, except GPU host code";
+  let description = [{
+    Runs `ownership-based-buffer-deallocation` on every `func.func` but the
+    GPU host functions (`attn.gpu_host`, from
+    `--attn-lower-attention-to-gpu`): the upstream pass rejects the `gpu`
+    ops it cannot analyse, and those functions allocate only device memory,
+    which they free themselves.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def GpuMathToNVVMPass : Pass<"attn-gpu-math-to-nvvm"> {
+  let summary = "f32 math ops and bf16 mma.sync of GPU kernels as NVVM";
+  let description = [{
+    Rewrites f32 `math.exp2`, `exp`, `log2`, `log` and `sqrt` (scalars, or
+    1-D vectors lane by lane) into `llvm.call_intrinsic` of
+    `llvm.nvvm.ex2.approx.f32`, `lg2.approx.f` and `sqrt.rn.f`, so that
+    `convert-gpu-to-nvvm` finds no math op to turn into a libdevice call:
+    kernels compile without the CUDA toolkit and use the special-function
+    unit. Also rewrites `nvgpu.mma.sync` m16n8k16 on bf16 (which
+    `convert-nvgpu-to-nvvm` cannot lower) into `nvvm.mma.sync` with i32-packed
+    operands. Run on `gpu.module`s, after `math-expand-ops{ops=tanh}` and
+    before `convert-nvgpu-to-nvvm`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect"];
 }
 
 def LowerBlocksToLoopsPass
@@ -213,13 +318,19 @@ def EmitEntryPointPass : Pass<"attn-emit-entry-point", "::mlir::ModuleOp"> {
     tensor table of `runtime/AttnModel.h` built from `attn.signature`. The
     entry function and the table's strings and arrays become internal, so
     objects of different models link into one program. With `main-alias`,
-    `attn_main_model` names the table for the harness `main`.
+    `attn_main_model` names the table for the harness `main`. With
+    `check-device` (the cuda target), `run` returns `attnrt_cuda_status()`
+    instead of `ATTNRT_OK`, so a missing driver or a failed launch is an
+    error of the call.
   }];
   let options = [
     Option<"prefix", "prefix", "std::string", /*default=*/"",
            "symbol prefix of the model (default: the entry function's name)">,
     Option<"mainAlias", "main-alias", "bool", /*default=*/"false",
            "also define attn_main_model, the model the harness main runs">,
+    Option<"checkDevice", "check-device", "bool", /*default=*/"false",
+           "return attnrt_cuda_status() after the entry function: "
+           "ATTNRT_ERROR_DEVICE if a GPU call failed">,
   ];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -40,6 +40,15 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
       *this, "prefix",
       llvm::cl::desc("symbol prefix of the model (default: the entry "
                      "function's name)")};
+  Option<std::string> gpuArch{
+      *this, "gpu-arch",
+      llvm::cl::desc("run attn.sdpa on an NVIDIA GPU of this architecture "
+                     "(sm_80, sm_86, sm_89, sm_90, sm_90a); empty: the CPU")};
+  Option<bool> gpuEmulate{
+      *this, "gpu-emulate",
+      llvm::cl::desc("with gpu-arch: run the kernels on CPU threads instead "
+                     "(tests the GPU lowering without a GPU)"),
+      llvm::cl::init(false)};
   Option<bool> mainAlias{
       *this, "main-alias",
       llvm::cl::desc("define attn_main_model for the harness main"),
@@ -51,6 +60,11 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
 void buildCpuLoopsPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 /// Stage 3: loops on buffers -> LLVM dialect with the runtime entry point.
 void buildCpuToLLVMPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
+/// With gpu-arch, the first part of stage 3: the gpu.module kernels (which
+/// stage 2 outlined) lowered to the NVVM and LLVM dialects (`attnc
+/// --emit=nvvm`); buildCpuToLLVMPipeline runs it, then lowers the host and
+/// embeds the kernels as PTX.
+void buildGpuToNVVMPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 /// Both stages: attn on tensors -> LLVM dialect.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &opts);
 

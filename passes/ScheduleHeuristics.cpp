@@ -25,7 +25,7 @@ static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// Accumulators that fit beside `loaded` operand vectors, a broadcast and a
 /// spare register.
-static int64_t accumulatorsBeside(const CpuTarget &target, int64_t loaded) {
+static int64_t accumulatorsBeside(const ScheduleTarget &target, int64_t loaded) {
   int64_t registers = std::max<int64_t>(8, target.vectorRegisters);
   return std::max<int64_t>(1, (registers - loaded - 2) / loaded);
 }
@@ -62,7 +62,7 @@ int64_t dotProductKeys(int64_t rows, int64_t vw) {
 }
 
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
-                                 const CpuTarget &target) {
+                                 const ScheduleTarget &target) {
   ScheduleParams best{};
   // The widest power-of-two vector that divides the value head dim, so the
   // P·V update needs no tail handling.
@@ -140,7 +140,7 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
 std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
                                            int axis,
                                            const AttentionProblem &problem,
-                                           const CpuTarget &target) {
+                                           const ScheduleTarget &target) {
   std::vector<ScheduleParams> variants;
   const int64_t vw = current.vectorWidth;
   const int64_t group =
@@ -322,7 +322,7 @@ std::optional<ScheduleOverride> parseScheduleOverride(const std::string &text,
 }
 
 GemmParams chooseGemmSchedule(const GemmProblem &problem,
-                              const CpuTarget &target) {
+                              const ScheduleTarget &target) {
   GemmParams p;
   p.vectorWidth = target.vectorWidth;
   // Two vectors of columns; as many rows as leave registers for the two B
@@ -356,6 +356,121 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
                ceilDiv(problem.m, groupRows)),
       1, rowTiles);
   return p;
+}
+
+//===----------------------------------------------------------------------===//
+// GPU
+//===----------------------------------------------------------------------===//
+
+// Shared memory per block with the opt-in (CUDA programming guide, "compute
+// capabilities"): 163 KiB on sm_80, 99 KiB on sm_86 and sm_89, 227 KiB on
+// sm_90. PTX ISA 8.0 (CUDA 12.0) covers all of them, sm_90a included.
+static const GpuArch kGpuArchs[] = {
+    {"sm_80", 166912, "+ptx80"}, {"sm_86", 101376, "+ptx80"},
+    {"sm_89", 101376, "+ptx80"}, {"sm_90", 232448, "+ptx80"},
+    {"sm_90a", 232448, "+ptx80"},
+};
+
+const GpuArch *lookupGpuArch(const std::string &name) {
+  for (const GpuArch &arch : kGpuArchs)
+    if (arch.name == name)
+      return &arch;
+  return nullptr;
+}
+
+std::string listGpuArchs() {
+  std::string names;
+  for (const GpuArch &arch : kGpuArchs)
+    names += (names.empty() ? "" : ", ") + arch.name;
+  return names;
+}
+
+bool usesGpuTensorCores(const AttentionProblem &p) {
+  return p.halfInputs && !p.normalizesRows && p.headDim % 16 == 0 &&
+         p.valueDim % 16 == 0;
+}
+
+int64_t gpuThreadsPerBlock(const AttentionProblem &p, int64_t tileQ) {
+  return usesGpuTensorCores(p) ? 2 * tileQ : tileQ;
+}
+
+GpuSharedLayout gpuSharedLayout(const AttentionProblem &p, int64_t tileQ,
+                                int64_t tileKv) {
+  GpuSharedLayout l;
+  l.query = 0;
+  if (usesGpuTensorCores(p)) {
+    // 16-bit Q, K and V tiles, rows padded by 8 elements (16 bytes): the 8
+    // rows one ldmatrix reads start in different banks.
+    l.key = l.query + 2 * tileQ * (p.headDim + 8);
+    l.value = l.key + 2 * tileKv * (p.headDim + 8);
+    l.total = l.scores = l.keyScale = l.value + 2 * tileKv * (p.valueDim + 8);
+    return l;
+  }
+  // f32: the query rows (padded by one so that threads reading a column hit
+  // different banks), the K and V tiles, the scores (padded likewise) and
+  // the keys' inverse norms.
+  l.key = l.query + 4 * tileQ * (p.headDim + 1);
+  l.value = l.key + 4 * tileKv * p.headDim;
+  l.scores = l.value + 4 * tileKv * p.valueDim;
+  l.keyScale = l.scores + 4 * tileQ * (tileKv + 1);
+  l.total = l.keyScale + 4 * tileKv;
+  return l;
+}
+
+std::string checkGpuSchedule(const ScheduleParams &s,
+                             const AttentionProblem &p, const GpuArch &arch) {
+  std::ostringstream os;
+  if (usesGpuTensorCores(p)) {
+    if (s.tileQ % 16 != 0 || s.tileQ < 16 || s.tileQ > 256)
+      os << "tile_q (" << s.tileQ
+         << ") must be a multiple of 16 up to 256 (a warp per 16 query rows)";
+    else if (s.tileKv % 16 != 0 || s.tileKv < 16 || s.tileKv > 256)
+      os << "tile_kv (" << s.tileKv
+         << ") must be a multiple of 16 up to 256 (tensor-core steps)";
+  } else if (s.tileQ % 32 != 0 || s.tileQ > 1024) {
+    os << "tile_q (" << s.tileQ
+       << ") must be a multiple of 32 up to 1024 (one thread per query row)";
+  } else if (s.tileKv > s.tileQ) {
+    os << "tile_kv (" << s.tileKv << ") must not exceed tile_q (" << s.tileQ
+       << ")";
+  }
+  if (!os.str().empty())
+    return os.str();
+  if (s.headsPerTile != 1 || s.kvSplits != 1)
+    os << "heads_per_tile and kv_splits must be 1";
+  else if (int64_t bytes = gpuSharedLayout(p, s.tileQ, s.tileKv).total;
+           bytes > arch.sharedBytes)
+    os << "tile_q = " << s.tileQ << ", tile_kv = " << s.tileKv
+       << " with head dims " << p.headDim << "/" << p.valueDim << " need "
+       << bytes << " bytes of shared memory per block; " << arch.name
+       << " has " << arch.sharedBytes;
+  return os.str();
+}
+
+std::optional<ScheduleParams> chooseGpuSchedule(const AttentionProblem &p,
+                                                const GpuArch &arch,
+                                                std::string &error) {
+  ScheduleParams s{};
+  s.vectorWidth = s.qkKeys = s.qkQvecs = s.pvRows = s.pvVecs = 1;
+  bool mma = usesGpuTensorCores(p);
+  int64_t minQ = mma ? 16 : 32, minKv = mma ? 16 : 8;
+  int64_t firstQ = 64;
+  while (firstQ > minQ && p.querySeq <= firstQ / 2)
+    firstQ /= 2;
+  for (int64_t tileQ = firstQ; tileQ >= minQ; tileQ /= 2)
+    for (int64_t tileKv = mma ? 64 : 32; tileKv >= minKv; tileKv /= 2) {
+      s.tileQ = tileQ;
+      s.tileKv = tileKv;
+      if (checkGpuSchedule(s, p, arch).empty())
+        return s;
+    }
+  error = "head dims " + std::to_string(p.headDim) + "/" +
+          std::to_string(p.valueDim) + " do not fit the shared memory of " +
+          arch.name + " (" + std::to_string(arch.sharedBytes) +
+          " bytes) even with " + std::to_string(minQ) + " query rows and " +
+          std::to_string(minKv) + " keys per tile (" +
+          std::to_string(gpuSharedLayout(p, minQ, minKv).total) + " bytes)";
+  return std::nullopt;
 }
 
 } // namespace mlir::attn

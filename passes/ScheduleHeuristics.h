@@ -21,11 +21,31 @@ struct AttentionProblem {
   /// Whether a query tile may hold rows of several heads (no modifier reads
   /// the head of a row).
   bool canPackHeads = true;
+  /// Whether query, key and value share one 16-bit float type (f16 or bf16)
+  /// and the rows are not normalized (cosine similarity): what the GPU's
+  /// tensor-core kernel takes.
+  bool halfInputs = false;
+  bool normalizesRows = false;
 };
 
-struct CpuTarget {
+/// An NVIDIA GPU architecture of the cuda target.
+struct GpuArch {
+  std::string name;        // "sm_80", ...
+  int64_t sharedBytes;     // shared memory a block may use (with opt-in)
+  std::string ptxFeatures; // the PTX ISA version LLVM must emit, "+ptx80"
+};
+
+/// The supported architecture called `name`, or null.
+const GpuArch *lookupGpuArch(const std::string &name);
+/// Their names, comma-separated, for messages and --help.
+std::string listGpuArchs();
+
+/// What attention ops are scheduled for: the host CPU's vector shape, and
+/// with `gpu` the GPU that runs attn.sdpa.
+struct ScheduleTarget {
   int64_t vectorWidth = 16;     // f32 lanes per vector register
   int64_t vectorRegisters = 32; // architectural vector registers
+  const GpuArch *gpu = nullptr;
 };
 
 struct ScheduleParams {
@@ -36,7 +56,42 @@ struct ScheduleParams {
 /// Chooses tile sizes and register blocking. The result always satisfies the
 /// #attn.schedule constraints for this problem.
 ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
-                                 const CpuTarget &target);
+                                 const ScheduleTarget &target);
+
+/// The GPU kernels of attn.sdpa (passes/gpu/):
+///  - tensor cores (mma.sync m16n8k16, f32 sums) where the inputs are f16 or
+///    bf16 and both head dims are multiples of 16: a warp per 16 query rows,
+///    2 · tile_q threads per block, Q, K and V tiles of the input type in
+///    shared memory, rows padded by 8 elements (ldmatrix without bank
+///    conflicts);
+///  - otherwise f32 SIMT: one thread per query row, tile_q threads per
+///    block, f32 tiles in shared memory.
+bool usesGpuTensorCores(const AttentionProblem &problem);
+/// Threads per block of the kernel of `problem` with `tileQ` query rows.
+int64_t gpuThreadsPerBlock(const AttentionProblem &problem, int64_t tileQ);
+/// Where a block keeps its tiles in dynamic shared memory (byte offsets)
+/// and how many bytes it uses. The tensor-core kernel keeps no scores and
+/// no key norms (their offsets are `total`).
+struct GpuSharedLayout {
+  int64_t query, key, value, scores, keyScale, total;
+};
+GpuSharedLayout gpuSharedLayout(const AttentionProblem &problem,
+                                int64_t tileQ, int64_t tileKv);
+/// Why `params` cannot run on `arch` (empty if it can): one head per tile,
+/// no kv splits, the shared memory within the arch's budget, and for the
+/// SIMT kernel tile_q a multiple of 32 up to 1024 and tile_kv at most
+/// tile_q; for the tensor-core kernel tile_q and tile_kv multiples of 16 up
+/// to 256.
+std::string checkGpuSchedule(const ScheduleParams &params,
+                             const AttentionProblem &problem,
+                             const GpuArch &arch);
+/// The largest tiles that fit `arch`: SIMT tile_q 64 (32 for at most 32
+/// queries), tile_kv 32 down to 8; tensor cores tile_q 64 (16 or 32 for
+/// fewer queries), tile_kv 64 down to 16. nullopt with `error` when none
+/// fits.
+std::optional<ScheduleParams> chooseGpuSchedule(const AttentionProblem &problem,
+                                                const GpuArch &arch,
+                                                std::string &error);
 
 /// qk_keys of the dot-product score kernel for tiles of `rows` valid rows:
 /// the block of vw / qk_keys rows is the smallest power of two that holds
@@ -54,7 +109,7 @@ constexpr int kTuningAxes = 6;
 std::vector<ScheduleParams> tuningVariants(const ScheduleParams &current,
                                            int axis,
                                            const AttentionProblem &problem,
-                                           const CpuTarget &target);
+                                           const ScheduleTarget &target);
 
 struct GemmProblem {
   int64_t m, n, k; // C[M, N] = A[M, K] · B[K, N]
@@ -67,7 +122,7 @@ struct GemmParams {
 /// Chooses the register block and tiles of a dense layer; the result always
 /// satisfies the #attn.gemm_schedule constraints.
 GemmParams chooseGemmSchedule(const GemmProblem &problem,
-                              const CpuTarget &target);
+                              const ScheduleTarget &target);
 
 /// A partial schedule written by a user: fields left unset come from the
 /// heuristic.

@@ -23,9 +23,12 @@ struct SdpaScheduleModel
     return cast<OpT>(op).getScheduleAttr();
   }
 
-  LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
+  LogicalResult selectSchedule(Operation *raw, const ScheduleTarget &target,
                                const ScheduleOverride &overrides) const {
     auto op = cast<OpT>(raw);
+    if constexpr (std::is_same_v<OpT, SdpaOp>)
+      if (target.gpu)
+        return selectGpuSchedule(op, *target.gpu, overrides);
     ScheduleParams p = chooseCpuSchedule(getAttentionProblem(op), target);
     // Attention maps run their heads in turn over whole key ranges.
     if constexpr (std::is_same_v<OpT, SdpaProbsOp>)
@@ -35,6 +38,34 @@ struct SdpaScheduleModel
       return op.emitOpError("schedule override does not fit this op: ");
     };
     ScheduleAttr schedule = getScheduleAttr(emitError, op.getContext(), p);
+    if (!schedule)
+      return failure();
+    op.setScheduleAttr(schedule);
+    return op.verify();
+  }
+
+  /// attn.sdpa on a GPU: the kernel's tiles, of which --schedule may set
+  /// tile_q and tile_kv.
+  static LogicalResult selectGpuSchedule(SdpaOp op, const GpuArch &arch,
+                                         const ScheduleOverride &overrides) {
+    ScheduleOverride cpuFields = overrides;
+    cpuFields.tileQ = cpuFields.tileKv = std::nullopt;
+    if (!cpuFields.empty())
+      return op.emitOpError("the cuda target's schedule has only tile_q and "
+                            "tile_kv; the other --schedule fields are for "
+                            "the CPU");
+    AttentionProblem problem = getAttentionProblem(op);
+    std::string error;
+    std::optional<ScheduleParams> p = chooseGpuSchedule(problem, arch, error);
+    if (!p)
+      return op.emitOpError("cannot run on ") << arch.name << ": " << error;
+    overrides.applyTo(*p);
+    error = checkGpuSchedule(*p, problem, arch);
+    if (!error.empty())
+      return op.emitOpError("schedule override does not fit this op on ")
+             << arch.name << ": " << error;
+    auto emitError = [&] { return op.emitOpError("invalid schedule: "); };
+    ScheduleAttr schedule = getScheduleAttr(emitError, op.getContext(), *p);
     if (!schedule)
       return failure();
     op.setScheduleAttr(schedule);
@@ -115,7 +146,7 @@ struct LinearScheduleModel
 
   /// The `--schedule` override names flash-attention fields; dense layers
   /// take the heuristic's choice.
-  LogicalResult selectSchedule(Operation *raw, const CpuTarget &target,
+  LogicalResult selectSchedule(Operation *raw, const ScheduleTarget &target,
                                const ScheduleOverride &) const {
     auto op = cast<LinearOp>(raw);
     LinearOp::Shape s = op.getShape();
@@ -155,6 +186,17 @@ AttentionProblem getAttentionProblem(AttentionOpInterface op) {
   problem.canPackHeads = llvm::none_of(
       op.getScoreModifiers(),
       [](ScoreModifierAttrInterface m) { return m.readsHead(); });
+  problem.normalizesRows = op.normalizesRows();
+  // Query, key and (attn.sdpa) value of one 16-bit float type.
+  SmallVector<Value, 3> inputs{op->getOperand(0), op->getOperand(1)};
+  if (auto sdpa = dyn_cast<SdpaOp>(op.getOperation()))
+    inputs.push_back(sdpa.getValue());
+  Type element = getElementTypeOrSelf(inputs.front().getType());
+  problem.halfInputs =
+      (element.isF16() || element.isBF16()) &&
+      llvm::all_of(inputs, [&](Value v) {
+        return getElementTypeOrSelf(v.getType()) == element;
+      });
   return problem;
 }
 

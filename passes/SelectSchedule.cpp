@@ -48,7 +48,16 @@ void SelectSchedulePass::runOnOperation() {
       return signalPassFailure();
     }
   }
-  CpuTarget cpu{vectorWidth, vectorRegisters};
+  ScheduleTarget cpu{vectorWidth, vectorRegisters};
+  if (!gpuArch.empty()) {
+    cpu.gpu = lookupGpuArch(gpuArch);
+    if (!cpu.gpu) {
+      getOperation().emitError() << "unknown GPU architecture '"
+                                 << gpuArch.getValue() << "' (supported: "
+                                 << listGpuArchs() << ")";
+      return signalPassFailure();
+    }
+  }
   WalkResult walk = getOperation().walk([&](ScheduledOpInterface op) {
     if (op.getSchedule()) {
       if (report)

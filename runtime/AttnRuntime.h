@@ -40,6 +40,7 @@ typedef enum attnrt_status {
   ATTNRT_ERROR_INVALID_ARG = 4, // bad argument value
   ATTNRT_ERROR_UNSUPPORTED = 5, // feature not available in this build
   ATTNRT_ERROR_NOT_FOUND = 6,   // a named tensor is not in the files
+  ATTNRT_ERROR_DEVICE = 7,      // a GPU call failed (attnrt_cuda_error)
   // Makes every int32 a valid value of the type, so that a code from a
   // newer or foreign caller is "unknown status", not undefined behaviour.
   ATTNRT_STATUS_FORCE_INT32_ = 0x7fffffff,
@@ -209,6 +210,15 @@ int32_t attnrt_get_num_threads(void);
 /// Called by generated code.
 void attnrt_parallel_for(int64_t n, attnrt_task_fn fn, void *ctx);
 
+/// Runs fn(i, i + 1, ctx) for every i in [0, n) at once, each on a thread of
+/// its own, which may wait for each other in attnrt_cooperative_barrier();
+/// returns when all are done. Called by GPU kernels emulated on the CPU
+/// (attnc --gpu-emulate, for tests): one thread per GPU thread.
+void attnrt_cooperative_for(int64_t n, attnrt_task_fn fn, void *ctx);
+/// Inside attnrt_cooperative_for: waits until all n threads have called it
+/// (a reusable barrier). Elsewhere it returns at once.
+void attnrt_cooperative_barrier(void);
+
 //===----------------------------------------------------------------------===//
 // Timing and memory
 //===----------------------------------------------------------------------===//
@@ -279,6 +289,17 @@ const char *attnrt_cuda_error(void);
 
 /// Milliseconds between two recorded events (mgpuEventCreate/Record).
 int32_t attnrt_cuda_elapsed_ms(void *start, void *end, float *ms);
+
+/// ATTNRT_ERROR_DEVICE while an error is pending (attnrt_cuda_error tells
+/// which), else ATTNRT_OK. A cuda-target model's `run` returns it.
+int32_t attnrt_cuda_status(void);
+
+/// With `enable`, every kernel launch is timed with a pair of CUDA events on
+/// its stream; attnrt_cuda_kernel_ms returns the milliseconds of the kernels
+/// whose streams were synchronized since the last call, and their number in
+/// `*launches` (if not null), and resets both.
+void attnrt_cuda_time_kernels(bool enable);
+double attnrt_cuda_kernel_ms(int64_t *launches);
 
 // The host functions that MLIR's gpu-to-llvm lowering and gpu.binary
 // translation call (LLVM 22 signatures). Module loads run from global

@@ -19,10 +19,12 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <mutex>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace {
 
@@ -91,6 +93,16 @@ struct State {
   bool ready = false;
   int device = 0;
   std::string error, reported;
+  // Kernel timing (attnrt_cuda_time_kernels): each launch's events until
+  // its stream is synchronized, and the milliseconds of those measured.
+  struct TimedLaunch {
+    CUstream stream;
+    CUevent start, end;
+  };
+  bool timing = false;
+  std::vector<TimedLaunch> launches;
+  double kernelMs = 0;
+  int64_t kernelLaunches = 0;
 };
 
 State &state() {
@@ -264,10 +276,23 @@ void mgpuLaunchKernel(void *function, intptr_t gx, intptr_t gy, intptr_t gz,
       if (CUresult r = d.cuFuncSetAttribute(
               function, kFuncMaxDynamicSharedBytes, sharedBytes))
         return r;
-    return d.cuLaunchKernel(function, unsigned(gx), unsigned(gy),
-                            unsigned(gz), unsigned(bx), unsigned(by),
-                            unsigned(bz), unsigned(sharedBytes), stream,
-                            params, extra);
+    State &s = state();
+    State::TimedLaunch timed{stream, nullptr, nullptr};
+    if (s.timing) {
+      if (CUresult r = d.cuEventCreate(&timed.start, 0))
+        return r;
+      if (CUresult r = d.cuEventCreate(&timed.end, 0))
+        return r;
+      s.launches.push_back(timed);
+      if (CUresult r = d.cuEventRecord(timed.start, stream))
+        return r;
+    }
+    if (CUresult r = d.cuLaunchKernel(function, unsigned(gx), unsigned(gy),
+                                      unsigned(gz), unsigned(bx), unsigned(by),
+                                      unsigned(bz), unsigned(sharedBytes),
+                                      stream, params, extra))
+      return r;
+    return s.timing ? d.cuEventRecord(timed.end, stream) : 0;
   });
 }
 
@@ -285,8 +310,29 @@ void mgpuStreamDestroy(void *stream) {
 }
 
 void mgpuStreamSynchronize(void *stream) {
-  withDriver("cuStreamSynchronize",
-             [&](Driver &d) { return d.cuStreamSynchronize(stream); });
+  withDriver("cuStreamSynchronize", [&](Driver &d) -> CUresult {
+    if (CUresult r = d.cuStreamSynchronize(stream))
+      return r;
+    // The kernels timed on this stream are done.
+    State &s = state();
+    CUresult result = 0;
+    auto done = [&](const State::TimedLaunch &t) {
+      if (t.stream != stream)
+        return false;
+      float ms = 0;
+      if (CUresult r = d.cuEventElapsedTime(&ms, t.start, t.end); r && !result)
+        result = r;
+      s.kernelMs += ms;
+      ++s.kernelLaunches;
+      d.cuEventDestroy_v2(t.start);
+      d.cuEventDestroy_v2(t.end);
+      return true;
+    };
+    s.launches.erase(
+        std::remove_if(s.launches.begin(), s.launches.end(), done),
+        s.launches.end());
+    return result;
+  });
 }
 
 void mgpuStreamWaitEvent(void *stream, void *event) {
@@ -367,6 +413,29 @@ int32_t attnrt_cuda_elapsed_ms(void *start, void *end, float *ms) {
     return r;
   });
   return status;
+}
+
+int32_t attnrt_cuda_status(void) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.error.empty() ? ATTNRT_OK : ATTNRT_ERROR_DEVICE;
+}
+
+void attnrt_cuda_time_kernels(bool enable) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.timing = enable;
+}
+
+double attnrt_cuda_kernel_ms(int64_t *launches) {
+  State &s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  double ms = s.kernelMs;
+  if (launches)
+    *launches = s.kernelLaunches;
+  s.kernelMs = 0;
+  s.kernelLaunches = 0;
+  return ms;
 }
 
 } // extern "C"

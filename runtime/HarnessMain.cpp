@@ -466,12 +466,22 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
 
-  // The first run doubles as the warm-up of --bench.
+  // The first run doubles as the warm-up of --bench. A cuda-target model's
+  // kernels are also timed on the GPU (CUDA events), without the copies.
+  attnrt_cuda_time_kernels(true);
+  std::vector<double> kernelTimes;
   auto timeRun = [&](double &seconds) {
     const double start = attnrt_now_seconds();
     const int32_t status = model.run(buffers.data());
     seconds = attnrt_now_seconds() - start;
-    if (status != ATTNRT_OK)
+    int64_t launches = 0;
+    const double kernelMs = attnrt_cuda_kernel_ms(&launches);
+    if (launches)
+      kernelTimes.push_back(kernelMs * 1e-3);
+    if (status == ATTNRT_ERROR_DEVICE)
+      fmt::print(stderr, "error: model run failed: GPU error: {}\n",
+                 attnrt_cuda_error());
+    else if (status != ATTNRT_OK)
       fmt::print(stderr, "error: model run failed: {}\n",
                  attnrt_status_string(attnrt_status(status)));
     return status == ATTNRT_OK;
@@ -479,6 +489,7 @@ int main(int argc, char **argv) {
   double first;
   if (!timeRun(first))
     return kExitIO;
+  kernelTimes.clear(); // the warm-up's include the driver's PTX compilation
   std::vector<double> times;
   for (uint64_t i = 0; i < opts.bench; ++i) {
     double seconds;
@@ -527,6 +538,11 @@ int main(int argc, char **argv) {
                plural(times.size(), "run"), formatMs(reported),
                formatMs(*std::min_element(times.begin(), times.end())),
                formatNumber(gflops(model, reported)));
+  if (!kernelTimes.empty())
+    fmt::print("gpu kernels: median {} ms per run, {} GFLOP/s (CUDA events; "
+               "the times above include the host-device copies)\n",
+               formatMs(median(kernelTimes)),
+               formatNumber(gflops(model, median(kernelTimes))));
   fmt::print("summary: ms={:.6g} gflops={:.6g} peak_rss_bytes={} "
              "tensor_bytes={}\n",
              reported * 1e3, gflops(model, reported), peakRss, tensorBytes);

@@ -32,6 +32,8 @@ const char *attnrt_status_string(attnrt_status status) {
     return "unsupported in this build";
   case ATTNRT_ERROR_NOT_FOUND:
     return "not found";
+  case ATTNRT_ERROR_DEVICE:
+    return "GPU error";
   case ATTNRT_STATUS_FORCE_INT32_:
     break;
   }

@@ -254,3 +254,55 @@ void attnrt_parallel_for(int64_t n, attnrt_task_fn fn, void *ctx) {
   p.run(n, fn, ctx, threads);
   inParallelLoop = false;
 }
+
+//===----------------------------------------------------------------------===//
+// Cooperative threads (GPU kernels emulated on the CPU)
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// A reusable barrier of `count` threads.
+class CooperativeBarrier {
+public:
+  explicit CooperativeBarrier(int64_t count) : count(count) {}
+  void wait() {
+    std::unique_lock<std::mutex> lock(mutex);
+    const uint64_t phase = generation;
+    if (++waiting == count) {
+      waiting = 0;
+      ++generation;
+      released.notify_all();
+      return;
+    }
+    released.wait(lock, [&] { return generation != phase; });
+  }
+
+private:
+  std::mutex mutex;
+  std::condition_variable released;
+  const int64_t count;
+  int64_t waiting = 0;
+  uint64_t generation = 0;
+};
+
+thread_local CooperativeBarrier *currentBarrier = nullptr;
+} // namespace
+
+void attnrt_cooperative_for(int64_t n, attnrt_task_fn fn, void *ctx) {
+  if (n <= 0)
+    return;
+  CooperativeBarrier barrier(n);
+  std::vector<std::thread> threads;
+  threads.reserve(size_t(n));
+  for (int64_t i = 0; i < n; ++i)
+    threads.emplace_back([&barrier, fn, ctx, i] {
+      currentBarrier = &barrier;
+      fn(i, i + 1, ctx);
+    });
+  for (std::thread &t : threads)
+    t.join();
+}
+
+void attnrt_cooperative_barrier(void) {
+  if (currentBarrier)
+    currentBarrier->wait();
+}

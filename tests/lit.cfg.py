@@ -85,3 +85,24 @@ for candidate in (venv if os.path.exists(venv) else None,
         config.available_features.add("transformers")
         break
 config.substitutions.append(("%pyhf", pyhf or "python3"))
+
+# CUDA: ptxas checks the PTX of --target=cuda where the toolkit is installed
+# (feature `ptxas`); the GPU tests run where a GPU and its driver are
+# (feature `cuda-gpu`, from nvidia-smi). Neither is needed for the rest.
+ptxas = shutil.which("ptxas") or next(
+    (p for p in ("/usr/local/cuda/bin/ptxas",) if os.path.exists(p)), None)
+if ptxas:
+    config.available_features.add("ptxas")
+config.substitutions.append(("%ptxas", ptxas or "ptxas"))
+def has_cuda_gpu():
+    smi = shutil.which("nvidia-smi")
+    if not smi:
+        return False
+    try:
+        result = subprocess.run([smi, "-L"], capture_output=True, text=True,
+                                timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return result.returncode == 0 and "GPU" in result.stdout
+if has_cuda_gpu():
+    config.available_features.add("cuda-gpu")

@@ -17,7 +17,6 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/IR/TypeUtilities.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cmath>
@@ -25,13 +24,7 @@
 namespace mlir::attn::cpu {
 
 Value CpuFlashTile::widen(OpBuilder &nb, Value x) {
-  Type type = x.getType();
-  if (getElementTypeOrSelf(type).isF32())
-    return x;
-  Type f32Type = nb.getF32Type();
-  if (auto vec = dyn_cast<VectorType>(type))
-    f32Type = VectorType::get(vec.getShape(), f32Type);
-  return arith::ExtFOp::create(nb, loc, f32Type, x);
+  return widenToF32(nb, loc, x);
 }
 
 Value CpuFlashTile::loadWide(OpBuilder &nb, Value mem, ValueRange indices) {

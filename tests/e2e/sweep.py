@@ -4,6 +4,7 @@
     sweep.py --attnc ATTNC --ref ATTN_REF --work DIR [--seed N] [--count N]
              [--shard K/N] [--widths 8,16] [--overrides half|none|all]
              [--group N] [--dense-only] [--modifiers | --decode]
+             [--attnc-flag FLAG ...] [--compile-only]
 
 Cases cover shapes (self/cross attention, GQA/MQA, head dims 32/64/128,
 ragged lengths, batch > 1) and every mask of the `attention` op and their
@@ -53,6 +54,12 @@ reference's at 1e-4, and a third of those the attention probabilities
 the random modifier cases take f16 and a quarter bf16 query, key, value
 and bias: the reference reads the same rounded inputs, so the only extra
 error is the output's rounding to its type (see ATOL_BY_DTYPE).
+
+--attnc-flag adds a flag to every compile: with --attnc-flag=--target=cuda
+(and --overrides none, whose CPU schedule fields the cuda target rejects)
+the same cases run on the GPU (sweep-cuda.test); --compile-only stops after
+compiling each group (sweep-cuda-compile.test: every case compiles for the
+GPU on machines without one).
 
 --decode runs the decode sweep: its corner cases, then --count random cases
 of 1-16 query rows over 600-4100 keys with GQA groups of 1-8 heads (kinds
@@ -770,13 +777,17 @@ def run_group(label, members, width, args, times, schedule=None):
         if case.bias == "file":
             run.append(f"--input={bias_file(case, args.seed, folder, index)}")
     compile = [args.attnc, model, "-o", exe, f"--vector-width={width}"]
+    compile += args.attnc_flag
     if schedule:
         compile.append(f"--schedule={schedule}")
-    for stage, command in (("compile", compile),
-                           ("run", run)):
+    stages = [("compile", compile)] + ([] if args.compile_only
+                                        else [("run", run)])
+    for stage, command in stages:
         report = run_stage(stage, command, times)
         if report:
             return True, {index: report for index, _ in members}
+    if args.compile_only:
+        return False, {index: None for index, _ in members}
     return False, {index: run_stage("reference",
                              reference_command(args, index, case, inputs,
                                                outputs), times)
@@ -807,6 +818,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--attnc", required=True, help="the attnc compiler")
     parser.add_argument("--ref", required=True, help="the attn-ref checker")
+    parser.add_argument("--compile-only", action="store_true",
+                        help="only compile the groups (e.g. for a target "
+                             "this machine cannot run)")
+    parser.add_argument("--attnc-flag", action="append", default=[],
+                        help="a flag added to every compile (repeatable), "
+                             "e.g. --attnc-flag=--target=cuda")
     parser.add_argument("--work", required=True, help="scratch directory")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random cases (default 0)")

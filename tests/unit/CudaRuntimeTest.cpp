@@ -81,3 +81,27 @@ TEST_CASE("CUDA: mgpu functions record the first error and do nothing",
   mgpuMemFree(nullptr, nullptr);
   CHECK(std::string(attnrt_cuda_error()).empty());
 }
+
+TEST_CASE("CUDA: the status a cuda-target run returns, kernel timing",
+          "[cuda]") {
+  attnrt_cuda_error(); // clear
+  CHECK(attnrt_cuda_status() == ATTNRT_OK);
+  // A failed load leaves an error pending: the run's status is a device
+  // error until the error is read.
+  char junk[] = "not PTX";
+  void *module = mgpuModuleLoadJIT(junk, 3);
+  CHECK(module == nullptr);
+  CHECK(attnrt_cuda_status() == ATTNRT_ERROR_DEVICE);
+  CHECK(attnrt_cuda_status() == ATTNRT_ERROR_DEVICE);
+  CHECK(std::string(attnrt_status_string(ATTNRT_ERROR_DEVICE)) == "GPU error");
+  CHECK(!std::string(attnrt_cuda_error()).empty());
+  CHECK(attnrt_cuda_status() == ATTNRT_OK);
+
+  // Nothing was launched: no kernel time, no launches.
+  attnrt_cuda_time_kernels(true);
+  int64_t launches = -1;
+  CHECK(attnrt_cuda_kernel_ms(&launches) == 0.0);
+  CHECK(launches == 0);
+  attnrt_cuda_time_kernels(false);
+  CHECK(attnrt_cuda_kernel_ms(nullptr) == 0.0);
+}

@@ -36,7 +36,7 @@ AttentionProblem decode(int64_t sq, int64_t skv, int64_t hq, int64_t hkv) {
 } // namespace
 
 TEST_CASE("decode packs a K/V group's heads into one tile and splits keys") {
-  for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+  for (ScheduleTarget target : {ScheduleTarget{16, 32}, ScheduleTarget{8, 16}}) {
     AttentionProblem p = decode(1, 16384, 32, 8);
     ScheduleParams s = chooseCpuSchedule(p, target);
     requireValid(p, s);
@@ -95,7 +95,7 @@ TEST_CASE("dot-product blocks hold the rows in the smallest power of two") {
 TEST_CASE("tuning variants fit the problem and differ from the start") {
   for (AttentionProblem p : {decode(1, 4096, 32, 8), decode(16, 16384, 32, 8),
                              decode(2048, 2048, 8, 8), decode(3, 100, 4, 1)})
-    for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+    for (ScheduleTarget target : {ScheduleTarget{16, 32}, ScheduleTarget{8, 16}}) {
       ScheduleParams start = chooseCpuSchedule(p, target);
       size_t total = 0;
       for (int axis = 0; axis < kTuningAxes; ++axis)
@@ -144,7 +144,7 @@ TEST_CASE("formatted schedules parse back to the same fields") {
 
 TEST_CASE("AVX-512 long sequences use 24-accumulator blocks in both kernels") {
   AttentionProblem p{4096, 4096, 128, 128};
-  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+  ScheduleParams s = chooseCpuSchedule(p, ScheduleTarget{16, 32});
   requireValid(p, s);
   CHECK(s.vectorWidth == 16);
   CHECK(s.tileQ == 48);
@@ -159,7 +159,7 @@ TEST_CASE("blocks and their operands fit in the register file") {
   for (int64_t registers : {16, 32})
     for (int64_t dv : {16, 32, 64, 128, 256}) {
       AttentionProblem p{2048, 2048, dv, dv};
-      ScheduleParams s = chooseCpuSchedule(p, CpuTarget{registers / 2, registers});
+      ScheduleParams s = chooseCpuSchedule(p, ScheduleTarget{registers / 2, registers});
       requireValid(p, s);
       // Accumulators, one register per loaded vector, one broadcast.
       CHECK(s.qkKeys * s.qkQvecs + s.qkQvecs + 1 <= registers);
@@ -169,7 +169,7 @@ TEST_CASE("blocks and their operands fit in the register file") {
 
 TEST_CASE("AVX2 halves the vector width and gets smaller blocks") {
   AttentionProblem p{2048, 2048, 64, 64};
-  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{8, 16});
+  ScheduleParams s = chooseCpuSchedule(p, ScheduleTarget{8, 16});
   requireValid(p, s);
   CHECK(s.vectorWidth == 8);
   CHECK(s.qkKeys * s.qkQvecs == 12);
@@ -180,19 +180,19 @@ TEST_CASE("query tiles that short sequences only partly fill lose") {
   // S = 64: one 64-row tile (40 accumulators), not two 48-row tiles whose
   // second is two-thirds padding.
   AttentionProblem shortSeq{64, 64, 64, 64};
-  ScheduleParams s = chooseCpuSchedule(shortSeq, CpuTarget{16, 32});
+  ScheduleParams s = chooseCpuSchedule(shortSeq, ScheduleTarget{16, 32});
   requireValid(shortSeq, s);
   CHECK(s.tileQ == 64);
   // Long sequences keep the 24 + 24 accumulator blocks of 48-row tiles.
   for (int64_t seq : {256, 512, 2048, 4096}) {
     AttentionProblem p{seq, seq, 64, 64};
-    CHECK(chooseCpuSchedule(p, CpuTarget{16, 32}).tileQ == 48);
+    CHECK(chooseCpuSchedule(p, ScheduleTarget{16, 32}).tileQ == 48);
   }
 }
 
 TEST_CASE("short sequences get small tiles") {
   AttentionProblem p{1, 7, 32, 32};
-  ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+  ScheduleParams s = chooseCpuSchedule(p, ScheduleTarget{16, 32});
   requireValid(p, s);
   CHECK(s.tileQ == 16);
   CHECK(s.tileKv >= 7);
@@ -202,7 +202,7 @@ TEST_CASE("short sequences get small tiles") {
 TEST_CASE("the vector width divides the value head dim") {
   for (int64_t dv : {8, 24, 40, 48, 72, 96, 100, 33}) {
     AttentionProblem p{300, 300, 64, dv};
-    ScheduleParams s = chooseCpuSchedule(p, CpuTarget{16, 32});
+    ScheduleParams s = chooseCpuSchedule(p, ScheduleTarget{16, 32});
     INFO("dv = " << dv);
     requireValid(p, s);
     CHECK(dv % s.vectorWidth == 0);
@@ -216,7 +216,7 @@ TEST_CASE("every schedule satisfies the constraints over a sweep") {
         for (int64_t skv : {1, 3, 64, 65, 999})
           for (int64_t dv : {16, 32, 64, 80, 128}) {
             AttentionProblem p{sq, skv, 64, dv};
-            requireValid(p, chooseCpuSchedule(p, CpuTarget{width, regs}));
+            requireValid(p, chooseCpuSchedule(p, ScheduleTarget{width, regs}));
           }
 }
 
@@ -227,7 +227,7 @@ TEST_CASE("schedule overrides parse and apply field by field") {
   CHECK(*parsed->tileKv == 128);
   CHECK(*parsed->pvRows == 2);
   CHECK(!parsed->tileQ);
-  ScheduleParams p = chooseCpuSchedule({4096, 4096, 64, 64}, CpuTarget{});
+  ScheduleParams p = chooseCpuSchedule({4096, 4096, 64, 64}, ScheduleTarget{});
   int64_t tileQ = p.tileQ;
   parsed->applyTo(p);
   CHECK(p.tileKv == 128);
@@ -255,7 +255,7 @@ TEST_CASE("bad schedule overrides are rejected with a reason") {
 TEST_CASE("dense-layer schedules satisfy #attn.gemm_schedule and fit the "
           "caches",
           "[heuristics][gemm]") {
-  for (CpuTarget target : {CpuTarget{16, 32}, CpuTarget{8, 16}}) {
+  for (ScheduleTarget target : {ScheduleTarget{16, 32}, ScheduleTarget{8, 16}}) {
     for (int64_t m : {1, 7, 16, 512, 2048})
       for (int64_t n : {20, 64, 512, 2048, 5632, 50257})
         for (int64_t k : {3, 64, 2048, 5632}) {
@@ -279,7 +279,77 @@ TEST_CASE("dense-layer schedules satisfy #attn.gemm_schedule and fit the "
   }
   // The Llama MLP at 2048 tokens: four row groups of 512 rows, so that a
   // group's block of C (512 x 256 floats) stays in L2.
-  GemmParams big = chooseGemmSchedule({2048, 2048, 5632}, CpuTarget{16, 32});
+  GemmParams big = chooseGemmSchedule({2048, 2048, 5632}, ScheduleTarget{16, 32});
   CHECK(big.tileN == 256);
   CHECK(big.mGroups == 4);
+}
+
+TEST_CASE("GPU schedules: tiles per arch within the shared-memory budget",
+          "[schedule][gpu]") {
+  for (const char *name : {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}) {
+    const GpuArch *arch = lookupGpuArch(name);
+    REQUIRE(arch != nullptr);
+    for (int64_t d : {32, 64, 128, 256, 512})
+      for (int64_t sq : {1, 16, 33, 4096}) {
+        AttentionProblem p{sq, 2048, d, d};
+        std::string error;
+        std::optional<ScheduleParams> s = chooseGpuSchedule(p, *arch, error);
+        REQUIRE(s);
+        CHECK(error.empty());
+        CHECK(checkGpuSchedule(*s, p, *arch).empty());
+        CHECK(s->tileQ <= (sq > 32 ? 64 : 32));
+        CHECK(gpuSharedLayout(p, s->tileQ, s->tileKv).total <= arch->sharedBytes);
+        CHECK(s->headsPerTile == 1);
+        CHECK(s->kvSplits == 1);
+        // Up to head dim 128, the largest tiles fit everywhere.
+        if (d <= 128) {
+          CHECK(s->tileQ == (sq > 32 ? 64 : 32));
+          CHECK(s->tileKv == 32);
+        }
+      }
+  }
+  CHECK(lookupGpuArch("sm_75") == nullptr);
+  CHECK(listGpuArchs() == "sm_80, sm_86, sm_89, sm_90, sm_90a");
+  // Shared memory: Q rows and scores padded by one float.
+  CHECK(gpuSharedLayout({64, 64, 64, 32}, 64, 32).total ==
+        4 * (64 * 65 + 32 * 96 + 64 * 33 + 32));
+}
+
+TEST_CASE("GPU schedules: what cannot run is an error, with the numbers",
+          "[schedule][gpu]") {
+  const GpuArch &sm86 = *lookupGpuArch("sm_86");
+  AttentionProblem wide{16, 64, 1024, 1024};
+  std::string error;
+  CHECK(!chooseGpuSchedule(wide, sm86, error));
+  CHECK(error.find("head dims 1024/1024 do not fit the shared memory of "
+                   "sm_86 (101376 bytes)") != std::string::npos);
+  // sm_90 has room for it at 8 keys per tile.
+  error.clear();
+  std::optional<ScheduleParams> s =
+      chooseGpuSchedule(wide, *lookupGpuArch("sm_90"), error);
+  REQUIRE(s);
+  CHECK(s->tileQ == 32);
+  CHECK(s->tileKv == 8);
+
+  AttentionProblem p{512, 512, 64, 64};
+  ScheduleParams ok = *chooseGpuSchedule(p, sm86, error);
+  ScheduleParams bad = ok;
+  bad.tileQ = 48;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("multiple of 32") !=
+        std::string::npos);
+  bad = ok;
+  bad.tileQ = 2048;
+  CHECK(!checkGpuSchedule(bad, p, sm86).empty());
+  bad = ok;
+  bad.tileKv = 128;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("must not exceed tile_q") !=
+        std::string::npos);
+  bad = ok;
+  bad.kvSplits = 2;
+  CHECK(!checkGpuSchedule(bad, p, sm86).empty());
+  bad = ok;
+  bad.tileQ = 1024;
+  bad.tileKv = 64;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("bytes of shared memory") !=
+        std::string::npos);
 }

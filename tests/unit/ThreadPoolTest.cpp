@@ -150,3 +150,41 @@ TEST_CASE("thread count defaults to the CPUs and clamps", "[runtime][pool]") {
   attnrt_set_num_threads(int32_t(std::thread::hardware_concurrency()));
   CHECK(attnrt_get_num_threads() >= 1);
 }
+
+namespace {
+/// Each of `threads` cooperative threads writes its slot of phase p, waits,
+/// then checks that every thread wrote phase p (none ran ahead), `phases`
+/// times: a broken barrier shows as a stale slot.
+struct PhaseCheck {
+  int64_t threads, phases;
+  std::vector<std::atomic<int64_t>> slots;
+  std::atomic<int64_t> stale{0};
+  PhaseCheck(int64_t threads, int64_t phases)
+      : threads(threads), phases(phases), slots(size_t(threads)) {}
+  static void run(int64_t begin, int64_t, void *ctx) {
+    auto &c = *static_cast<PhaseCheck *>(ctx);
+    for (int64_t p = 1; p <= c.phases; ++p) {
+      c.slots[size_t(begin)] = p;
+      attnrt_cooperative_barrier();
+      for (int64_t t = 0; t < c.threads; ++t)
+        if (c.slots[size_t(t)] < p)
+          ++c.stale;
+      attnrt_cooperative_barrier();
+    }
+  }
+};
+} // namespace
+
+TEST_CASE("cooperative_for runs every thread at once behind one barrier",
+          "[runtime][pool]") {
+  for (int64_t threads : {1, 2, 33, 64}) {
+    PhaseCheck check(threads, 50);
+    attnrt_cooperative_for(threads, PhaseCheck::run, &check);
+    CHECK(check.stale == 0);
+    for (auto &slot : check.slots)
+      CHECK(slot == 50);
+  }
+  // Nothing to run; a barrier outside a cooperative loop returns at once.
+  attnrt_cooperative_for(0, PhaseCheck::run, nullptr);
+  attnrt_cooperative_barrier();
+}

@@ -17,6 +17,7 @@
 #include "tools/attnc/Library.h"
 #include "tools/attnc/Tuner.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Parser/Parser.h"
@@ -345,6 +346,9 @@ int compile(const CompileOptions &options) {
     return 1;
   if (options.tuneFile.empty())
     return lowerAndEmit(*module, options, *target, stem, timer);
+  if (!options.gpuArch.empty())
+    return fail("--tune times CPU schedules; it cannot be combined with "
+                "--target=cuda");
   TuneTarget tuneTarget{target->name,
                         {target->vectorWidth, target->vectorRegisters}};
   if (int rc = tune(*module, options, tuneTarget))
@@ -377,6 +381,8 @@ int lowerAndEmit(ModuleOp module, const CompileOptions &options,
   pipelineOptions.prefix = options.prefix;
   pipelineOptions.tuningFile = options.tuningFile;
   pipelineOptions.target = target.name;
+  pipelineOptions.gpuArch = options.gpuArch;
+  pipelineOptions.gpuEmulate = options.gpuEmulate;
   // Only an executable has the harness main that runs attn_main_model.
   pipelineOptions.mainAlias = options.emit == EmitPhase::Exe;
   if (failed(runStage(module, options, [&](OpPassManager &pm) {
@@ -391,6 +397,20 @@ int lowerAndEmit(ModuleOp module, const CompileOptions &options,
   std::string prefix = !options.prefix.empty() ? options.prefix
                        : entryName          ? entryName.getValue().str()
                                             : "";
+  // The kernels alone, at one of their stages.
+  auto printKernels = [&](llvm::raw_ostream &os) {
+    for (auto kernels : module.getOps<gpu::GPUModuleOp>())
+      os << kernels << "\n";
+  };
+  if (options.emit == EmitPhase::Gpu)
+    return emitText(options, printKernels);
+  if (options.emit == EmitPhase::NVVM) {
+    if (failed(runStage(module, options, [&](OpPassManager &pm) {
+          buildGpuToNVVMPipeline(pm, pipelineOptions);
+        })))
+      return 1;
+    return emitText(options, printKernels);
+  }
   if (options.emit != EmitPhase::Loops &&
       failed(runStage(module, options, [&](OpPassManager &pm) {
         buildCpuToLLVMPipeline(pm, pipelineOptions);
@@ -399,6 +419,12 @@ int lowerAndEmit(ModuleOp module, const CompileOptions &options,
   if (options.emit == EmitPhase::Loops || options.emit == EmitPhase::LLVM)
     return emitText(options, printModule);
   timer.done("to-llvm");
+  if (options.emit == EmitPhase::PTX)
+    return emitText(options, [&](llvm::raw_ostream &os) {
+      for (auto binary : module.getOps<gpu::BinaryOp>())
+        for (Attribute object : binary.getObjects())
+          os << cast<gpu::ObjectAttr>(object).getObject().getValue();
+    });
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =

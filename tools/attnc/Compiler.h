@@ -22,13 +22,19 @@ namespace mlir::attn {
 /// Where compilation stops. Every phase but `Exe` prints to stdout (or to
 /// the output file when one is given); `Obj` needs an output file. `Model`
 /// is the model description: a config's import, a `.model` file as is.
-enum class EmitPhase { Model, Attn, Loops, LLVM, LL, Asm, Obj, Lib, Exe };
+/// `Gpu`, `NVVM` and `PTX` (cuda target only) print the kernels alone: in
+/// the gpu dialect, in NVVM/LLVM, and as the embedded PTX.
+enum class EmitPhase {
+  Model, Attn, Loops, Gpu, NVVM, PTX, LLVM, LL, Asm, Obj, Lib, Exe
+};
 
 struct CompileOptions {
   std::string inputPath;
   std::string outputPath; // empty: stdout for text phases, the stem for Exe
   EmitPhase emit = EmitPhase::Exe;
   std::string mcpu = "native";
+  std::string gpuArch;    // non-empty: attention runs on this NVIDIA GPU
+  bool gpuEmulate = false; // with gpuArch: its kernels on CPU threads (tests)
   unsigned optLevel = 3;
   int64_t vectorWidth = 0;     // 0: from the target's features
   int64_t vectorRegisters = 0; // 0: from the target's features

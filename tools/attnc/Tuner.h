@@ -16,7 +16,7 @@ namespace mlir::attn {
 
 struct TuneTarget {
   std::string name; // the tuning file's target key
-  CpuTarget cpu;
+  ScheduleTarget cpu;
 };
 
 /// Tunes the attention ops of the attn-level `module` within

@@ -9,6 +9,7 @@
 #include "tools/InitAttn.h"
 #include "tools/attnc/Compiler.h"
 #include "tools/attnc/OpTable.h"
+#include "passes/ScheduleHeuristics.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
@@ -42,7 +43,15 @@ static cl::opt<EmitPhase> emit(
                    ".model file as is)"),
         clEnumValN(EmitPhase::Attn, "attn", "attn dialect IR from the model"),
         clEnumValN(EmitPhase::Loops, "loops",
-                   "flash loop nests on buffers (scf + vector + memref)"),
+                   "flash loop nests on buffers (scf + vector + memref); "
+                   "with --target=cuda, the host code and the gpu.module "
+                   "kernels"),
+        clEnumValN(EmitPhase::Gpu, "gpu",
+                   "--target=cuda: the kernels in the gpu dialect"),
+        clEnumValN(EmitPhase::NVVM, "nvvm",
+                   "--target=cuda: the kernels in the NVVM/LLVM dialects"),
+        clEnumValN(EmitPhase::PTX, "ptx",
+                   "--target=cuda: the kernels' PTX, as embedded"),
         clEnumValN(EmitPhase::LLVM, "llvm", "LLVM dialect IR"),
         clEnumValN(EmitPhase::LL, "ll", "optimized LLVM IR"),
         clEnumValN(EmitPhase::Asm, "asm", "target assembly"),
@@ -53,6 +62,28 @@ static cl::opt<EmitPhase> emit(
         clEnumValN(EmitPhase::Exe, "exe",
                    "executable linked with the runtime (default)")),
     cl::init(EmitPhase::Exe), cl::cat(category));
+enum class TargetKind { Cpu, Cuda };
+static cl::opt<TargetKind> targetKind(
+    "target", cl::desc("where attention runs"),
+    cl::values(clEnumValN(TargetKind::Cpu, "cpu",
+                          "the host CPU, vectorized and multithreaded "
+                          "(default)"),
+               clEnumValN(TargetKind::Cuda, "cuda",
+                          "an NVIDIA GPU (--gpu-arch): attn.sdpa runs as "
+                          "CUDA kernels embedded as PTX; the other ops stay "
+                          "on the host CPU")),
+    cl::init(TargetKind::Cpu), cl::cat(category));
+static cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("with --target=cuda: the GPU architecture (sm_80, sm_86, "
+             "sm_89, sm_90, sm_90a; default sm_90)"),
+    cl::value_desc("sm_XX"), cl::cat(category));
+static cl::opt<bool> gpuEmulate(
+    "gpu-emulate",
+    cl::desc("with --target=cuda: run the GPU kernels' IR on CPU threads, "
+             "one per GPU thread (slow; tests the GPU lowering without a "
+             "GPU)"),
+    cl::Hidden, cl::cat(category));
 static cl::opt<std::string>
     mcpu("mcpu", cl::desc("target CPU ('native' = this machine's CPU and "
                           "features)"),
@@ -187,6 +218,8 @@ int main(int argc, char **argv) {
       "  attnc model.model --tune=t.json tune schedules on this machine\n"
       "  attnc model.model --tuning=t.json  compile with them\n"
       "  attnc Llama-3.2-1B/ --head      compile a Hugging Face model\n"
+      "  attnc model.model --target=cuda --gpu-arch=sm_80\n"
+      "                                  attention as CUDA kernels\n"
       "  attnc config.json --emit=model  print its model description\n\n"
       "  LLVM/MLIR developer options: --help-hidden\n");
   if (printOpTableFlag) {
@@ -229,7 +262,34 @@ int main(int argc, char **argv) {
                  << tuneThreads << "\n";
     return 2;
   }
+  bool cuda = targetKind == TargetKind::Cuda;
+  if (!cuda && gpuArch.getNumOccurrences()) {
+    llvm::errs() << "attnc: error: --gpu-arch applies only to "
+                    "--target=cuda\n";
+    return 2;
+  }
+  if (!cuda && (emit == EmitPhase::Gpu || emit == EmitPhase::NVVM ||
+                emit == EmitPhase::PTX)) {
+    llvm::errs() << "attnc: error: --emit=gpu, nvvm and ptx print GPU "
+                    "kernels; they need --target=cuda\n";
+    return 2;
+  }
+  if (gpuEmulate && (!cuda || emit == EmitPhase::Gpu ||
+                     emit == EmitPhase::NVVM || emit == EmitPhase::PTX)) {
+    llvm::errs() << "attnc: error: --gpu-emulate runs the kernels of "
+                    "--target=cuda on the CPU; it takes no --emit=gpu, nvvm "
+                    "or ptx\n";
+    return 2;
+  }
+  std::string arch = gpuArch.empty() ? "sm_90" : gpuArch.getValue();
+  if (cuda && !lookupGpuArch(arch)) {
+    llvm::errs() << "attnc: error: unknown GPU architecture --gpu-arch="
+                 << arch << " (supported: " << listGpuArchs() << ")\n";
+    return 2;
+  }
   CompileOptions options;
+  options.gpuArch = cuda ? arch : "";
+  options.gpuEmulate = gpuEmulate;
   options.tuneFile = tuneFile;
   options.tuneBudget = tuneBudget;
   options.tuneThreads = tuneThreads;

@@ -1,0 +1,56 @@
+//===- FlashTileGpu.h - one flash tile in a GPU thread block ----*- C++ -*-===//
+#ifndef ATTN_PASSES_GPU_FLASHTILEGPU_H
+#define ATTN_PASSES_GPU_FLASHTILEGPU_H
+
+#include "passes/FlashTiling.h"
+
+#include <memory>
+
+namespace mlir::attn {
+
+/// Where the kernel's tile data lives: views of the block's dynamic shared
+/// memory (`#gpu.address_space<workgroup>`) and the thread's private
+/// attributions.
+///
+/// SIMT kernel (f32 views):
+///   query [tile_q, D + 1]: scale · log2(e) · Q rows
+///   key, value [tile_kv, D], [tile_kv, Dv]: the current K/V tile
+///   scores [tile_q, tile_kv + 1]: the rows' scores
+///   keyScale [tile_kv]: 1 / max(||k||, eps) (cosine similarity)
+///   acc [Dv], stats [2]: the output row, running max and sum
+/// Tensor-core kernel (views of the input type, rows padded by 8):
+///   query [tile_q, D + 8], key [tile_kv, D + 8], value [tile_kv, Dv + 8]
+///   acc [Dv / 2]: the thread's accumulator fragments, stats [4]: the
+///   running max of its two rows, then their partial sums
+struct GpuTileMemory {
+  Value thread;    // the thread's index in the block (index)
+  int64_t threads; // threads per block (gpuThreadsPerBlock)
+  Value query, key, value, scores, keyScale;
+  Value acc, stats;
+};
+
+/// The GPU computation of flash tiles for `op`: thread `memory.thread` owns
+/// tile row `memory.thread` (tile_q threads, heads_per_tile 1, no kv
+/// splits); `buffers` are device buffers.
+std::unique_ptr<FlashTileComputation>
+createGpuFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
+                   const GpuTileMemory &memory);
+
+/// The tensor-core computation of flash tiles for `op` (f16 or bf16
+/// inputs, usesGpuTensorCores): warp w owns tile rows [16w, 16w + 16).
+std::unique_ptr<FlashTileComputation>
+createMmaFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
+                   const GpuTileMemory &memory);
+
+/// `modifiers` applied to the score `s` (log2 domain) of tile row `r` (query
+/// row `query`, clamped into the sequence) and key `key`; `keyScale` (may be
+/// null) gives the key's inverse norm.
+Value applyGpuScoreModifiers(OpBuilder &b, Location loc,
+                             ArrayRef<ScoreModifierAttrInterface> modifiers,
+                             const FlashBuffers &buffers, const QueryTile &tile,
+                             Value r, Value query, Value key, int64_t kvSeq,
+                             Value s, function_ref<Value()> keyScale);
+
+} // namespace mlir::attn
+
+#endif // ATTN_PASSES_GPU_FLASHTILEGPU_H

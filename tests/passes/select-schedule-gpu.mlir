@@ -1,0 +1,32 @@
+// RUN: attn-opt %s --split-input-file --attn-select-schedule="gpu-arch=sm_90" | FileCheck %s
+// RUN: attn-opt %s --split-input-file --attn-select-schedule="gpu-arch=sm_86" | FileCheck %s --check-prefix=SM86
+
+// attn.sdpa for the GPU kernel: 64 threads (query rows) per block, 32 keys
+// per tile, no CPU blocking; a dense layer keeps its CPU schedule (it runs
+// on the host).
+// CHECK-LABEL: func.func @prefill
+//       CHECK:   attn.linear {{.+}}schedule = #attn.gemm_schedule<
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32, vector_width = 1, qk_keys = 1, qk_qvecs = 1, pv_rows = 1, pv_vecs = 1>
+func.func @prefill(%x: tensor<512x128xf32>, %w: tensor<128x128xf32>,
+                   %q: tensor<1x8x1024x128xf32>, %k: tensor<1x8x1024x128xf32>,
+                   %v: tensor<1x8x1024x128xf32>)
+    -> (tensor<512x128xf32>, tensor<1x8x1024x128xf32>) {
+  %y = attn.linear %x, %w : tensor<512x128xf32>, tensor<128x128xf32> -> tensor<512x128xf32>
+  %o = attn.sdpa %q, %k, %v {mask = #attn.mask<causal>} : tensor<1x8x1024x128xf32>, tensor<1x8x1024x128xf32>, tensor<1x8x1024x128xf32> -> tensor<1x8x1024x128xf32>
+  return %y, %o : tensor<512x128xf32>, tensor<1x8x1024x128xf32>
+}
+
+// -----
+
+// At most 32 queries: one warp per block. Head dims 512 need 196 KiB of
+// shared memory at 32 keys per tile, over sm_86's 99 KiB: 8 keys per tile
+// (4 · (32 · 513 + 8 · 1024 + 32 · 9 + 8) = 99616 bytes) fit there.
+// CHECK-LABEL: func.func @wide_decode
+//       CHECK:   schedule = #attn.schedule<tile_q = 32, tile_kv = 32,
+// SM86-LABEL: func.func @wide_decode
+//       SM86:   schedule = #attn.schedule<tile_q = 32, tile_kv = 8,
+func.func @wide_decode(%q: tensor<2x4x1x512xf32>, %k: tensor<2x4x4096x512xf32>,
+                       %v: tensor<2x4x4096x512xf32>) -> tensor<2x4x1x512xf32> {
+  %o = attn.sdpa %q, %k, %v : tensor<2x4x1x512xf32>, tensor<2x4x4096x512xf32>, tensor<2x4x4096x512xf32> -> tensor<2x4x1x512xf32>
+  return %o : tensor<2x4x1x512xf32>
+}
