@@ -279,6 +279,7 @@ void FlashTiling::buildKvLoop(OpBuilder &b, const QueryTile &tile,
     hullEnd = a.max(a.min(hullEnd, a.add(first, a.c(chunk))), hullBegin);
   }
 
+  kvTileEnd = hullEnd;
   auto forOp = scf::ForOp::create(b, loc, hullBegin, hullEnd, a.c(1));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(forOp.getBody()->getTerminator());

@@ -128,6 +128,9 @@ public:
                                    Value r);
   /// Whether the row of `row` sees key `key` (index), as an i1.
   Value buildVisible(OpBuilder &b, const RowVisibility &row, Value key);
+  /// In computeKvTile: the end of the query tile's kv loop, in kv tiles
+  /// (index; the tiles before it that the loop visits are not known).
+  Value getKvTileEnd() const { return kvTileEnd; }
 
 private:
   IRMaskRuntime buildRuntime(OpBuilder &b, Value batch);
@@ -156,6 +159,7 @@ private:
   // [begin, end) plus the limit below which global keys are visible.
   Value rowBegin, rowEnd, rowLimit;
   IRMaskRuntime runtime; // the current query tile's batch entry
+  Value kvTileEnd;       // the current kv loop's end (getKvTileEnd)
 };
 
 } // namespace mlir::attn

@@ -138,16 +138,18 @@ static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
     return arith::ConstantIndexOp::create(b, loc, v).getResult();
   };
   Value one = index(1);
-  auto privateType = [&](int64_t n) {
+  auto privateType = [&](int64_t n, Type element) {
     return MemRefType::get(
-        {n}, b.getF32Type(), MemRefLayoutAttrInterface(),
+        {n}, element, MemRefLayoutAttrInterface(),
         gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Private));
   };
   int64_t threads = gpuThreadsPerBlock(problem, tq);
   // See GpuTileMemory.
-  SmallVector<Type, 2> privates{
-      privateType(tensorCores ? s.valueDim / 2 : s.valueDim),
-                     privateType(tensorCores ? 4 : 2)};
+  SmallVector<Type, 3> privates{
+      privateType(tensorCores ? s.valueDim / 2 : s.valueDim, b.getF32Type()),
+      privateType(tensorCores ? 4 : 2, b.getF32Type())};
+  if (tensorCores)
+    privates.push_back(privateType(1, b.getI32Type()));
   auto launch = gpu::LaunchOp::create(
       b, loc, index(tiling.getNumIterations()), one, one,
       index(threads), one, one,
@@ -181,6 +183,7 @@ static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
                               element);
       memory.value = sharedView(b, loc, dynamic, layout.value,
                                 {tk, s.valueDim + 8}, element);
+      memory.prefetched = launch.getPrivateAttributions()[2];
       tile = createMmaFlashTile(op, device, tiling, memory);
     } else {
       Type f32 = b.getF32Type();

@@ -21,12 +21,13 @@ namespace mlir::attn {
 /// Tensor-core kernel (views of the input type, rows padded by 8):
 ///   query [tile_q, D + 8], key [tile_kv, D + 8], value [tile_kv, Dv + 8]
 ///   acc [Dv / 2]: the thread's accumulator fragments, stats [4]: the
-///   running max of its two rows, then their partial sums
+///   running max of its two rows, then their partial sums, prefetched [1]
+///   (i32): the first key of the K tile in flight or loaded, or -1
 struct GpuTileMemory {
   Value thread;    // the thread's index in the block (index)
   int64_t threads; // threads per block (gpuThreadsPerBlock)
   Value query, key, value, scores, keyScale;
-  Value acc, stats;
+  Value acc, stats, prefetched;
 };
 
 /// The GPU computation of flash tiles for `op`: thread `memory.thread` owns

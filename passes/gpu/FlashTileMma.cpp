@@ -9,16 +9,20 @@
 //
 //   begin:   cp.async the Q tile into shared memory; with D <= 128 each warp
 //            keeps its Q fragments in registers (ldmatrix)
-//   kv tile: barrier; cp.async K tile (group 1), V tile (group 2)
-//            wait for K; barrier
+//   kv tile: cp.async K, unless the previous tile prefetched it
+//            wait; barrier; cp.async V
 //            S = Q · Kᵀ            mma.sync, K fragments by ldmatrix
 //            S · scale · log2(e), modifiers, mask (boundary tiles)
 //            m' = max(m, rowmax S)  (4-lane shuffles)
 //            P = exp2(S - m'); l = α l + Σ P (per thread); O = α O
-//            wait for V; barrier
+//            wait for V; barrier; cp.async the next tile's K (if the loop
+//            goes on)
 //            O += P · V            P's accumulators packed to 16 bits are
 //                                  the A fragments; V fragments by
 //                                  ldmatrix.trans
+//
+// So the V copy runs during Q · Kᵀ and the softmax, the next K copy during
+// P · V (FlashAttention-2's order), with one K and one V buffer.
 //   end:     l summed over the 4 lanes of a row; out = O / l, lse
 //
 // Shared tiles keep the input type, rows padded by 8 elements so that the 8
@@ -259,18 +263,45 @@ void MmaFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
     storeStat(f32(-std::numeric_limits<float>::infinity()), i);
     storeStat(f32(0.0f), 2 + i);
   }
+  // No K tile prefetched yet.
+  memref::StoreOp::create(
+      *b, loc, arith::ConstantIntOp::create(*b, loc, b->getI32Type(), -1),
+      mem.prefetched, ValueRange{idx(0)});
 }
 
 void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
                                  bool boundary) {
   b = &builder;
-  // The previous tile's readers are done; K and V load as two groups.
-  gpu::BarrierOp::create(*b, loc);
-  asyncCopyRows(buffers.key, tile.kvHead, kv0, tileKv, shape.kvSeq, mem.key,
-                shape.headDim);
+  // K of this tile, unless the previous tile prefetched it. Its readers
+  // (the previous tile's Q · Kᵀ) passed a barrier since; a prefetch of a
+  // tile the loop skipped must land before this copy overwrites it.
+  Type i32 = b->getI32Type();
+  Value kv0Word = arith::IndexCastOp::create(*b, loc, i32, kv0);
+  Value prefetched = memref::LoadOp::create(*b, loc, mem.prefetched,
+                                            ValueRange{idx(0)});
+  Value missing = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ne,
+                                        prefetched, kv0Word);
+  {
+    auto ifOp = scf::IfOp::create(*b, loc, missing, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(ifOp.thenYield());
+    nvgpu::DeviceAsyncWaitOp::create(
+        *b, loc,
+        nvgpu::DeviceAsyncCreateGroupOp::create(
+            *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
+            ValueRange{}),
+        b->getI32IntegerAttr(0));
+    asyncCopyRows(buffers.key, tile.kvHead, kv0, tileKv, shape.kvSeq, mem.key,
+                  shape.headDim);
+  }
+  // K has landed and every thread is past the previous tile's P · V: V
+  // loads while Q · Kᵀ and the softmax run.
+  waitGroups(nvgpu::DeviceAsyncCreateGroupOp::create(
+                 *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
+                 ValueRange{}),
+             0);
   Value valueGroup = asyncCopyRows(buffers.value, tile.kvHead, kv0, tileKv,
                                    shape.kvSeq, mem.value, shape.valueDim);
-  waitGroups(valueGroup, 1);
 
   // S = Q · Kᵀ: fragment j holds keys [8j, 8j + 8). One ldmatrix reads the
   // B fragments of keys [16jj, 16jj + 16) at columns [16k, 16k + 16):
@@ -364,6 +395,24 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
   // keys [16c, 16c + 16): lanes 8-15 the lower 8 keys, 16-31 the right 8
   // columns.
   waitGroups(valueGroup, 0);
+  {
+    // Every thread is past Q · Kᵀ: the next tile's K loads during P · V
+    // (the next tile the loop visits may be a later one; then it loads its
+    // own).
+    Value next = add(kv0, idx(tileKv));
+    Value end = arith::MulIOp::create(*b, loc, tiling.getKvTileEnd(),
+                                      idx(tileKv));
+    Value more = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::ult,
+                                       next, end);
+    auto ifOp = scf::IfOp::create(*b, loc, more, /*withElseRegion=*/false);
+    OpBuilder::InsertionGuard guard(*b);
+    b->setInsertionPoint(ifOp.thenYield());
+    asyncCopyRows(buffers.key, tile.kvHead, next, tileKv, shape.kvSeq, mem.key,
+                  shape.headDim);
+    memref::StoreOp::create(*b, loc,
+                            arith::IndexCastOp::create(*b, loc, i32, next),
+                            mem.prefetched, ValueRange{idx(0)});
+  }
   int64_t outFrags = shape.valueDim / 8;
   SmallVector<Value> o(outFrags);
   for (int64_t n = 0; n < outFrags; ++n) {

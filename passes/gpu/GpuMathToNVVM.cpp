@@ -101,9 +101,10 @@ static void rewriteBf16Mma(nvgpu::MmaSyncOp op) {
                                               ArrayRef<int64_t>{r, c}));
   auto resultType = LLVM::LLVMStructType::getLiteral(
       b.getContext(), SmallVector<Type>(4, f32));
+  SmallVector<Value> a = packed(op.getMatrixA());
+  SmallVector<Value> bWords = packed(op.getMatrixB());
   Value d = NVVM::MmaOp::create(
-      b, loc, resultType, packed(op.getMatrixA()), packed(op.getMatrixB()),
-      acc, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
+      b, loc, resultType, a, bWords, acc, ArrayRef<int64_t>{16, 8, 16}, std::nullopt, std::nullopt,
       std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
                                     NVVM::MMATypes::bf16},
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,

@@ -30,3 +30,25 @@ gpu.module @kernels {
     gpu.return %0, %1, %2, %3, %4, %5, %6, %7 : f32, f32, f32, f32, f32, vector<2xf32>, f64, f32
   }
 }
+
+// -----
+
+// bf16 mma.sync (which convert-nvgpu-to-nvvm cannot lower) becomes
+// nvvm.mma.sync on i32-packed pairs with the 4 accumulators as scalars; f16
+// stays for convert-nvgpu-to-nvvm.
+// CHECK-LABEL: gpu.func @mma
+//       CHECK:   vector.extract %arg2[0, 0] : f32 from vector<2x2xf32>
+//       CHECK:   %[[A0:.+]] = vector.extract %arg0[0] : vector<2xbf16> from vector<4x2xbf16>
+//       CHECK:   llvm.bitcast %[[A0]] : vector<2xbf16> to i32
+//       CHECK:   %[[D:.+]] = nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
+//       CHECK:   llvm.extractvalue %[[D]][3]
+//       CHECK:   vector.from_elements {{.+}} : vector<2x2xf32>
+//       CHECK:   nvgpu.mma.sync(%arg3, %arg4, %arg2) {{.+}} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>)
+gpu.module @kernels {
+  gpu.func @mma(%a: vector<4x2xbf16>, %b: vector<2x2xbf16>, %c: vector<2x2xf32>,
+                %ha: vector<4x2xf16>, %hb: vector<2x2xf16>) -> (vector<2x2xf32>, vector<2x2xf32>) {
+    %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    %e = nvgpu.mma.sync (%ha, %hb, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    gpu.return %d, %e : vector<2x2xf32>, vector<2x2xf32>
+  }
+}

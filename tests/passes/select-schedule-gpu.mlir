@@ -30,3 +30,30 @@ func.func @wide_decode(%q: tensor<2x4x1x512xf32>, %k: tensor<2x4x4096x512xf32>,
   %o = attn.sdpa %q, %k, %v : tensor<2x4x1x512xf32>, tensor<2x4x4096x512xf32>, tensor<2x4x4096x512xf32> -> tensor<2x4x1x512xf32>
   return %o : tensor<2x4x1x512xf32>
 }
+
+// -----
+
+// f16 (or bf16) query, key and value with head dims that are multiples of
+// 16 take the tensor-core kernel: 64 query rows (4 warps), 64 keys per
+// tile (Q, K, V at 2 · 64 · 136 bytes each: 52224 bytes); 16 rows for a
+// single query. Mixed types, a head dim of 40 and cosine similarity stay on
+// the SIMT kernel's tiles.
+// CHECK-LABEL: func.func @tensor_cores
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 64,
+//       CHECK:   schedule = #attn.schedule<tile_q = 16, tile_kv = 64,
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32,
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32,
+//       CHECK:   schedule = #attn.schedule<tile_q = 64, tile_kv = 32,
+func.func @tensor_cores(%q: tensor<1x8x1024x128xf16>, %k: tensor<1x8x1024x128xf16>,
+                        %q1: tensor<1x8x1x128xbf16>, %k1: tensor<1x8x1024x128xbf16>,
+                        %k32: tensor<1x8x1024x128xf32>,
+                        %q40: tensor<1x8x1024x40xf16>, %k40: tensor<1x8x1024x40xf16>)
+    -> (tensor<1x8x1024x128xf16>, tensor<1x8x1x128xbf16>, tensor<1x8x1024x128xf16>,
+        tensor<1x8x1024x40xf16>, tensor<1x8x1024x128xf16>) {
+  %a = attn.sdpa %q, %k, %k : tensor<1x8x1024x128xf16>, tensor<1x8x1024x128xf16>, tensor<1x8x1024x128xf16> -> tensor<1x8x1024x128xf16>
+  %b = attn.sdpa %q1, %k1, %k1 : tensor<1x8x1x128xbf16>, tensor<1x8x1024x128xbf16>, tensor<1x8x1024x128xbf16> -> tensor<1x8x1x128xbf16>
+  %c = attn.sdpa %q, %k32, %k : tensor<1x8x1024x128xf16>, tensor<1x8x1024x128xf32>, tensor<1x8x1024x128xf16> -> tensor<1x8x1024x128xf16>
+  %d = attn.sdpa %q40, %k40, %k40 : tensor<1x8x1024x40xf16>, tensor<1x8x1024x40xf16>, tensor<1x8x1024x40xf16> -> tensor<1x8x1024x40xf16>
+  %e = attn.sdpa %q, %k, %k {scale = 10.0 : f32, modifiers = [#attn.cosine]} : tensor<1x8x1024x128xf16>, tensor<1x8x1024x128xf16>, tensor<1x8x1024x128xf16> -> tensor<1x8x1024x128xf16>
+  return %a, %b, %c, %d, %e : tensor<1x8x1024x128xf16>, tensor<1x8x1x128xbf16>, tensor<1x8x1024x128xf16>, tensor<1x8x1024x40xf16>, tensor<1x8x1024x128xf16>
+}

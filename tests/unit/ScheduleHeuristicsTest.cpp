@@ -353,3 +353,62 @@ TEST_CASE("GPU schedules: what cannot run is an error, with the numbers",
   CHECK(checkGpuSchedule(bad, p, sm86).find("bytes of shared memory") !=
         std::string::npos);
 }
+
+TEST_CASE("GPU schedules: f16/bf16 inputs take the tensor-core kernel",
+          "[schedule][gpu]") {
+  AttentionProblem p{4096, 4096, 128, 128};
+  CHECK(!usesGpuTensorCores(p));
+  p.halfInputs = true;
+  CHECK(usesGpuTensorCores(p));
+  CHECK(gpuThreadsPerBlock(p, 64) == 128);
+  // 16-bit tiles, rows padded by 8 elements; no score tile.
+  GpuSharedLayout l = gpuSharedLayout(p, 64, 64);
+  CHECK(l.key == 2 * 64 * 136);
+  CHECK(l.total == 3 * 2 * 64 * 136);
+  CHECK(l.scores == l.total);
+  for (const char *name : {"sm_80", "sm_86", "sm_89", "sm_90", "sm_90a"}) {
+    const GpuArch &arch = *lookupGpuArch(name);
+    for (int64_t d : {16, 64, 128, 256})
+      for (int64_t sq : {1, 16, 17, 33, 4096}) {
+        AttentionProblem q{sq, 2048, d, d};
+        q.halfInputs = true;
+        std::string error;
+        std::optional<ScheduleParams> s = chooseGpuSchedule(q, arch, error);
+        REQUIRE(s);
+        CHECK(checkGpuSchedule(*s, q, arch).empty());
+        CHECK(s->tileQ == (sq <= 16 ? 16 : sq <= 32 ? 32 : 64));
+        CHECK(s->tileKv % 16 == 0);
+        if (d <= 128)
+          CHECK(s->tileKv == 64);
+      }
+  }
+  // Head dims that are no multiple of 16 and cosine similarity stay SIMT.
+  AttentionProblem odd{512, 512, 40, 40};
+  odd.halfInputs = true;
+  CHECK(!usesGpuTensorCores(odd));
+  AttentionProblem cosine = p;
+  cosine.normalizesRows = true;
+  CHECK(!usesGpuTensorCores(cosine));
+  CHECK(gpuThreadsPerBlock(cosine, 64) == 64);
+
+  const GpuArch &sm86 = *lookupGpuArch("sm_86");
+  std::string error;
+  ScheduleParams ok = *chooseGpuSchedule(p, sm86, error);
+  ScheduleParams bad = ok;
+  bad.tileQ = 24;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("multiple of 16 up to 256") !=
+        std::string::npos);
+  bad = ok;
+  bad.tileKv = 8;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("tile_kv (8) must be a multiple "
+                                            "of 16") != std::string::npos);
+  bad = ok;
+  bad.tileQ = 256;
+  bad.tileKv = 256;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("bytes of shared memory") !=
+        std::string::npos);
+  // Tensor-core tiles may be wider than tall (the SIMT rule does not hold).
+  bad = ok;
+  bad.tileQ = 16;
+  CHECK(checkGpuSchedule(bad, p, sm86).empty());
+}
