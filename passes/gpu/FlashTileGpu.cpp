@@ -36,11 +36,11 @@ namespace mlir::attn {
 
 namespace {
 
-class GpuFlashTile final : public FlashTileComputation {
+class GpuFlashTile final : public FlashTileComputation, GpuTileBuilder {
 public:
   GpuFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
                const GpuTileMemory &memory)
-      : loc(op.getLoc()), shape(op.getShape()), buffers(buffers),
+      : GpuTileBuilder(op.getLoc()), shape(op.getShape()), buffers(buffers),
         tiling(tiling), mem(memory), modifiers(op.getScoreModifiers()),
         normalize(op.normalizesRows()),
         tileKv(op.getScheduleAttr().getTileKv()),
@@ -52,13 +52,6 @@ public:
   void endQueryTile(OpBuilder &builder) override;
 
 private:
-  // Small builders at `b`'s insertion point.
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(*b, loc, v); }
-  Value f32(float v) {
-    return arith::ConstantFloatOp::create(*b, loc, b->getF32Type(),
-                                          llvm::APFloat(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(*b, loc, x, y); }
   Value minIdx(Value x, Value y) {
     return arith::MinUIOp::create(*b, loc, x, y);
   }
@@ -81,8 +74,6 @@ private:
   /// 1 / max(||row||, eps) of `cols` elements `element(d)`.
   Value inverseNorm(int64_t cols, function_ref<Value(Value)> element);
 
-  OpBuilder *b = nullptr;
-  Location loc;
   AttentionShape shape;
   FlashBuffers buffers;
   FlashTiling &tiling;

@@ -4,6 +4,8 @@
 
 #include "passes/FlashTiling.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
 #include <memory>
 
 namespace mlir::attn {
@@ -28,6 +30,22 @@ struct GpuTileMemory {
   int64_t threads; // threads per block (gpuThreadsPerBlock)
   Value query, key, value, scores, keyScale;
   Value acc, stats, prefetched;
+};
+
+/// Small builders at `b`'s insertion point, shared by the GPU tile
+/// computations (which set `b` in each FlashTileComputation call).
+class GpuTileBuilder {
+protected:
+  explicit GpuTileBuilder(Location loc) : loc(loc) {}
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(*b, loc, v); }
+  Value f32(float v) {
+    return arith::ConstantFloatOp::create(*b, loc, b->getF32Type(),
+                                          llvm::APFloat(v));
+  }
+  Value add(Value x, Value y) { return arith::AddIOp::create(*b, loc, x, y); }
+
+  OpBuilder *b = nullptr;
+  Location loc;
 };
 
 /// The GPU computation of flash tiles for `op`: thread `memory.thread` owns

@@ -54,11 +54,11 @@ namespace {
 /// registers per thread); wider heads reload them from shared memory.
 constexpr int64_t kQueryInRegistersMaxDim = 128;
 
-class MmaFlashTile final : public FlashTileComputation {
+class MmaFlashTile final : public FlashTileComputation, GpuTileBuilder {
 public:
   MmaFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
                const GpuTileMemory &memory)
-      : loc(op.getLoc()), shape(op.getShape()), buffers(buffers),
+      : GpuTileBuilder(op.getLoc()), shape(op.getShape()), buffers(buffers),
         tiling(tiling), mem(memory), modifiers(op.getScoreModifiers()),
         tileQ(op.getScheduleAttr().getTileQ()),
         tileKv(op.getScheduleAttr().getTileKv()),
@@ -71,12 +71,6 @@ public:
   void endQueryTile(OpBuilder &builder) override;
 
 private:
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(*b, loc, v); }
-  Value f32(float v) {
-    return arith::ConstantFloatOp::create(*b, loc, b->getF32Type(),
-                                          llvm::APFloat(v));
-  }
-  Value add(Value x, Value y) { return arith::AddIOp::create(*b, loc, x, y); }
   Value addc(Value x, int64_t c) { return c ? add(x, idx(c)) : x; }
   Value mulc(Value x, int64_t c) {
     return arith::MulIOp::create(*b, loc, x, idx(c));
@@ -138,8 +132,6 @@ private:
   /// `group`) are in flight, then for the block's threads.
   void waitGroups(Value group, int32_t pending);
 
-  OpBuilder *b = nullptr;
-  Location loc;
   AttentionShape shape;
   FlashBuffers buffers;
   FlashTiling &tiling;
