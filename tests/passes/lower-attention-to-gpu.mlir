@@ -140,12 +140,13 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 // bf16 query, key and value with head dims that are multiples of 16: the
 // tensor-core kernel. 2 · tile_q threads (a warp per 16 query rows); 16-bit
 // Q, K and V tiles with rows padded by 8 (Q 32 x 24, K and V 16 x 24: 3072
-// bytes); per thread an accumulator of Dv / 2 floats and 4 statistics. Q
+// bytes); per thread an accumulator of Dv / 2 floats, 4 statistics and the
+// first key of the prefetched K tile. Q
 // arrives by cp.async before the kv loop and stays in registers (ldmatrix);
-// each kv tile copies K and V as two commit groups, waits for K only, runs
+// each kv tile copies K unless it was prefetched, waits, copies V, runs
 // Q · Kᵀ on mma.sync, reduces the row max over 4 lanes, rounds P to bf16,
-// waits for V and runs P · V on V fragments read by ldmatrix.trans. Rows
-// are stored as bf16 pairs.
+// waits for V, prefetches the next K and runs P · V on V fragments read by
+// ldmatrix.trans. Rows are stored as bf16 pairs.
 // CHECK-LABEL: func.func private @tensor_cores_sdpa_gpu0
 //       CHECK:   gpu.alloc async {{.+}} : memref<1x1x50x16xbf16>
 //       CHECK:   gpu.alloc async {{.+}} : memref<1x1x50x16xbf16>
@@ -153,7 +154,7 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 //       CHECK:   gpu.launch async [%[[TO]]] blocks(%{{[^)]+}}) in (%{{[^ ]+}} = %c4, %{{[^ ]+}} = %c1, %{{[^ ]+}} = %c1)
 //  CHECK-SAME:       threads(%{{[^)]+}}) in (%{{[^ ]+}} = %c64, %{{[^ ]+}} = %c1, %{{[^ ]+}} = %c1)
 //  CHECK-SAME:       dynamic_shared_memory_size %c3072_i32
-//  CHECK-SAME:       private(%[[ACC:.+]] : memref<8xf32, #gpu.address_space<private>>, %{{.+}} : memref<4xf32, #gpu.address_space<private>>)
+//  CHECK-SAME:       private(%[[ACC:.+]] : memref<8xf32, #gpu.address_space<private>>, %{{.+}} : memref<4xf32, #gpu.address_space<private>>, %{{.+}} : memref<1xi32, #gpu.address_space<private>>)
 //       CHECK:     %[[QS:.+]] = memref.view %{{.+}}[%c0][] {{.+}} to memref<32x24xbf16, #gpu.address_space<workgroup>>
 //       CHECK:     %[[KS:.+]] = memref.view %{{.+}}[%c1536][] {{.+}} to memref<16x24xbf16, #gpu.address_space<workgroup>>
 //       CHECK:     %[[VS:.+]] = memref.view %{{.+}}[%c2304][] {{.+}} to memref<16x24xbf16, #gpu.address_space<workgroup>>
@@ -164,13 +165,17 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 //       CHECK:     %[[QF:.+]] = nvgpu.ldmatrix %[[QS]][{{.+}}] {numTiles = 4 : i32, transpose = false} {{.+}} -> vector<4x2xbf16>
 //       CHECK:     scf.for
 //       CHECK:       scf.if
+//       CHECK:         arith.cmpi ne
+//       CHECK:         scf.if
+//       CHECK:           nvgpu.device_async_wait
+//       CHECK:           nvgpu.device_async_copy %{{.+}}, %[[KS]]
+//       CHECK:           nvgpu.device_async_create_group
+//       CHECK:         }
+//       CHECK:         %[[KG:.+]] = nvgpu.device_async_create_group
+//       CHECK:         nvgpu.device_async_wait %[[KG]] {numGroups = 0 : i32}
 //       CHECK:         gpu.barrier
-//       CHECK:         nvgpu.device_async_copy %{{.+}}, %[[KS]]
-//       CHECK:         nvgpu.device_async_create_group
 //       CHECK:         nvgpu.device_async_copy %{{.+}}, %[[VS]]
 //       CHECK:         %[[VG:.+]] = nvgpu.device_async_create_group
-//       CHECK:         nvgpu.device_async_wait %[[VG]] {numGroups = 1 : i32}
-//       CHECK:         gpu.barrier
 //       CHECK:         nvgpu.ldmatrix %[[KS]][{{.+}}] {numTiles = 4 : i32, transpose = false}
 //       CHECK:         nvgpu.mma.sync(%[[QF]], %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xbf16>, vector<2x2xbf16>, vector<2x2xf32>) -> vector<2x2xf32>
 //       CHECK:         nvgpu.mma.sync(%[[QF]],
@@ -181,6 +186,9 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 //       CHECK:         arith.truncf %{{.+}} : vector<2xf32> to vector<2xbf16>
 //       CHECK:         nvgpu.device_async_wait %[[VG]] {numGroups = 0 : i32}
 //       CHECK:         gpu.barrier
+//       CHECK:         scf.if
+//       CHECK:           nvgpu.device_async_copy %{{.+}}, %[[KS]]
+//       CHECK:           memref.store
 //       CHECK:         nvgpu.ldmatrix %[[VS]][{{.+}}] {numTiles = 4 : i32, transpose = true}
 //       CHECK:         nvgpu.mma.sync
 //       CHECK:         vector.store %{{.+}}, %[[ACC]]
