@@ -269,6 +269,12 @@ LogicalResult CollectiveEmulator::rewrite(Operation *op) {
   return success();
 }
 
+/// What CollectiveEmulator rewrites (or rejects).
+static bool isWarpCollective(Operation *op) {
+  return isa<gpu::ShuffleOp>(op) ||
+         isa<nvgpu::NVGPUDialect>(op->getDialect());
+}
+
 static LogicalResult emulateLaunch(gpu::LaunchOp launch, func::FuncOp barrier) {
   Location loc = launch.getLoc();
   if (!launch.getWorkgroupAttributions().empty() ||
@@ -293,8 +299,7 @@ static LogicalResult emulateLaunch(gpu::LaunchOp launch, func::FuncOp barrier) {
   Value blocks = launch.getGridSizeX(), threads = launch.getBlockSizeX();
   bool collectives = false;
   launch.walk([&](Operation *op) {
-    collectives |= isa<gpu::ShuffleOp>(op) ||
-                   isa<nvgpu::NVGPUDialect>(op->getDialect());
+    collectives |= isWarpCollective(op);
   });
   std::optional<CollectiveEmulator> emulator;
   if (collectives)
@@ -351,8 +356,7 @@ static LogicalResult emulateLaunch(gpu::LaunchOp launch, func::FuncOp barrier) {
   if (emulator) {
     SmallVector<Operation *> ops;
     forOp.walk([&](Operation *op) {
-      if (isa<gpu::ShuffleOp>(op) ||
-          isa<nvgpu::NVGPUDialect>(op->getDialect()))
+      if (isWarpCollective(op))
         ops.push_back(op);
     });
     for (Operation *op : ops)
