@@ -20,10 +20,14 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/TypeUtilities.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 namespace mlir::attn {
 
@@ -35,6 +39,20 @@ Value widenToF32(OpBuilder &b, Location loc, Value x) {
   if (auto vec = dyn_cast<VectorType>(type))
     f32Type = VectorType::get(vec.getShape(), f32Type);
   return arith::ExtFOp::create(b, loc, f32Type, x);
+}
+
+Value buildRowLse(OpBuilder &b, Location loc, Value m, Value l, Value seen) {
+  // ln Σ exp(s) = ln 2 · log2 Σ exp2(u) with u = log2(e) · s and the
+  // running max m of u.
+  FloatType f32 = b.getF32Type();
+  Value lse = arith::MulFOp::create(
+      b, loc, arith::AddFOp::create(b, loc, m, math::Log2Op::create(b, loc, l)),
+      arith::ConstantFloatOp::create(b, loc, f32,
+                                     APFloat(llvm::numbers::ln2f)));
+  return arith::SelectOp::create(
+      b, loc, seen, lse,
+      arith::ConstantFloatOp::create(
+          b, loc, f32, APFloat(-std::numeric_limits<float>::infinity())));
 }
 
 Value bufferOfTensor(OpBuilder &b, Location loc, Value tensor) {
@@ -89,6 +107,21 @@ Value QueryTile::head(OpBuilder &b, Location loc, Value r) const {
   if (heads == 1)
     return qHead;
   return a.add(qHead, arith::RemUIOp::create(b, loc, r, a.c(heads)));
+}
+
+RowOutput QueryTile::output(OpBuilder &b, Location loc,
+                            const FlashBuffers &buffers, Value r) const {
+  RowOutput row;
+  row.at = {batch, head(b, loc, r), query(b, loc, r)};
+  if (!split) {
+    row.out = buffers.out;
+    row.lse = buffers.lse;
+    return row;
+  }
+  row.at.insert(row.at.begin(), split);
+  row.out = buffers.partialOut;
+  row.lse = buffers.partialLse;
+  return row;
 }
 
 /// `x` clamped to [0, hi].

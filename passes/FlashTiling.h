@@ -30,6 +30,9 @@ struct FlashBuffers {
 /// `x` (a scalar or vector of f32, f16 or bf16) as f32: operands of either
 /// precision are read into f32 sums.
 Value widenToF32(OpBuilder &b, Location loc, Value x);
+/// A row's log-sum-exp from its running max `m` (log2 units) and sum `l`:
+/// ln 2 · (m + log2 l), or -inf where `seen` is false.
+Value buildRowLse(OpBuilder &b, Location loc, Value m, Value l, Value seen);
 /// `tensor` as a read-only buffer (bufferization.to_buffer); null for null.
 Value bufferOfTensor(OpBuilder &b, Location loc, Value tensor);
 /// A new buffer for the tensor `result`; null for null.
@@ -62,6 +65,19 @@ inline FlashBuffers bufferSdpa(OpBuilder &b, SdpaOp op) {
   return buffers;
 }
 
+/// Where a tile row stores its result: `out` and `lse` (either may be null
+/// for lse) at indices `at` followed by the value column for out.
+struct RowOutput {
+  Value out, lse;
+  SmallVector<Value, 4> at;
+  /// `at` followed by the value column `column`: where out's element goes.
+  SmallVector<Value, 5> outAt(Value column) const {
+    SmallVector<Value, 5> indices(at.begin(), at.end());
+    indices.push_back(column);
+    return indices;
+  }
+};
+
 /// One query tile, as the tile computation sees it. Tile row r is query
 /// q0 + r / heads of query head qHead + r % heads (heads_per_tile; with
 /// one head, row r is query q0 + r of qHead).
@@ -78,6 +94,11 @@ struct QueryTile {
   /// The query row and the query head of tile row `r`.
   Value query(OpBuilder &b, Location loc, Value r) const;
   Value head(OpBuilder &b, Location loc, Value r) const;
+  /// Where tile row `r` (inside the sequence) goes: out and lse at [batch,
+  /// head, query]; with kv splits, the f32 partial buffers at [split,
+  /// batch, head, query] (partial lse always).
+  RowOutput output(OpBuilder &b, Location loc, const FlashBuffers &buffers,
+                   Value r) const;
 };
 
 /// Per-target computation of the tiles of one query tile.

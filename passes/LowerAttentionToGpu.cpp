@@ -4,13 +4,16 @@
 // Output: per op, on one stream (async tokens, in order):
 //
 //   gpu.alloc + gpu.memcpy host -> device   per operand
-//   gpu.alloc                               out (and lse)
+//   gpu.alloc                               out (and lse); with kv_splits,
+//                                           the f32 partial out and lse
 //   gpu.launch  blocks(FlashTiling iterations)
 //               threads(gpuThreadsPerBlock: tile_q, or 2 tile_q on tensor
 //               cores), dynamic shared memory (gpuSharedLayout),
 //               private(acc, stats: GpuTileMemory)
 //     FlashTiling::buildIteration(block id) around the GPU tile computation
 //     (passes/gpu/: tensor cores for f16/bf16 inputs, else f32 SIMT)
+//   gpu.launch  (kv_splits > 1)             the chunks' merge, a thread per
+//                                           element of out
 //   gpu.memcpy device -> host               out (and lse)
 //   gpu.dealloc                             every device buffer
 //   gpu.wait                                the host waits for the stream
@@ -25,6 +28,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
+#include "passes/FlashMerge.h"
 #include "passes/FlashTiling.h"
 #include "passes/Passes.h"
 #include "passes/gpu/FlashTileGpu.h"
@@ -61,15 +65,38 @@ public:
   Value toDevice(Value host, bool copyIn) {
     if (!host)
       return {};
-    auto alloc = gpu::AllocOp::create(b, loc, host.getType(), tokenType,
-                                      ValueRange{token}, ValueRange{},
-                                      ValueRange{});
-    token = alloc.getAsyncToken();
-    Value device = alloc.getMemref();
+    Value device = alloc(cast<MemRefType>(host.getType()));
     if (copyIn)
       copy(device, host);
-    deviceBuffers.push_back(device);
     return device;
+  }
+  /// A new device buffer (freed by finish()).
+  Value alloc(MemRefType type) {
+    auto op = gpu::AllocOp::create(b, loc, type, tokenType, ValueRange{token},
+                                   ValueRange{}, ValueRange{});
+    token = op.getAsyncToken();
+    deviceBuffers.push_back(op.getMemref());
+    return op.getMemref();
+  }
+  /// A kernel launch of `blocks` × `threads` on the stream, with `sharedBytes`
+  /// of dynamic shared memory (none for 0) and `privates` attributions; its
+  /// body is empty (the builder is not moved).
+  gpu::LaunchOp launch(int64_t blocks, int64_t threads, int64_t sharedBytes,
+                       TypeRange privates, StringRef kernel) {
+    auto index = [&](int64_t v) {
+      return arith::ConstantIndexOp::create(b, loc, v).getResult();
+    };
+    Value one = index(1);
+    Value shared;
+    if (sharedBytes)
+      shared = arith::ConstantIntOp::create(b, loc, b.getI32Type(), sharedBytes);
+    auto op = gpu::LaunchOp::create(
+        b, loc, index(blocks), one, one, index(threads), one, one, shared,
+        tokenType, ValueRange{token}, TypeRange{}, privates, Value(), Value(),
+        Value(), SymbolRefAttr::get(b.getContext(), kKernelModuleName),
+        SymbolRefAttr::get(b.getContext(), kernel));
+    token = op.getAsyncToken();
+    return op;
   }
   void copy(Value dst, Value src) {
     if (dst)
@@ -113,10 +140,34 @@ static SmallVector<Value *> hostFields(FlashBuffers &f) {
           &f.kvLengths, &f.qLengths, &f.bias,     &f.out,        &f.lse};
 }
 
+/// The launch that merges the kv chunks of `op` into out and lse: a thread
+/// per element of out (buildGpuSplitMerge), on 1-D views of the buffers.
+static void buildMergeLaunch(OpBuilder &b, Stream &stream, SdpaOp op,
+                             FlashBuffers buffers, StringRef kernel) {
+  Location loc = op.getLoc();
+  for (Value *field :
+       {&buffers.out, &buffers.lse, &buffers.partialOut, &buffers.partialLse})
+    if (*field)
+      *field = flattenBuffer(b, loc, *field);
+  constexpr int64_t kThreads = 128;
+  int64_t elements = cast<MemRefType>(buffers.out.getType()).getNumElements();
+  gpu::LaunchOp launch = stream.launch(llvm::divideCeil(elements, kThreads),
+                                       kThreads, 0, {}, kernel);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(&launch.getBody().front());
+  Value linear = arith::AddIOp::create(
+      b, loc, launch.getThreadIds().x,
+      arith::MulIOp::create(b, loc, launch.getBlockIds().x,
+                            arith::ConstantIndexOp::create(b, loc, kThreads)));
+  buildGpuSplitMerge(b, op, buffers, linear);
+  gpu::TerminatorOp::create(b, loc);
+}
+
 /// The body of the GPU host function of `op` (its arguments `host`): the
-/// stream of copies, the launch and the copies back.
+/// stream of copies, the launches (kernels `name`_kernel and `name`_merge)
+/// and the copies back.
 static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
-                            StringRef kernel) {
+                            StringRef name) {
   Location loc = op.getLoc();
   Stream stream(b, loc);
   FlashBuffers device = host;
@@ -133,11 +184,16 @@ static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
   AttentionProblem problem = getAttentionProblem(op);
   bool tensorCores = usesGpuTensorCores(problem);
   GpuSharedLayout layout = gpuSharedLayout(problem, tq, tk);
+  if (int64_t splits = schedule.getKvSplits(); splits > 1) {
+    // Split-KV: the chunks write f32 partial outputs and lse, merged by a
+    // second kernel.
+    Type f32 = b.getF32Type();
+    device.partialOut = stream.alloc(MemRefType::get(
+        {splits, s.batch, s.queryHeads, s.querySeq, s.valueDim}, f32));
+    device.partialLse = stream.alloc(
+        MemRefType::get({splits, s.batch, s.queryHeads, s.querySeq}, f32));
+  }
   FlashTiling tiling(op, device);
-  auto index = [&](int64_t v) {
-    return arith::ConstantIndexOp::create(b, loc, v).getResult();
-  };
-  Value one = index(1);
   auto privateType = [&](int64_t n, Type element) {
     return MemRefType::get(
         {n}, element, MemRefLayoutAttrInterface(),
@@ -150,15 +206,9 @@ static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
       privateType(tensorCores ? 4 : 2, b.getF32Type())};
   if (tensorCores)
     privates.push_back(privateType(1, b.getI32Type()));
-  auto launch = gpu::LaunchOp::create(
-      b, loc, index(tiling.getNumIterations()), one, one,
-      index(threads), one, one,
-      arith::ConstantIntOp::create(b, loc, b.getI32Type(), layout.total),
-      stream.tokenType, ValueRange{stream.token}, TypeRange{}, privates,
-      Value(), Value(),
-      Value(), SymbolRefAttr::get(b.getContext(), kKernelModuleName),
-      SymbolRefAttr::get(b.getContext(), kernel));
-  stream.token = launch.getAsyncToken();
+  gpu::LaunchOp launch = stream.launch(tiling.getNumIterations(), threads,
+                                       layout.total, privates,
+                                       (name + "_kernel").str());
   {
     OpBuilder::InsertionGuard guard(b);
     Block &body = launch.getBody().front();
@@ -200,6 +250,8 @@ static void buildDeviceCall(OpBuilder &b, SdpaOp op, const FlashBuffers &host,
     tiling.buildIteration(b, launch.getBlockIds().x, *tile);
     gpu::TerminatorOp::create(b, loc);
   }
+  if (device.partialOut)
+    buildMergeLaunch(b, stream, op, device, (name + "_merge").str());
   stream.copy(host.out, device.out);
   stream.copy(host.lse, device.lse);
   stream.finish();
@@ -237,7 +289,7 @@ static void lowerToGpu(SdpaOp op, StringRef name) {
     for (Value *field : hostFields(args))
       if (*field)
         *field = func.getArgument(next++);
-    buildDeviceCall(fb, op, args, (name + "_kernel").str());
+    buildDeviceCall(fb, op, args, name);
     func::ReturnOp::create(fb, loc);
   }
   replaceResultWithBuffer(b, loc, op.getResult(), host.out);

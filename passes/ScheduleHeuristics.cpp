@@ -364,11 +364,13 @@ GemmParams chooseGemmSchedule(const GemmProblem &problem,
 
 // Shared memory per block with the opt-in (CUDA programming guide, "compute
 // capabilities"): 163 KiB on sm_80, 99 KiB on sm_86 and sm_89, 227 KiB on
-// sm_90. PTX ISA 8.0 (CUDA 12.0) covers all of them, sm_90a included.
+// sm_90. SMs: A100 108, A40 84, L40S 142 (RTX 4090 128), H100/H200 SXM
+// 132; they only set how finely decode splits the keys. PTX ISA 8.0 (CUDA
+// 12.0) covers all of them, sm_90a included.
 static const GpuArch kGpuArchs[] = {
-    {"sm_80", 166912, "+ptx80"}, {"sm_86", 101376, "+ptx80"},
-    {"sm_89", 101376, "+ptx80"}, {"sm_90", 232448, "+ptx80"},
-    {"sm_90a", 232448, "+ptx80"},
+    {"sm_80", 166912, 108, "+ptx80"}, {"sm_86", 101376, 84, "+ptx80"},
+    {"sm_89", 101376, 128, "+ptx80"}, {"sm_90", 232448, 132, "+ptx80"},
+    {"sm_90a", 232448, 132, "+ptx80"},
 };
 
 const GpuArch *lookupGpuArch(const std::string &name) {
@@ -436,8 +438,9 @@ std::string checkGpuSchedule(const ScheduleParams &s,
   }
   if (!os.str().empty())
     return os.str();
-  if (s.headsPerTile != 1 || s.kvSplits != 1)
-    os << "heads_per_tile and kv_splits must be 1";
+  if (s.headsPerTile < 1 || s.tileQ % s.headsPerTile != 0)
+    os << "tile_q (" << s.tileQ << ") must be a multiple of heads_per_tile ("
+       << s.headsPerTile << ")";
   else if (int64_t bytes = gpuSharedLayout(p, s.tileQ, s.tileKv).total;
            bytes > arch.sharedBytes)
     os << "tile_q = " << s.tileQ << ", tile_kv = " << s.tileKv
@@ -454,15 +457,35 @@ std::optional<ScheduleParams> chooseGpuSchedule(const AttentionProblem &p,
   s.vectorWidth = s.qkKeys = s.qkQvecs = s.pvRows = s.pvVecs = 1;
   bool mma = usesGpuTensorCores(p);
   int64_t minQ = mma ? 16 : 32, minKv = mma ? 16 : 8;
-  int64_t firstQ = 64;
-  while (firstQ > minQ && p.querySeq <= firstQ / 2)
+  constexpr int64_t kMaxTileQ = 64;
+  int64_t group = p.queryHeads / std::max<int64_t>(1, p.kvHeads);
+  if (p.canPackHeads && p.querySeq < kMaxTileQ)
+    while (group % (2 * s.headsPerTile) == 0 &&
+           2 * s.headsPerTile * p.querySeq <= kMaxTileQ)
+      s.headsPerTile *= 2;
+  int64_t rows = s.headsPerTile * p.querySeq;
+  int64_t firstQ = kMaxTileQ;
+  while (firstQ > minQ && rows <= firstQ / 2)
     firstQ /= 2;
   for (int64_t tileQ = firstQ; tileQ >= minQ; tileQ /= 2)
     for (int64_t tileKv = mma ? 64 : 32; tileKv >= minKv; tileKv /= 2) {
       s.tileQ = tileQ;
       s.tileKv = tileKv;
-      if (checkGpuSchedule(s, p, arch).empty())
-        return s;
+      if (!checkGpuSchedule(s, p, arch).empty())
+        continue;
+      // Split-KV (flash-decoding) when the blocks fill less than 80 % of
+      // one wave (FlashAttention-2's threshold): up to two blocks per SM,
+      // chunks of at least kMinSplitTiles kv tiles.
+      constexpr int64_t kMinSplitTiles = 4;
+      int64_t blocks = p.batch * (p.queryHeads / s.headsPerTile) *
+                       ceilDiv(p.querySeq, tileQ / s.headsPerTile);
+      int64_t kvTiles = ceilDiv(p.kvSeq, tileKv);
+      if (5 * blocks < 4 * arch.multiprocessors)
+        s.kvSplits = std::clamp<int64_t>(
+            std::min(ceilDiv(2 * arch.multiprocessors, blocks),
+                     kvTiles / kMinSplitTiles),
+            1, kvTiles);
+      return s;
     }
   error = "head dims " + std::to_string(p.headDim) + "/" +
           std::to_string(p.valueDim) + " do not fit the shared memory of " +

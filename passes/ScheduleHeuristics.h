@@ -32,6 +32,7 @@ struct AttentionProblem {
 struct GpuArch {
   std::string name;        // "sm_80", ...
   int64_t sharedBytes;     // shared memory a block may use (with opt-in)
+  int64_t multiprocessors; // SMs of the arch's largest usual part
   std::string ptxFeatures; // the PTX ISA version LLVM must emit, "+ptx80"
 };
 
@@ -77,18 +78,23 @@ struct GpuSharedLayout {
 };
 GpuSharedLayout gpuSharedLayout(const AttentionProblem &problem,
                                 int64_t tileQ, int64_t tileKv);
-/// Why `params` cannot run on `arch` (empty if it can): one head per tile,
-/// no kv splits, the shared memory within the arch's budget, and for the
-/// SIMT kernel tile_q a multiple of 32 up to 1024 and tile_kv at most
+/// Why `params` cannot run on `arch` (empty if it can): tile_q a multiple
+/// of heads_per_tile, the shared memory within the arch's budget, and for
+/// the SIMT kernel tile_q a multiple of 32 up to 1024 and tile_kv at most
 /// tile_q; for the tensor-core kernel tile_q and tile_kv multiples of 16 up
-/// to 256.
+/// to 256. (The op verifier checks heads_per_tile and kv_splits against the
+/// op.)
 std::string checkGpuSchedule(const ScheduleParams &params,
                              const AttentionProblem &problem,
                              const GpuArch &arch);
 /// The largest tiles that fit `arch`: SIMT tile_q 64 (32 for at most 32
-/// queries), tile_kv 32 down to 8; tensor cores tile_q 64 (16 or 32 for
-/// fewer queries), tile_kv 64 down to 16. nullopt with `error` when none
-/// fits.
+/// rows), tile_kv 32 down to 8; tensor cores tile_q 64 (16 or 32 for fewer
+/// rows), tile_kv 64 down to 16. A tile's rows are heads_per_tile × its
+/// queries: with fewer than 64 queries (decode), the most query heads of a
+/// key/value group (a power of two) whose rows fit 64 share each K/V tile.
+/// When the blocks (batch × head groups × query tiles) fill less than 80 %
+/// of the SMs, the keys split into chunks of at least four kv tiles, up to
+/// two blocks per SM (flash-decoding). nullopt with `error` when no tile fits.
 std::optional<ScheduleParams> chooseGpuSchedule(const AttentionProblem &problem,
                                                 const GpuArch &arch,
                                                 std::string &error);

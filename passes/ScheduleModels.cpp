@@ -44,16 +44,17 @@ struct SdpaScheduleModel
     return op.verify();
   }
 
-  /// attn.sdpa on a GPU: the kernel's tiles, of which --schedule may set
-  /// tile_q and tile_kv.
+  /// attn.sdpa on a GPU: the kernel's tiles, head packing and kv splits,
+  /// which --schedule may set.
   static LogicalResult selectGpuSchedule(SdpaOp op, const GpuArch &arch,
                                          const ScheduleOverride &overrides) {
     ScheduleOverride cpuFields = overrides;
-    cpuFields.tileQ = cpuFields.tileKv = std::nullopt;
+    cpuFields.tileQ = cpuFields.tileKv = cpuFields.headsPerTile =
+        cpuFields.kvSplits = std::nullopt;
     if (!cpuFields.empty())
-      return op.emitOpError("the cuda target's schedule has only tile_q and "
-                            "tile_kv; the other --schedule fields are for "
-                            "the CPU");
+      return op.emitOpError("the cuda target's schedule has only tile_q, "
+                            "tile_kv, heads_per_tile and kv_splits; the other "
+                            "--schedule fields are for the CPU");
     AttentionProblem problem = getAttentionProblem(op);
     std::string error;
     std::optional<ScheduleParams> p = chooseGpuSchedule(problem, arch, error);

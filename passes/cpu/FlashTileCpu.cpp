@@ -495,35 +495,18 @@ void CpuFlashTile::endQueryTile(OpBuilder &builder) {
     Value inv = arith::SelectOp::create(
         *b, loc, seen, arith::DivFOp::create(*b, loc, f32(1.0f), l), zero);
     Value invVec = vector::BroadcastOp::create(*b, loc, vecType(), inv);
-    // Where row r goes: [batch, head, query], after the kv chunk with
-    // kv_splits (the partial buffers, which are f32).
-    SmallVector<Value, 5> at{tile.batch, tile.head(*b, loc, r),
-                             tile.query(*b, loc, r)};
-    if (tile.split)
-      at.insert(at.begin(), tile.split);
-    Value outBuffer = tile.split ? buffers.partialOut : buffers.out;
-    Value lseBuffer = tile.split ? buffers.partialLse : buffers.lse;
+    RowOutput target = tile.output(*b, loc, buffers, r);
     loop(idx(0), idx(shape.valueDim), vw, [&](Value d) {
       Value o = arith::MulFOp::create(*b, loc, load(acc, {r, d}), invVec);
       o = arith::SelectOp::create(*b, loc, valid, o, zeros);
-      Type element = cast<ShapedType>(outBuffer.getType()).getElementType();
+      Type element = cast<ShapedType>(target.out.getType()).getElementType();
       if (!element.isF32())
         o = arith::TruncFOp::create(*b, loc, VectorType::get({vw}, element), o);
-      SmallVector<Value, 5> indices(at);
-      indices.push_back(d);
-      vector::StoreOp::create(*b, loc, o, outBuffer, indices);
+      vector::StoreOp::create(*b, loc, o, target.out, target.outAt(d));
     });
-    if (lseBuffer) {
-      // ln Σ exp(s) = ln 2 · log2 Σ exp2(u) with u = log2(e) · s and the
-      // running max m of u: ln 2 · (m + log2 l).
-      Value m = loadScalar(rowMax, r);
-      Value lse = arith::MulFOp::create(
-          *b, loc,
-          arith::AddFOp::create(*b, loc, m, math::Log2Op::create(*b, loc, l)),
-          f32(llvm::numbers::ln2f));
-      lse = arith::SelectOp::create(
-          *b, loc, seen, lse, f32(-std::numeric_limits<float>::infinity()));
-      memref::StoreOp::create(*b, loc, lse, lseBuffer, at);
+    if (target.lse) {
+      Value lse = buildRowLse(*b, loc, loadScalar(rowMax, r), l, seen);
+      memref::StoreOp::create(*b, loc, lse, target.lse, target.at);
     }
   });
 }

@@ -20,6 +20,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "passes/gpu/FlashTileGpu.h"
+#include "passes/FlashMerge.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -120,8 +121,9 @@ void GpuFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   tile = qt;
   row = tiling.buildRowVisibility(*b, tile, mem.thread);
   query = minIdx(tile.query(*b, loc, mem.thread), idx(shape.querySeq - 1));
+  Value head = tile.head(*b, loc, mem.thread);
   auto element = [&](Value d) {
-    return widen(load(buffers.query, {tile.batch, tile.qHead, query, d}));
+    return widen(load(buffers.query, {tile.batch, head, query, d}));
   };
   // Cosine similarity divides the row by its norm first.
   Value factor = f32(packScale);
@@ -264,23 +266,15 @@ void GpuFlashTile::endQueryTile(OpBuilder &builder) {
   o = arith::SelectOp::create(
       *b, loc, valid, o,
       arith::ConstantOp::create(*b, loc, DenseElementsAttr::get(accType, 0.0f)));
-  Type element = cast<MemRefType>(buffers.out.getType()).getElementType();
+  RowOutput target = tile.output(*b, loc, buffers, mem.thread);
+  Type element = cast<MemRefType>(target.out.getType()).getElementType();
   if (!element.isF32())
     o = arith::TruncFOp::create(
         *b, loc, VectorType::get({shape.valueDim}, element), o);
-  vector::StoreOp::create(*b, loc, o, buffers.out,
-                          ValueRange{tile.batch, tile.qHead, query, idx(0)});
-  if (buffers.lse) {
-    // ln Σ exp(s) = ln 2 · (m + log2 l), m the running max in log2 units.
-    Value m = load(mem.stats, {idx(0)});
-    Value lse = arith::MulFOp::create(
-        *b, loc,
-        arith::AddFOp::create(*b, loc, m, math::Log2Op::create(*b, loc, l)),
-        f32(llvm::numbers::ln2f));
-    lse = arith::SelectOp::create(
-        *b, loc, seen, lse, f32(-std::numeric_limits<float>::infinity()));
-    store(lse, buffers.lse, {tile.batch, tile.qHead, query});
-  }
+  vector::StoreOp::create(*b, loc, o, target.out, target.outAt(idx(0)));
+  if (target.lse)
+    store(buildRowLse(*b, loc, load(mem.stats, {idx(0)}), l, seen), target.lse,
+          target.at);
 }
 
 } // namespace
@@ -302,11 +296,13 @@ Value applyGpuScoreModifiers(OpBuilder &b, Location loc,
   VectorScoreSite site;
   site.width = 1;
   site.domain = llvm::numbers::log2e;
-  site.head = tile.qHead;
+  site.head = tile.head(b, loc, r);
   site.relativePosition = [&]() -> Value {
-    // key - pos(q0 + r): integers below 2^24, exact in f32.
+    // key - pos(query of r): integers below 2^24, exact in f32.
+    Value offset = arith::SubIOp::create(b, loc, tile.query(b, loc, r),
+                                         tile.q0);
     Value rel = arith::SubIOp::create(
-        b, loc, key, arith::AddIOp::create(b, loc, tile.position0, r));
+        b, loc, key, arith::AddIOp::create(b, loc, tile.position0, offset));
     return lane(arith::SIToFPOp::create(
         b, loc, f32Type,
         arith::IndexCastOp::create(b, loc, b.getI32Type(), rel)));
@@ -314,7 +310,7 @@ Value applyGpuScoreModifiers(OpBuilder &b, Location loc,
   site.bias = [&]() -> Value {
     auto type = cast<MemRefType>(buffers.bias.getType());
     Value batch = type.getDimSize(0) == 1 ? idx(0) : tile.batch;
-    Value head = type.getDimSize(1) == 1 ? idx(0) : tile.qHead;
+    Value head = type.getDimSize(1) == 1 ? idx(0) : site.head;
     Value keyRow = arith::MinUIOp::create(b, loc, key, idx(kvSeq - 1));
     return lane(widenToF32(
         b, loc,
@@ -327,6 +323,41 @@ Value applyGpuScoreModifiers(OpBuilder &b, Location loc,
   for (ScoreModifierAttrInterface modifier : modifiers)
     v = modifier.buildVector(b, loc, site, v);
   return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+}
+
+void buildGpuSplitMerge(OpBuilder &b, SdpaOp op, const FlashBuffers &buffers,
+                        Value linear) {
+  Location loc = op.getLoc();
+  AttentionShape s = op.getShape();
+  int64_t splits = op.getScheduleAttr().getKvSplits();
+  int64_t rows = s.batch * s.queryHeads * s.querySeq, dv = s.valueDim;
+  IRArith a{b, loc};
+  auto inside = scf::IfOp::create(b, loc, a.lt(linear, a.c(rows * dv)),
+                                  /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(inside.thenYield());
+  Value row = arith::DivUIOp::create(b, loc, linear, a.c(dv));
+  Value d = arith::RemUIOp::create(b, loc, linear, a.c(dv));
+  SplitMergeRow merge(b, loc, buffers.partialLse, splits, rows, row);
+  Value sum = reduceChunks(
+      b, loc, splits,
+      arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(0.0f)),
+      [&](OpBuilder &nb, Value c, Value acc) {
+        Value o = memref::LoadOp::create(nb, loc, buffers.partialOut,
+                                         merge.partialIndex(nb, c, dv, d));
+        return math::FmaOp::create(nb, loc, merge.weight(nb, c), o, acc);
+      });
+  Type element = cast<MemRefType>(buffers.out.getType()).getElementType();
+  if (!element.isF32())
+    sum = arith::TruncFOp::create(b, loc, element, sum);
+  memref::StoreOp::create(b, loc, sum, buffers.out, linear);
+  if (!buffers.lse)
+    return;
+  auto first = scf::IfOp::create(
+      b, loc, arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, d, a.c(0)),
+      /*withElseRegion=*/false);
+  b.setInsertionPoint(first.thenYield());
+  memref::StoreOp::create(b, loc, merge.lse(b), buffers.lse, row);
 }
 
 std::unique_ptr<FlashTileComputation>

@@ -61,6 +61,13 @@ std::unique_ptr<FlashTileComputation>
 createMmaFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
                    const GpuTileMemory &memory);
 
+/// The body of the kernel that merges the kv chunks of `op` (kv_splits > 1,
+/// passes/FlashMerge.h): thread `linear` computes element `linear` of the
+/// flattened out (nothing past its end), and the row's lse at column 0.
+/// `buffers` hold 1-D device views of out, lse, partialOut and partialLse.
+void buildGpuSplitMerge(OpBuilder &b, SdpaOp op, const FlashBuffers &buffers,
+                        Value linear);
+
 /// `modifiers` applied to the score `s` (log2 domain) of tile row `r` (query
 /// row `query`, clamped into the sequence) and key `key`; `keyScale` (may be
 /// null) gives the key's inverse norm.

@@ -102,11 +102,16 @@ private:
     memref::StoreOp::create(*b, loc, v, mem.stats, ValueRange{idx(i)});
   }
 
-  /// The block copies rows [first, first + rows) of `source` (batch, head;
-  /// rows past the sequence clamped to its last) into `tileMem` with
-  /// 16-byte cp.async, as one commit group (returned).
-  Value asyncCopyRows(Value source, Value head, Value first, int64_t rows,
-                     int64_t seq, Value tileMem, int64_t cols);
+  /// The block copies `rows` rows of `source` into `tileMem` with 16-byte
+  /// cp.async, as one commit group (returned): tile row r from (batch,
+  /// head, row) = (tile.batch, rowAt(r)).
+  Value asyncCopyRows(Value source,
+                      function_ref<std::pair<Value, Value>(Value)> rowAt,
+                      int64_t rows, Value tileMem, int64_t cols);
+  /// The same for keys [first, first + rows) of the tile's kv head, keys
+  /// past the sequence clamped to its last.
+  Value asyncCopyKeys(Value source, Value first, int64_t rows, Value tileMem,
+                      int64_t cols);
   /// ldmatrix x4 (optionally .trans) of `tileMem`, lane l giving the address
   /// (`row`, `col`) of row l % 8 of matrix l / 8 (the callers place the
   /// four 8x8 matrices).
@@ -148,16 +153,27 @@ private:
   SmallVector<Value> queryFragments; // in registers (D <= 128)
 };
 
-Value MmaFlashTile::asyncCopyRows(Value source, Value head, Value first,
-                                 int64_t rowCount, int64_t seq, Value tileMem,
-                                 int64_t cols) {
+Value MmaFlashTile::asyncCopyKeys(Value source, Value first, int64_t rows,
+                                 Value tileMem, int64_t cols) {
+  return asyncCopyRows(
+      source,
+      [&](Value r) -> std::pair<Value, Value> {
+        return {tile.kvHead, arith::MinUIOp::create(*b, loc, add(first, r),
+                                                    idx(shape.kvSeq - 1))};
+      },
+      rows, tileMem, cols);
+}
+
+Value MmaFlashTile::asyncCopyRows(
+    Value source, function_ref<std::pair<Value, Value>(Value)> rowAt,
+    int64_t rowCount, Value tileMem, int64_t cols) {
   // Chunk c of the tile: row c / (cols / 8), columns 8 (c % (cols / 8)).
   int64_t perRow = cols / 8, chunks = rowCount * cols / 8;
   int64_t threads = mem.threads;
   auto copyChunk = [&](Value c) {
     Value r = divc(c, perRow);
     Value col = mulc(remc(c, perRow), 8);
-    Value row = arith::MinUIOp::create(*b, loc, add(first, r), idx(seq - 1));
+    auto [head, row] = rowAt(r);
     nvgpu::DeviceAsyncCopyOp::create(
         *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()), tileMem,
         ValueRange{r, col}, source, ValueRange{tile.batch, head, row, col},
@@ -239,8 +255,15 @@ void MmaFlashTile::beginQueryTile(OpBuilder &builder, const QueryTile &qt) {
   for (int i : {0, 1})
     visibility[i] = tiling.buildRowVisibility(*b, tile, rows[i]);
 
-  waitGroups(asyncCopyRows(buffers.query, tile.qHead, tile.q0, tileQ,
-                           shape.querySeq, mem.query, shape.headDim),
+  // Tile row r is query row query(r) of head head(r) (clamped into the
+  // sequence).
+  auto queryRow = [&](Value r) -> std::pair<Value, Value> {
+    return {tile.head(*b, loc, r),
+            arith::MinUIOp::create(*b, loc, tile.query(*b, loc, r),
+                                   idx(shape.querySeq - 1))};
+  };
+  waitGroups(asyncCopyRows(buffers.query, queryRow, tileQ, mem.query,
+                           shape.headDim),
              0);
   if (shape.headDim <= kQueryInRegistersMaxDim) {
     SmallVector<Value> fragments;
@@ -283,8 +306,7 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
             *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
             ValueRange{}),
         b->getI32IntegerAttr(0));
-    asyncCopyRows(buffers.key, tile.kvHead, kv0, tileKv, shape.kvSeq, mem.key,
-                  shape.headDim);
+    asyncCopyKeys(buffers.key, kv0, tileKv, mem.key, shape.headDim);
   }
   // K has landed and every thread is past the previous tile's P · V: V
   // loads while Q · Kᵀ and the softmax run.
@@ -292,8 +314,8 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
                  *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
                  ValueRange{}),
              0);
-  Value valueGroup = asyncCopyRows(buffers.value, tile.kvHead, kv0, tileKv,
-                                   shape.kvSeq, mem.value, shape.valueDim);
+  Value valueGroup =
+      asyncCopyKeys(buffers.value, kv0, tileKv, mem.value, shape.valueDim);
 
   // S = Q · Kᵀ: fragment j holds keys [8j, 8j + 8). One ldmatrix reads the
   // B fragments of keys [16jj, 16jj + 16) at columns [16k, 16k + 16):
@@ -399,8 +421,7 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
     auto ifOp = scf::IfOp::create(*b, loc, more, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(*b);
     b->setInsertionPoint(ifOp.thenYield());
-    asyncCopyRows(buffers.key, tile.kvHead, next, tileKv, shape.kvSeq, mem.key,
-                  shape.headDim);
+    asyncCopyKeys(buffers.key, next, tileKv, mem.key, shape.headDim);
     memref::StoreOp::create(*b, loc,
                             arith::IndexCastOp::create(*b, loc, i32, next),
                             mem.prefetched, ValueRange{idx(0)});
@@ -442,7 +463,6 @@ void MmaFlashTile::endQueryTile(OpBuilder &builder) {
   Value sums[2];
   for (int i : {0, 1})
     sums[i] = quadReduce(loadStat(2 + i), /*max=*/false);
-  Type outElement = cast<MemRefType>(buffers.out.getType()).getElementType();
   VectorType pair = pairType(b->getF32Type());
   for (int i : {0, 1}) {
     // Rows inside the sequence store: O / l, or 0 where the row saw no key
@@ -461,7 +481,8 @@ void MmaFlashTile::endQueryTile(OpBuilder &builder) {
         arith::CmpFOp::create(*b, loc, arith::CmpFPredicate::OGT, l, zero));
     Value inv = arith::SelectOp::create(
         *b, loc, seen, arith::DivFOp::create(*b, loc, f32(1.0f), l), zero);
-    Value query = tile.query(*b, loc, rows[i]);
+    RowOutput target = tile.output(*b, loc, buffers, rows[i]);
+    Type outElement = cast<MemRefType>(target.out.getType()).getElementType();
     Value column = mulc(quad, 2);
     for (int64_t n = 0; n < shape.valueDim / 8; ++n) {
       Value out = arith::MulFOp::create(*b, loc, loadPair(mem.acc, 4 * n + 2 * i),
@@ -469,27 +490,18 @@ void MmaFlashTile::endQueryTile(OpBuilder &builder) {
       out = arith::SelectOp::create(*b, loc, valid, out, zeros(pair));
       if (!outElement.isF32())
         out = arith::TruncFOp::create(*b, loc, pairType(outElement), out);
-      vector::StoreOp::create(
-          *b, loc, out, buffers.out,
-          ValueRange{tile.batch, tile.qHead, query, addc(column, 8 * n)});
+      vector::StoreOp::create(*b, loc, out, target.out,
+                              target.outAt(addc(column, 8 * n)));
     }
-    if (!buffers.lse)
+    if (!target.lse)
       continue;
-    // ln Σ exp(s) = ln 2 · (m + log2 l), m the running max in log2 units;
-    // the first lane of the row stores it.
+    // The first lane of the row stores its lse.
     Value first = arith::CmpIOp::create(*b, loc, arith::CmpIPredicate::eq,
                                         quad, idx(0));
     auto lseIf = scf::IfOp::create(*b, loc, first, /*withElseRegion=*/false);
     b->setInsertionPoint(lseIf.thenYield());
-    Value lse = arith::MulFOp::create(
-        *b, loc,
-        arith::AddFOp::create(*b, loc, loadStat(i),
-                              math::Log2Op::create(*b, loc, l)),
-        f32(llvm::numbers::ln2f));
-    lse = arith::SelectOp::create(
-        *b, loc, seen, lse, f32(-std::numeric_limits<float>::infinity()));
-    memref::StoreOp::create(*b, loc, lse, buffers.lse,
-                            ValueRange{tile.batch, tile.qHead, query});
+    memref::StoreOp::create(*b, loc, buildRowLse(*b, loc, loadStat(i), l, seen),
+                            target.lse, target.at);
   }
 }
 

@@ -208,3 +208,45 @@ func.func @tensor_cores(%q: tensor<1x2x40x16xbf16>, %k: tensor<1x1x50x16xbf16>,
       -> tensor<1x2x40x16xbf16>
   return %o : tensor<1x2x40x16xbf16>
 }
+
+// -----
+
+// Split-KV decode with packed heads: the 2 query heads of the key/value
+// head share a tile (tile row r is head r % 2), each of the 3 kv chunks
+// (one block each) writes f32 partial rows and lse to device buffers
+// [3, 1, 2, 1, 8] and [3, 1, 2, 1], and a second kernel (a thread per
+// output element, 16 of them in one 128-thread block) merges them into
+// out and lse before they are copied back.
+// CHECK-LABEL: func.func private @split_decode_sdpa_gpu0
+//       CHECK:   %[[PO:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] () : memref<3x1x2x1x8xf32>
+//       CHECK:   %[[PL:.+]], %{{.+}} = gpu.alloc async [%{{.+}}] () : memref<3x1x2x1xf32>
+//       CHECK:   gpu.launch async {{.+}} in (%{{[^ ]+}} = %c3, %{{[^ ]+}} = %c1, %{{[^ ]+}} = %c1)
+//  CHECK-SAME:       function(@split_decode_sdpa_gpu0_kernel)
+//       CHECK:     arith.remui %{{.+}}, %c2
+//       CHECK:     vector.store %{{.+}}, %[[PO]][
+//       CHECK:     memref.store %{{.+}}, %[[PL]][
+//       CHECK:   %[[FO:.+]] = memref.collapse_shape %{{.+}} {{\[\[}}0, 1, 2, 3]] : memref<1x2x1x8xf32> into memref<16xf32>
+//       CHECK:   %[[FL:.+]] = memref.collapse_shape %{{.+}} : memref<1x2x1xf32> into memref<2xf32>
+//       CHECK:   %[[FPO:.+]] = memref.collapse_shape %[[PO]] {{.+}} into memref<48xf32>
+//       CHECK:   %[[FPL:.+]] = memref.collapse_shape %[[PL]] {{.+}} into memref<6xf32>
+//       CHECK:   gpu.launch async {{.+}} in (%{{[^ ]+}} = %c1, %{{[^ ]+}} = %c1, %{{[^ ]+}} = %c1) threads({{.+}}) in (%{{[^ ]+}} = %c128,
+//  CHECK-SAME:       function(@split_decode_sdpa_gpu0_merge)
+//       CHECK:     scf.if
+//       CHECK:       scf.for {{.+}} -> (f32)
+//       CHECK:         memref.load %[[FPL]]
+//       CHECK:         arith.maximumf
+//       CHECK:       scf.for {{.+}} -> (f32)
+//       CHECK:         math.exp
+//       CHECK:       scf.for {{.+}} -> (f32)
+//       CHECK:         memref.load %[[FPO]]
+//       CHECK:         math.fma
+//       CHECK:       memref.store %{{.+}}, %[[FO]]
+//       CHECK:       scf.if
+//       CHECK:         math.log
+//       CHECK:         memref.store %{{.+}}, %[[FL]]
+//       CHECK:   gpu.memcpy
+//       CHECK:   gpu.memcpy
+func.func @split_decode(%q: tensor<1x2x1x8xf32>, %k: tensor<1x1x96x8xf32>, %v: tensor<1x1x96x8xf32>) -> (tensor<1x2x1x8xf32>, tensor<1x2x1xf32>) {
+  %o, %lse = attn.sdpa %q, %k, %v {with_lse, schedule = #attn.schedule<tile_q = 32, tile_kv = 32, vector_width = 1, qk_keys = 1, qk_qvecs = 1, pv_rows = 1, pv_vecs = 1, heads_per_tile = 2, kv_splits = 3>} : tensor<1x2x1x8xf32>, tensor<1x1x96x8xf32>, tensor<1x1x96x8xf32> -> tensor<1x2x1x8xf32>, tensor<1x2x1xf32>
+  return %o, %lse : tensor<1x2x1x8xf32>, tensor<1x2x1xf32>
+}

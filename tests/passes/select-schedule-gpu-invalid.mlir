@@ -1,11 +1,11 @@
 // RUN: attn-opt %s --split-input-file --attn-select-schedule="gpu-arch=sm_86" --verify-diagnostics
 // RUN: not attn-opt %s --attn-select-schedule="gpu-arch=sm_70" 2>&1 | FileCheck %s --check-prefix=ARCH
-// RUN: not attn-opt %s --attn-select-schedule="gpu-arch=sm_90 schedule=kv_splits=4" 2>&1 | FileCheck %s --check-prefix=CPUFIELD
+// RUN: not attn-opt %s --attn-select-schedule="gpu-arch=sm_90 schedule=pv_rows=4" 2>&1 | FileCheck %s --check-prefix=CPUFIELD
 // RUN: not attn-opt %s --attn-select-schedule="gpu-arch=sm_90 schedule=tile_q=48" 2>&1 | FileCheck %s --check-prefix=TILEQ
 // RUN: not attn-opt %s --attn-select-schedule="gpu-arch=sm_89 schedule=tile_q=256" 2>&1 | FileCheck %s --check-prefix=BUDGET
 
 // ARCH: error: unknown GPU architecture 'sm_70' (supported: sm_80, sm_86, sm_89, sm_90, sm_90a)
-// CPUFIELD: error: 'attn.sdpa' op the cuda target's schedule has only tile_q and tile_kv; the other --schedule fields are for the CPU
+// CPUFIELD: error: 'attn.sdpa' op the cuda target's schedule has only tile_q, tile_kv, heads_per_tile and kv_splits; the other --schedule fields are for the CPU
 // TILEQ: error: 'attn.sdpa' op schedule override does not fit this op on sm_90: tile_q (48) must be a multiple of 32 up to 1024 (one thread per query row)
 // BUDGET: error: 'attn.sdpa' op schedule override does not fit this op on sm_89: tile_q = 256, tile_kv = 32 with head dims 64/64 need 116864 bytes of shared memory per block; sm_89 has 101376
 

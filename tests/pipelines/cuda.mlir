@@ -2,10 +2,12 @@
 // RUN: attn-opt %s --attn-cpu-loops-pipeline="gpu-arch=sm_90a" | FileCheck %s --check-prefix=LOOPS
 
 // The cuda pipeline: the attention runs as a kernel of the one gpu.module
-// (outlined at the loops stage), its host side is a private function the
+// (outlined at the loops stage; 16 query tiles are too few blocks, so the
+// keys split into 4 chunks and a second kernel merges them), its host side is a private function the
 // entry calls, and the dense layer stays a CPU loop nest (thread pool).
 // LOOPS-LABEL: func.func private @attn_m_sdpa_gpu0
-//       LOOPS:   gpu.launch_func async [%{{.+}}] @attn_kernels::@attn_m_sdpa_gpu0_kernel blocks in (%c16, %c1, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c41600_i32
+//       LOOPS:   gpu.launch_func async [%{{.+}}] @attn_kernels::@attn_m_sdpa_gpu0_kernel blocks in (%c64, %c1, %c1) threads in (%c64, %c1, %c1) {{ *}}dynamic_shared_memory_size %c41600_i32
+//       LOOPS:   gpu.launch_func async [%{{.+}}] @attn_kernels::@attn_m_sdpa_gpu0_merge blocks in (%c512, %c1, %c1) threads in (%c128, %c1, %c1)
 // LOOPS-LABEL: gpu.module @attn_kernels
 //       LOOPS:   gpu.func @attn_m_sdpa_gpu0_kernel({{.+}}) private({{.+}}) kernel
 //       LOOPS:     gpu.barrier
@@ -24,6 +26,7 @@
 //       CHECK:   llvm.call @mgpuMemAlloc
 //       CHECK:   llvm.call @mgpuMemcpy
 //       CHECK:   gpu.launch_func <%{{.+}} : !llvm.ptr> @attn_kernels::@attn_m_sdpa_gpu0_kernel
+//       CHECK:   gpu.launch_func <%{{.+}} : !llvm.ptr> @attn_kernels::@attn_m_sdpa_gpu0_merge
 //       CHECK:   llvm.call @mgpuMemFree
 //       CHECK:   llvm.call @mgpuStreamSynchronize
 //       CHECK: gpu.binary @attn_kernels  [#gpu.object<#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">
@@ -31,6 +34,7 @@
 //  CHECK-SAME:   .visible .entry attn_m_sdpa_gpu0_kernel(
 //  CHECK-SAME:   bar.sync
 //  CHECK-SAME:   ex2.approx.f32
+//  CHECK-SAME:   .visible .entry attn_m_sdpa_gpu0_merge(
 //       CHECK: llvm.func @attn_m_run_buffers(%{{.+}}: !llvm.ptr) -> i32
 //       CHECK:   llvm.call @attn_m(
 //       CHECK:   %[[S:.+]] = llvm.call @attnrt_cuda_status() : () -> i32

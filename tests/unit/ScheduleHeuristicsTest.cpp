@@ -300,7 +300,13 @@ TEST_CASE("GPU schedules: tiles per arch within the shared-memory budget",
         CHECK(s->tileQ <= (sq > 32 ? 64 : 32));
         CHECK(gpuSharedLayout(p, s->tileQ, s->tileKv).total <= arch->sharedBytes);
         CHECK(s->headsPerTile == 1);
-        CHECK(s->kvSplits == 1);
+        // One batch entry and head: with few query tiles, too few blocks
+        // for the SMs, so the keys split into chunks of at least 4 kv
+        // tiles.
+        int64_t kvTiles = (2048 + s->tileKv - 1) / s->tileKv;
+        CHECK(s->kvSplits <= std::max<int64_t>(1, kvTiles / 4));
+        if (sq <= 33)
+          CHECK(s->kvSplits > 1);
         // Up to head dim 128, the largest tiles fit everywhere.
         if (d <= 128) {
           CHECK(s->tileQ == (sq > 32 ? 64 : 32));
@@ -345,8 +351,9 @@ TEST_CASE("GPU schedules: what cannot run is an error, with the numbers",
   CHECK(checkGpuSchedule(bad, p, sm86).find("must not exceed tile_q") !=
         std::string::npos);
   bad = ok;
-  bad.kvSplits = 2;
-  CHECK(!checkGpuSchedule(bad, p, sm86).empty());
+  bad.headsPerTile = 3;
+  CHECK(checkGpuSchedule(bad, p, sm86).find("multiple of heads_per_tile (3)") !=
+        std::string::npos);
   bad = ok;
   bad.tileQ = 1024;
   bad.tileKv = 64;
@@ -411,4 +418,66 @@ TEST_CASE("GPU schedules: f16/bf16 inputs take the tensor-core kernel",
   bad = ok;
   bad.tileQ = 16;
   CHECK(checkGpuSchedule(bad, p, sm86).empty());
+}
+
+TEST_CASE("GPU schedules: decode packs a key/value group's heads and splits "
+          "the keys when the blocks are too few",
+          "[schedule][gpu]") {
+  const GpuArch &sm90 = *lookupGpuArch("sm_90");
+  std::string error;
+  // Llama-3-8B decode: 32 query heads on 8 K/V heads, 4096 keys, bf16.
+  AttentionProblem decode{1, 4096, 128, 128};
+  decode.queryHeads = 32;
+  decode.kvHeads = 8;
+  decode.halfInputs = true;
+  ScheduleParams s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 4);
+  CHECK(s.tileQ == 16);
+  // 8 blocks; 2 per SM would be 33 chunks, but each keeps 4 of the 64
+  // kv tiles: 16.
+  CHECK(s.kvSplits == 16);
+  // Four queries of each head still fit one tile: 16 rows of 4 heads.
+  decode.querySeq = 4;
+  s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 4);
+  CHECK(s.tileQ == 16);
+  // 16 queries: 4 heads of 16 rows, 64 rows, the largest tile.
+  decode.querySeq = 16;
+  s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 4);
+  CHECK(s.tileQ == 64);
+  // A group of 6 packs 2 heads (powers of two divide the tile).
+  decode.querySeq = 1;
+  decode.queryHeads = 48;
+  s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 2);
+  // Modifiers that read the head keep one head per tile: 32 blocks, two
+  // per SM.
+  decode.queryHeads = 32;
+  decode.canPackHeads = false;
+  s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 1);
+  CHECK(s.kvSplits == 9);
+  // The SIMT kernel packs too (rows of a 32-row tile).
+  decode.canPackHeads = true;
+  decode.halfInputs = false;
+  s = *chooseGpuSchedule(decode, sm90, error);
+  CHECK(s.headsPerTile == 4);
+  CHECK(s.tileQ == 32);
+  // Enough blocks (prefill, or a large batch): no splits.
+  AttentionProblem prefill{1024, 1024, 128, 128};
+  prefill.batch = 1;
+  prefill.queryHeads = 8;
+  prefill.kvHeads = 8;
+  prefill.halfInputs = true;
+  s = *chooseGpuSchedule(prefill, sm90, error);
+  CHECK(s.kvSplits == 1); // 128 blocks
+  prefill.queryHeads = prefill.kvHeads = 4; // 64 blocks, under 80 % of 132
+  s = *chooseGpuSchedule(prefill, sm90, error);
+  CHECK(s.kvSplits == 4);
+  // Short key sequences do not split below 4 kv tiles per chunk.
+  AttentionProblem shortKeys{1, 200, 64, 64};
+  shortKeys.halfInputs = true;
+  s = *chooseGpuSchedule(shortKeys, sm90, error);
+  CHECK(s.kvSplits == 1);
 }
