@@ -3,8 +3,8 @@
 on the same GPU (benchmark code, not part of attnc; needs an NVIDIA GPU and a
 Python with torch built for CUDA).
 
-    cuda_vs_torch.py --attnc build/bin/attnc [--quick] [--reps N]
-                     [--arch sm_XX] [--csv FILE]
+    cuda_vs_torch.py --attnc build/bin/attnc [--quick] [--decode]
+                     [--reps N] [--arch sm_XX] [--csv FILE]
 
 For each shape of the FlashAttention benchmarks' convention (B·S = 16k
 tokens, H·D = 2048; B at least 4): S in {1024, 2048, 4096, 8192}, D in
@@ -18,6 +18,11 @@ tokens, H·D = 2048; B at least 4): S in {1024, 2048, 4096, 8192}, D in
   - PyTorch: torch.nn.attention.sdpa_kernel with FLASH_ATTENTION
     (FlashAttention-2) and CUDNN_ATTENTION, CUDA events around each call,
     median of N after 10 warm-up calls, no L2 flush.
+
+--decode times decode instead (memory-bound): one query per head, 32
+query heads over 8 K/V heads (Llama-3-8B), D = 128, bf16, B in {1, 8},
+2048 to 32768 keys; the rate is the K/V bytes read per second (GB/s),
+PyTorch with enable_gqa=True.
 
 FLOP: 4·B·H·S²·D, halved for causal. Prints a Markdown table (TFLOP/s and
 the ratio of attnc to FA2) with the device name, and with --csv writes the
@@ -33,27 +38,44 @@ import sys
 import tempfile
 
 
-def shapes(quick):
+class Shape:
+    def __init__(self, b, h, s, d, causal, dtype, hkv=None, sq=None):
+        self.b, self.h, self.s, self.d = b, h, s, d
+        self.causal, self.dtype = causal, dtype
+        self.hkv = hkv or h        # K/V heads
+        self.sq = sq or s          # queries (keys: s)
+
+    def work(self):
+        """FLOP, or for decode the K/V bytes."""
+        if self.sq == 1:
+            return 2 * self.b * self.hkv * self.s * self.d * 2
+        return 4 * self.b * self.h * self.s * self.s * self.d / (
+            2 if self.causal else 1)
+
+
+def shapes(quick, decode):
+    if decode:
+        for b in (1, 8):
+            for s in ([8192] if quick else [2048, 8192, 32768]):
+                yield Shape(b, 32, s, 128, False, "bf16", hkv=8, sq=1)
+        return
     for s in ([2048] if quick else [1024, 2048, 4096, 8192]):
         for d in (64, 128):
             for causal in (False, True):
                 for dtype in ("f16", "bf16"):
-                    yield max(4, 16384 // s), 2048 // d, s, d, causal, dtype
+                    yield Shape(max(4, 16384 // s), 2048 // d, s, d, causal,
+                                dtype)
 
 
-def flops(b, h, s, d, causal):
-    return 4 * b * h * s * s * d / (2 if causal else 1)
-
-
-def attnc_ms(args, work, b, h, s, d, causal, dtype):
+def attnc_ms(args, work, x):
     model = os.path.join(work, "bench.model")
     with open(model, "w") as f:
         f.write(f"model bench\n"
-                f"input q: {dtype}[{b}, {h}, {s}, {d}]\n"
-                f"input k: {dtype}[{b}, {h}, {s}, {d}]\n"
-                f"input v: {dtype}[{b}, {h}, {s}, {d}]\n"
+                f"input q: {x.dtype}[{x.b}, {x.h}, {x.sq}, {x.d}]\n"
+                f"input k: {x.dtype}[{x.b}, {x.hkv}, {x.s}, {x.d}]\n"
+                f"input v: {x.dtype}[{x.b}, {x.hkv}, {x.s}, {x.d}]\n"
                 f"o = attention(q, k, v, mask = "
-                f"{'causal' if causal else 'none'})\noutput o\n")
+                f"{'causal' if x.causal else 'none'})\noutput o\n")
     exe = os.path.join(work, "bench")
     subprocess.run([args.attnc, model, "--target=cuda",
                     f"--gpu-arch={args.arch}", "-o", exe], check=True)
@@ -65,12 +87,14 @@ def attnc_ms(args, work, b, h, s, d, causal, dtype):
     return float(match.group(1))
 
 
-def torch_ms(torch, backend, b, h, s, d, causal, dtype, reps):
+def torch_ms(torch, backend, x, reps):
     from torch.nn.attention import sdpa_kernel
     from torch.nn.functional import scaled_dot_product_attention as sdpa
-    t = {"f16": torch.float16, "bf16": torch.bfloat16}[dtype]
-    q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=t)
-               for _ in range(3))
+    t = {"f16": torch.float16, "bf16": torch.bfloat16}[x.dtype]
+    q = torch.randn(x.b, x.h, x.sq, x.d, device="cuda", dtype=t)
+    k, v = (torch.randn(x.b, x.hkv, x.s, x.d, device="cuda", dtype=t)
+            for _ in range(2))
+    gqa = {"enable_gqa": True} if x.hkv != x.h else {}
     times = []
     try:
         with sdpa_kernel(backend), torch.inference_mode():
@@ -78,7 +102,7 @@ def torch_ms(torch, backend, b, h, s, d, causal, dtype, reps):
                 start = torch.cuda.Event(enable_timing=True)
                 end = torch.cuda.Event(enable_timing=True)
                 start.record()
-                sdpa(q, k, v, is_causal=causal)
+                sdpa(q, k, v, is_causal=x.causal, **gqa)
                 end.record()
                 end.synchronize()
                 if i >= 10:
@@ -95,6 +119,7 @@ def main():
     parser.add_argument("--arch", help="--gpu-arch (default: the device's)")
     parser.add_argument("--reps", type=int, default=50)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--decode", action="store_true")
     parser.add_argument("--csv")
     args = parser.parse_args()
     try:
@@ -110,30 +135,33 @@ def main():
     device = torch.cuda.get_device_name()
     print(f"device: {device} ({args.arch}), torch {torch.__version__}, "
           f"median of {args.reps}\n")
-    print("| B | H | S | D | causal | dtype | attnc TFLOP/s | FA2 TFLOP/s "
-          "| cuDNN TFLOP/s | attnc / FA2 |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    unit, scale = ("GB/s", 1e9) if args.decode else ("TFLOP/s", 1e12)
+    print(f"| B | H | Hkv | Sq | S | D | causal | dtype | attnc {unit} "
+          f"| FA2 {unit} | cuDNN {unit} | attnc / FA2 |")
+    print("|" + " --- |" * 12)
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        for b, h, s, d, causal, dtype in shapes(args.quick):
-            f = flops(b, h, s, d, causal)
-            ms = {"attnc": attnc_ms(args, work, b, h, s, d, causal, dtype)}
+        for x in shapes(args.quick, args.decode):
+            ms = {"attnc": attnc_ms(args, work, x)}
             for name, backend in (("fa2", SDPBackend.FLASH_ATTENTION),
                                   ("cudnn", SDPBackend.CUDNN_ATTENTION)):
-                ms[name] = torch_ms(torch, backend, b, h, s, d, causal, dtype,
-                                    args.reps)
-            tf = {k: (f / (v * 1e-3) / 1e12 if v else None)
-                  for k, v in ms.items()}
-            text = lambda x: f"{x:.1f}" if x else "-"
-            ratio = (f"{tf['attnc'] / tf['fa2']:.2f}" if tf["fa2"] else "-")
-            print(f"| {b} | {h} | {s} | {d} | {'yes' if causal else 'no'} "
-                  f"| {dtype} | {text(tf['attnc'])} | {text(tf['fa2'])} "
-                  f"| {text(tf['cudnn'])} | {ratio} |", flush=True)
-            rows.append([device, b, h, s, d, int(causal), dtype,
-                         ms["attnc"], ms["fa2"], ms["cudnn"]])
+                ms[name] = torch_ms(torch, backend, x, args.reps)
+            rate = {k: (x.work() / (v * 1e-3) / scale if v else None)
+                    for k, v in ms.items()}
+            text = lambda r: f"{r:.1f}" if r else "-"
+            ratio = (f"{rate['attnc'] / rate['fa2']:.2f}" if rate["fa2"]
+                     else "-")
+            print(f"| {x.b} | {x.h} | {x.hkv} | {x.sq} | {x.s} | {x.d} "
+                  f"| {'yes' if x.causal else 'no'} | {x.dtype} "
+                  f"| {text(rate['attnc'])} | {text(rate['fa2'])} "
+                  f"| {text(rate['cudnn'])} | {ratio} |", flush=True)
+            rows.append([device, x.b, x.h, x.hkv, x.sq, x.s, x.d,
+                         int(x.causal), x.dtype, ms["attnc"], ms["fa2"],
+                         ms["cudnn"]])
     if args.csv:
         with open(args.csv, "w") as f:
-            f.write("device,b,h,s,d,causal,dtype,attnc_ms,fa2_ms,cudnn_ms\n")
+            f.write("device,b,h,hkv,sq,s,d,causal,dtype,attnc_ms,fa2_ms,"
+                    "cudnn_ms\n")
             for row in rows:
                 f.write(",".join("" if x is None else str(x) for x in row)
                         + "\n")

@@ -179,7 +179,7 @@ def EmulateGpuPass : Pass<"attn-emulate-gpu", "::mlir::ModuleOp"> {
     --target=cuda --gpu-emulate`): replaces the device allocations, copies
     and waits of `--attn-lower-attention-to-gpu`'s host code by host memory
     operations, and each `gpu.launch` by a cooperative `scf.parallel` over
-    the block's threads (`attn.cooperative`: one OS thread per GPU thread,
+    the block's threads (`attn.cooperative`: one fiber per GPU thread,
     `attnrt_cooperative_for`) in which every thread runs the kernel body for
     each block in turn; `gpu.barrier` becomes a barrier of those threads
     (`attnrt_cooperative_barrier`), the dynamic shared memory one host

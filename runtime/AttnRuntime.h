@@ -210,10 +210,12 @@ int32_t attnrt_get_num_threads(void);
 /// Called by generated code.
 void attnrt_parallel_for(int64_t n, attnrt_task_fn fn, void *ctx);
 
-/// Runs fn(i, i + 1, ctx) for every i in [0, n) at once, each on a thread of
-/// its own, which may wait for each other in attnrt_cooperative_barrier();
-/// returns when all are done. Called by GPU kernels emulated on the CPU
-/// (attnc --gpu-emulate, for tests): one thread per GPU thread.
+/// Runs fn(i, i + 1, ctx) for every i in [0, n) "at once": each as a fiber
+/// of the calling thread (8 MiB stack), which may wait for the others in
+/// attnrt_cooperative_barrier(); returns when all are done. Called by GPU
+/// kernels emulated on the CPU (attnc --gpu-emulate, for tests): one fiber
+/// per GPU thread. Threads that reach different numbers of barriers stop
+/// the program with a message.
 void attnrt_cooperative_for(int64_t n, attnrt_task_fn fn, void *ctx);
 /// Inside attnrt_cooperative_for: waits until all n threads have called it
 /// (a reusable barrier). Elsewhere it returns at once.

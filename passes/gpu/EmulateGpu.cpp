@@ -3,7 +3,7 @@
 // Tests the GPU lowering's numerics on machines without a GPU: the host
 // code of attn-lower-attention-to-gpu becomes plain host memory operations,
 // and each gpu.launch becomes one cooperative scf.parallel over the block's
-// threads (an OS thread each, attnrt_cooperative_for), every thread walking
+// threads (a fiber each, attnrt_cooperative_for), every thread walking
 // the blocks in turn:
 //
 //   gpu.alloc / memcpy / dealloc / wait   ->  memref.alloc / copy / dealloc / -

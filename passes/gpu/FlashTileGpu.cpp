@@ -1,16 +1,20 @@
 //===- FlashTileGpu.cpp - one flash tile in a GPU thread block ------------===//
 //
-// The f32 SIMT tile computation: one thread per query row r = thread id.
+// The f32 SIMT tile computation: one thread per tile row r = thread id
+// (query query(r) of head head(r): with heads_per_tile = 1 query q0 + r).
 //
-//   begin:   qS[r, :] = scale · log2(e) · Q[q0 + r, :]   (own row, no sync)
+//   begin:   qS[r, :] = scale · log2(e) · Q[query(r), :] (own row, no sync)
 //            m = -inf, l = 0, acc = 0                     (registers)
 //   kv tile: barrier; the block copies K/V rows kv0.. into kS/vS (widened to
 //            f32, consecutive threads on consecutive elements); barrier
 //            s_j = Σ_d qS[r, d] · kS[j, d], modifiers, mask  -> sS[r, j]
 //            m' = max(m, max_j s_j); α = exp2(m - m'); p_j = exp2(s_j - m')
 //            l = α·l + Σ p_j;  acc = α·acc + Σ p_j · vS[j, :]
-//   end:     out[q0 + r, :] = acc / l (0 where l = 0 or r >= valid rows);
-//            lse = ln 2 · (m + log2 l)
+//   end:     out[query(r), :] = acc / l (0 where l = 0 or r >= valid rows);
+//            lse = ln 2 · (m + log2 l); with kv splits both go to the f32
+//            partial buffers of the block's chunk
+//
+// Also here: the body of the split-KV merge kernel (buildGpuSplitMerge).
 //
 // Every thread of a block runs the same kv loop (its bounds and the tile
 // classes come from FlashTiling and depend on the block only), so the

@@ -49,8 +49,7 @@ protected:
 };
 
 /// The GPU computation of flash tiles for `op`: thread `memory.thread` owns
-/// tile row `memory.thread` (tile_q threads, heads_per_tile 1, no kv
-/// splits); `buffers` are device buffers.
+/// tile row `memory.thread` (tile_q threads); `buffers` are device buffers.
 std::unique_ptr<FlashTileComputation>
 createGpuFlashTile(SdpaOp op, const FlashBuffers &buffers, FlashTiling &tiling,
                    const GpuTileMemory &memory);

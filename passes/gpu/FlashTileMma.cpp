@@ -23,7 +23,11 @@
 //
 // So the V copy runs during Q · Kᵀ and the softmax, the next K copy during
 // P · V (FlashAttention-2's order), with one K and one V buffer.
-//   end:     l summed over the 4 lanes of a row; out = O / l, lse
+//   end:     l summed over the 4 lanes of a row; out = O / l, lse (with kv
+//            splits into the chunk's f32 partial buffers)
+//
+// Tile row r is query query(r) of head head(r) (packed heads for decode:
+// the Q copy gathers each row from its head).
 //
 // Shared tiles keep the input type, rows padded by 8 elements so that the 8
 // row addresses of one ldmatrix fall in different banks. The accumulators

@@ -153,8 +153,9 @@ TEST_CASE("thread count defaults to the CPUs and clamps", "[runtime][pool]") {
 
 namespace {
 /// Each of `threads` cooperative threads writes its slot of phase p, waits,
-/// then checks that every thread wrote phase p (none ran ahead), `phases`
-/// times: a broken barrier shows as a stale slot.
+/// then checks that every thread wrote phase p (none lags behind, none ran
+/// ahead to phase p + 1), `phases` times: a broken barrier shows as a stale
+/// slot.
 struct PhaseCheck {
   int64_t threads, phases;
   std::vector<std::atomic<int64_t>> slots;
@@ -167,7 +168,7 @@ struct PhaseCheck {
       c.slots[size_t(begin)] = p;
       attnrt_cooperative_barrier();
       for (int64_t t = 0; t < c.threads; ++t)
-        if (c.slots[size_t(t)] < p)
+        if (c.slots[size_t(t)] != p)
           ++c.stale;
       attnrt_cooperative_barrier();
     }
@@ -177,7 +178,7 @@ struct PhaseCheck {
 
 TEST_CASE("cooperative_for runs every thread at once behind one barrier",
           "[runtime][pool]") {
-  for (int64_t threads : {1, 2, 33, 64}) {
+  for (int64_t threads : {1, 2, 33, 64, 1024}) {
     PhaseCheck check(threads, 50);
     attnrt_cooperative_for(threads, PhaseCheck::run, &check);
     CHECK(check.stale == 0);

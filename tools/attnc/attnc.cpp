@@ -80,8 +80,8 @@ static cl::opt<std::string> gpuArch(
     cl::value_desc("sm_XX"), cl::cat(category));
 static cl::opt<bool> gpuEmulate(
     "gpu-emulate",
-    cl::desc("with --target=cuda: run the GPU kernels' IR on CPU threads, "
-             "one per GPU thread (slow; tests the GPU lowering without a "
+    cl::desc("with --target=cuda: run the GPU kernels' IR on the CPU, a "
+             "fiber per GPU thread (slow; tests the GPU lowering without a "
              "GPU)"),
     cl::Hidden, cl::cat(category));
 static cl::opt<std::string>
