@@ -197,8 +197,12 @@ def Attn_ScheduledOpInterface : OpInterface<"ScheduledOpInterface"> {
       }], "::llvm::LogicalResult", "selectSchedule",
       (ins "const ::mlir::attn::ScheduleTarget &":$target,
            "const ::mlir::attn::ScheduleOverride &":$overrides)>,
-    InterfaceMethod<"Appends the op's schedule report (`--report`).",
-      "void", "describeSchedule", (ins "::llvm::raw_ostream &":$os)>,
+    InterfaceMethod<[{
+        Appends the op's schedule report (`--report`) for `target`, the
+        target its schedule was selected for.
+      }], "void", "describeSchedule",
+      (ins "const ::mlir::attn::ScheduleTarget &":$target,
+           "::llvm::raw_ostream &":$os)>,
     InterfaceMethod<[{
         What identifies the op's problem in a tuning file (shape, mask,
         modifiers, element types), or "" when its schedule is not tuned.

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "dialect/AttnOps.h"
+#include "passes/FlashTiling.h"
 #include "passes/Passes.h"
 #include "passes/ScheduleHeuristics.h"
 
@@ -108,8 +109,10 @@ struct SdpaScheduleModel
     return key;
   }
 
-  /// Schedule, FLOPs, tile classification and working set.
-  void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
+  /// Schedule, FLOPs, tile classification, and the working set on the CPU
+  /// or the kernel launch on a GPU.
+  void describeSchedule(Operation *raw, const ScheduleTarget &target,
+                        llvm::raw_ostream &os) const {
     auto op = cast<OpT>(raw);
     AttentionShape s = op.getShape();
     ScheduleAttr schedule = op.getScheduleAttr();
@@ -134,6 +137,20 @@ struct SdpaScheduleModel
     if (!runtime.empty())
       os << " (before run-time " << llvm::join(runtime, " and ")
          << " skip more; FLOPs count full lengths, one segment)";
+    if constexpr (std::is_same_v<OpT, SdpaOp>)
+      if (target.gpu) {
+        AttentionProblem problem = getAttentionProblem(op);
+        os << "; on " << target.gpu->name << ": "
+           << (usesGpuTensorCores(problem) ? "tensor-core" : "f32 SIMT")
+           << " kernel, " << FlashTiling(op, FlashBuffers{}).getNumIterations()
+           << " blocks of " << gpuThreadsPerBlock(problem, tq) << " threads, "
+           << gpuSharedLayout(problem, tq, tk).total
+           << " B shared memory per block";
+        if (schedule.getKvSplits() > 1)
+          os << ", then a merge kernel of the " << schedule.getKvSplits()
+             << " kv chunks";
+        return;
+      }
     os << "; working set " << scratch << " B scratch per thread + " << kvTile
        << " B per K/V tile";
   }
@@ -163,7 +180,8 @@ struct LinearScheduleModel
     return success();
   }
 
-  void describeSchedule(Operation *raw, llvm::raw_ostream &os) const {
+  void describeSchedule(Operation *raw, const ScheduleTarget &,
+                        llvm::raw_ostream &os) const {
     auto op = cast<LinearOp>(raw);
     LinearOp::Shape s = op.getShape();
     GemmScheduleAttr schedule = op.getScheduleAttr();

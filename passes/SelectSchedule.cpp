@@ -22,7 +22,8 @@ struct SelectSchedulePass final
     : impl::SelectSchedulePassBase<SelectSchedulePass> {
   using Base::Base;
   void runOnOperation() override;
-  void emitReport(ScheduledOpInterface op, llvm::StringRef source);
+  void emitReport(ScheduledOpInterface op, const ScheduleTarget &target,
+                  llvm::StringRef source);
 };
 } // namespace
 
@@ -61,7 +62,7 @@ void SelectSchedulePass::runOnOperation() {
   WalkResult walk = getOperation().walk([&](ScheduledOpInterface op) {
     if (op.getSchedule()) {
       if (report)
-        emitReport(op, "given in the IR");
+        emitReport(op, cpu, "given in the IR");
       return WalkResult::advance();
     }
     // The tuned schedule, if the file has one for this op and target; the
@@ -83,7 +84,7 @@ void SelectSchedulePass::runOnOperation() {
     if (failed(op.selectSchedule(cpu, fields)))
       return WalkResult::interrupt();
     if (report)
-      emitReport(op, std::string(tuned ? "tuning file" : "heuristic") +
+      emitReport(op, cpu, std::string(tuned ? "tuning file" : "heuristic") +
                          (overrides->empty() ? "" : " + --schedule"));
     return WalkResult::advance();
   });
@@ -92,10 +93,11 @@ void SelectSchedulePass::runOnOperation() {
 }
 
 void SelectSchedulePass::emitReport(ScheduledOpInterface op,
+                                    const ScheduleTarget &target,
                                     llvm::StringRef source) {
   std::string text;
   llvm::raw_string_ostream os(text);
-  op.describeSchedule(os);
+  op.describeSchedule(target, os);
   os << "; schedule from: " << source;
   op->emitRemark(text);
 }

@@ -14,7 +14,9 @@
 // Fiber stacks are 8 MiB like a thread's (mmap'd, committed as touched,
 // with a guard page). Under AddressSanitizer every switch is announced
 // with __sanitizer_start/finish_switch_fiber, so its stack bookkeeping
-// follows the fibers.
+// follows the fibers, and the stacks are unpoisoned before they are
+// unmapped. (ASan warns once that it does not fully support swapcontext;
+// these annotations are what it asks for.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,7 @@
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define ATTNRT_ASAN_FIBERS 1
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #endif
 #endif
@@ -58,6 +61,15 @@ void finishSwitch(void *save, const void **fromBottom, size_t *fromSize) {
 #endif
 }
 
+/// Clears ASan's poisoning of [at, at + size).
+void unpoison(const void *at, size_t size) {
+#ifdef ATTNRT_ASAN_FIBERS
+  __asan_unpoison_memory_region(at, size);
+#else
+  (void)at, (void)size;
+#endif
+}
+
 [[noreturn]] void fail(const char *what) {
   fmt::print(stderr, "attnrt: emulated GPU block: {}\n", what);
   std::abort();
@@ -76,7 +88,7 @@ struct Block {
   void *ctx;
   std::vector<Fiber> fibers;
   int64_t current = -1;
-  ucontext_t scheduler;
+  ucontext_t scheduler{};
   void *schedulerFakeStack = nullptr;
   const void *schedulerBottom = nullptr;
   size_t schedulerSize = 0;
@@ -135,6 +147,10 @@ void attnrt_cooperative_for(int64_t n, attnrt_task_fn fn, void *ctx) {
     f.context.uc_stack.ss_size = kStackBytes;
     f.context.uc_link = nullptr;
     makecontext(&f.context, fiberMain, 0);
+    // makecontext has put the stack into the saved registers; without it in
+    // uc_stack, ASan's swapcontext interceptor does not reset the whole
+    // stack's shadow at every switch (a few system calls each).
+    f.context.uc_stack = stack_t{};
   }
   currentBlock = &block;
   for (int64_t finished = 0; finished < n;) {
@@ -151,8 +167,11 @@ void attnrt_cooperative_for(int64_t n, attnrt_task_fn fn, void *ctx) {
       fail("its threads reached different numbers of barriers");
   }
   currentBlock = nullptr;
-  for (Fiber &f : block.fibers)
+  for (Fiber &f : block.fibers) {
+    // The frames the fibers left behind may keep poisoned redzones.
+    unpoison(f.mapping + kGuardBytes, kStackBytes);
     munmap(f.mapping, kGuardBytes + kStackBytes);
+  }
 }
 
 void attnrt_cooperative_barrier(void) {
