@@ -140,6 +140,8 @@ private:
   /// Waits until at most `pending` commit groups of this thread (the last
   /// `group`) are in flight, then for the block's threads.
   void waitGroups(Value group, int32_t pending);
+  /// Waits for every copy of this thread in flight (no barrier).
+  void waitAll();
 
   AttentionShape shape;
   FlashBuffers buffers;
@@ -206,6 +208,15 @@ void MmaFlashTile::waitGroups(Value group, int32_t pending) {
   nvgpu::DeviceAsyncWaitOp::create(*b, loc, group,
                                    b->getI32IntegerAttr(pending));
   gpu::BarrierOp::create(*b, loc);
+}
+
+void MmaFlashTile::waitAll() {
+  nvgpu::DeviceAsyncWaitOp::create(
+      *b, loc,
+      nvgpu::DeviceAsyncCreateGroupOp::create(
+          *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
+          ValueRange{}),
+      b->getI32IntegerAttr(0));
 }
 
 Value MmaFlashTile::ldmatrix(Value tileMem, Value row, Value col,
@@ -304,12 +315,7 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
     auto ifOp = scf::IfOp::create(*b, loc, missing, /*withElseRegion=*/false);
     OpBuilder::InsertionGuard guard(*b);
     b->setInsertionPoint(ifOp.thenYield());
-    nvgpu::DeviceAsyncWaitOp::create(
-        *b, loc,
-        nvgpu::DeviceAsyncCreateGroupOp::create(
-            *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
-            ValueRange{}),
-        b->getI32IntegerAttr(0));
+    waitAll();
     asyncCopyKeys(buffers.key, kv0, tileKv, mem.key, shape.headDim);
   }
   // K has landed and every thread is past the previous tile's P · V: V
@@ -463,6 +469,9 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
 
 void MmaFlashTile::endQueryTile(OpBuilder &builder) {
   b = &builder;
+  // A K prefetch of a tile the loop then skipped may still be in flight: it
+  // lands before the block ends.
+  waitAll();
   Value zero = f32(0.0f);
   Value sums[2];
   for (int i : {0, 1})

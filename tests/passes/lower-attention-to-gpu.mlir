@@ -146,7 +146,8 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 // each kv tile copies K unless it was prefetched, waits, copies V, runs
 // Q · Kᵀ on mma.sync, reduces the row max over 4 lanes, rounds P to bf16,
 // waits for V, prefetches the next K and runs P · V on V fragments read by
-// ldmatrix.trans. Rows are stored as bf16 pairs.
+// ldmatrix.trans. After the loop the block waits for its copies (a
+// prefetch of a tile the loop skipped); rows are stored as bf16 pairs.
 // CHECK-LABEL: func.func private @tensor_cores_sdpa_gpu0
 //       CHECK:   gpu.alloc async {{.+}} : memref<1x1x50x16xbf16>
 //       CHECK:   gpu.alloc async {{.+}} : memref<1x1x50x16xbf16>
@@ -195,6 +196,9 @@ func.func @modifiers_lse(%q: tensor<1x2x64x32xf32>, %k: tensor<1x1x64x32xf32>,
 //       CHECK:       } else {
 //       CHECK:         nvgpu.mma.sync
 //       CHECK:         arith.select
+//       CHECK:         nvgpu.ldmatrix %[[VS]]
+//       CHECK:     %[[LAST:.+]] = nvgpu.device_async_create_group
+//  CHECK-NEXT:     nvgpu.device_async_wait %[[LAST]] {numGroups = 0 : i32}
 //       CHECK:     gpu.shuffle  xor
 //       CHECK:     scf.if
 //       CHECK:       arith.truncf %{{.+}} : vector<2xf32> to vector<2xbf16>
