@@ -62,10 +62,13 @@ Value SplitMergeRow::constant(OpBuilder &b, float v) const {
   return arith::ConstantFloatOp::create(b, loc, b.getF32Type(), APFloat(v));
 }
 
-Value SplitMergeRow::chunkLse(OpBuilder &b, Value c) const {
+Value SplitMergeRow::chunkRow(OpBuilder &b, Value c) const {
   IRArith a{b, loc};
-  return memref::LoadOp::create(b, loc, partialLse,
-                                a.add(a.mul(c, a.c(rows)), row));
+  return a.add(a.mul(c, a.c(rows)), row);
+}
+
+Value SplitMergeRow::chunkLse(OpBuilder &b, Value c) const {
+  return memref::LoadOp::create(b, loc, partialLse, chunkRow(b, c));
 }
 
 Value SplitMergeRow::weight(OpBuilder &b, Value c) const {
@@ -85,7 +88,7 @@ Value SplitMergeRow::lse(OpBuilder &b) const {
 Value SplitMergeRow::partialIndex(OpBuilder &b, Value c, int64_t dv,
                                   Value d) const {
   IRArith a{b, loc};
-  return a.add(a.mul(a.add(a.mul(c, a.c(rows)), row), a.c(dv)), d);
+  return a.add(a.mul(chunkRow(b, c), a.c(dv)), d);
 }
 
 } // namespace mlir::attn

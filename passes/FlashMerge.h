@@ -46,6 +46,8 @@ public:
 
 private:
   Value constant(OpBuilder &b, float v) const;
+  /// The row's index c · rows + row in chunk `c`'s part of the buffers.
+  Value chunkRow(OpBuilder &b, Value c) const;
   Value chunkLse(OpBuilder &b, Value c) const;
 
   Location loc;

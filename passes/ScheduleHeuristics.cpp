@@ -54,6 +54,14 @@ static int64_t chooseHeadsPerTile(const AttentionProblem &problem,
   return 1;
 }
 
+/// The parallel iterations (CPU) or blocks (GPU) of unsplit query tiles of
+/// `tileQ` rows holding `heads` heads each: batch × head groups × tiles.
+static int64_t queryTiles(const AttentionProblem &problem, int64_t tileQ,
+                          int64_t heads) {
+  return problem.batch * (problem.queryHeads / heads) *
+         ceilDiv(problem.querySeq, tileQ / heads);
+}
+
 int64_t dotProductKeys(int64_t rows, int64_t vw) {
   int64_t groupRows = 1;
   while (groupRows < std::min(rows, vw))
@@ -121,9 +129,7 @@ ScheduleParams chooseCpuSchedule(const AttentionProblem &problem,
   // least kMinSplitTiles kv tiles each (a chunk writes a partial output
   // that the merge reads again).
   constexpr int64_t kMinIterations = 16, kMinSplitTiles = 8;
-  int64_t iterations =
-      problem.batch * (problem.queryHeads / heads) *
-      ceilDiv(problem.querySeq, best.tileQ / heads);
+  int64_t iterations = queryTiles(problem, best.tileQ, heads);
   int64_t kvTiles = ceilDiv(problem.kvSeq, best.tileKv);
   // A tile whose rows fit one vector does a few FMAs per K/V byte: memory
   // latency, not arithmetic, bounds it, and software prefetch pays (about
@@ -477,8 +483,7 @@ std::optional<ScheduleParams> chooseGpuSchedule(const AttentionProblem &p,
       // one wave (FlashAttention-2's threshold): up to two blocks per SM,
       // chunks of at least kMinSplitTiles kv tiles.
       constexpr int64_t kMinSplitTiles = 4;
-      int64_t blocks = p.batch * (p.queryHeads / s.headsPerTile) *
-                       ceilDiv(p.querySeq, tileQ / s.headsPerTile);
+      int64_t blocks = queryTiles(p, tileQ, s.headsPerTile);
       int64_t kvTiles = ceilDiv(p.kvSeq, tileKv);
       if (5 * blocks < 4 * arch.multiprocessors)
         s.kvSplits = std::clamp<int64_t>(

@@ -119,11 +119,6 @@ struct SdpaScheduleModel
     MaskAttr mask = op.getMaskOrDefault();
     int64_t tq = schedule.getTileQ(), tk = schedule.getTileKv();
     TileCounts tiles = countTiles(mask, s.querySeq, s.kvSeq, tq, tk);
-    // Per-thread scratch (packed Q, score tile, accumulator, m/l/α, the
-    // rows' key ranges) and the K/V tile streamed per step, in bytes.
-    int64_t scratch =
-        4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq + 3 * tq);
-    int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
     describeProblem(op, os, /*types=*/false);
     os << ": " << schedule << "; "
        << op.getFlops() << " FLOP; kv tiles per head: " << tiles.full
@@ -151,6 +146,11 @@ struct SdpaScheduleModel
              << " kv chunks";
         return;
       }
+    // Per-thread scratch (packed Q, score tile, accumulator, m/l/α, the
+    // rows' key ranges) and the K/V tile streamed per step, in bytes.
+    int64_t scratch =
+        4 * (s.headDim * tq + tk * tq + tq * s.valueDim + 3 * tq + 3 * tq);
+    int64_t kvTile = 4 * tk * (s.headDim + s.valueDim);
     os << "; working set " << scratch << " B scratch per thread + " << kvTile
        << " B per K/V tile";
   }

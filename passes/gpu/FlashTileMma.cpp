@@ -320,10 +320,8 @@ void MmaFlashTile::computeKvTile(OpBuilder &builder, Value kv0,
   }
   // K has landed and every thread is past the previous tile's P · V: V
   // loads while Q · Kᵀ and the softmax run.
-  waitGroups(nvgpu::DeviceAsyncCreateGroupOp::create(
-                 *b, loc, nvgpu::DeviceAsyncTokenType::get(b->getContext()),
-                 ValueRange{}),
-             0);
+  waitAll();
+  gpu::BarrierOp::create(*b, loc);
   Value valueGroup =
       asyncCopyKeys(buffers.value, kv0, tileKv, mem.value, shape.valueDim);
 
